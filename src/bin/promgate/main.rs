@@ -1,0 +1,5 @@
+//! The `promgate` command-line tool.
+
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::SUCCESS
+}

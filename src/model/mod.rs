@@ -1,0 +1,109 @@
+//! The data model: label sets, matchers, timestamps, samples and native histograms.
+
+mod histogram;
+mod labels;
+mod matcher;
+
+pub use histogram::{BucketSpan, CounterResetHint, FloatHistogram, CUSTOM_BUCKETS_SCHEMA};
+pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
+pub use matcher::{compile_anchored, MatchOp, Matcher, RegexDialect};
+
+use std::sync::Arc;
+
+/// Milliseconds since the Unix epoch, Prometheus's timestamp unit.
+pub type Timestamp = i64;
+
+/// The bit pattern of Prometheus's stale marker, a NaN distinct from the NaN arithmetic makes.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// The stale marker value.
+///
+/// ```
+/// use promgate::model::{stale_nan, is_stale_nan};
+/// assert!(is_stale_nan(stale_nan()));
+/// assert!(!is_stale_nan(f64::NAN));
+/// ```
+pub fn stale_nan() -> f64 {
+    f64::from_bits(STALE_NAN_BITS)
+}
+
+/// Whether `value` is the stale marker (exact bit pattern, not any NaN).
+///
+/// ```
+/// use promgate::model::is_stale_nan;
+/// assert!(!is_stale_nan(0.0));
+/// ```
+pub fn is_stale_nan(value: f64) -> bool {
+    value.to_bits() == STALE_NAN_BITS
+}
+
+/// A float sample point of a series.
+///
+/// ```
+/// use promgate::model::FPoint;
+/// let p = FPoint { t: 60_000, f: 1.5 };
+/// assert_eq!(p.t, 60_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FPoint {
+    /// Timestamp in milliseconds.
+    pub t: Timestamp,
+    /// Value.
+    pub f: f64,
+}
+
+/// A native histogram sample point of a series. The histogram is shared, so copying points
+/// between values does not copy buckets.
+///
+/// ```
+/// use std::sync::Arc;
+/// use promgate::{FloatHistogram, model::HPoint};
+/// let p = HPoint { t: 0, h: Arc::new(FloatHistogram::default()) };
+/// assert_eq!(p.h.count, 0.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct HPoint {
+    /// Timestamp in milliseconds.
+    pub t: Timestamp,
+    /// Value.
+    pub h: Arc<FloatHistogram>,
+}
+
+/// The value of one stored sample: a float (possibly the stale marker) or a native histogram.
+///
+/// ```
+/// use promgate::model::SampleValue;
+/// assert!(SampleValue::Float(1.0).as_float().is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum SampleValue {
+    /// A float value.
+    Float(f64),
+    /// A native histogram.
+    Histogram(Arc<FloatHistogram>),
+}
+
+impl SampleValue {
+    /// The float, if this is one.
+    ///
+    /// ```
+    /// # use promgate::model::SampleValue;
+    /// assert_eq!(SampleValue::Float(2.0).as_float(), Some(2.0));
+    /// ```
+    pub fn as_float(&self) -> Option<f64> {
+        match self {
+            SampleValue::Float(f) => Some(*f),
+            SampleValue::Histogram(_) => None,
+        }
+    }
+
+    /// Whether this is the stale marker.
+    ///
+    /// ```
+    /// # use promgate::model::{SampleValue, stale_nan};
+    /// assert!(SampleValue::Float(stale_nan()).is_stale());
+    /// ```
+    pub fn is_stale(&self) -> bool {
+        matches!(self, SampleValue::Float(f) if is_stale_nan(*f))
+    }
+}

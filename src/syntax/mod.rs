@@ -1,0 +1,120 @@
+//! Source positions, diagnostics rendering and the lexemes shared by every parser of the crate
+//! (PromQL, series notation, promqltest scripts).
+//!
+//! Errors across the crate carry byte [`Span`]s. Line and column numbers are computed only when an
+//! error is printed, by [`LineIndex`]; [`Diagnostic`] renders the source line with a gutter and a
+//! caret under the offending text.
+
+mod diagnostic;
+pub mod lex;
+
+pub use diagnostic::{Diagnostic, LineIndex};
+
+use std::fmt;
+
+/// A byte range `start..end` in some source text.
+///
+/// Spans are small and `Copy`; their `Debug` form is `@start..end` so that AST snapshots stay
+/// readable.
+///
+/// ```
+/// use promgate::Span;
+/// let span = Span::new(3, 6);
+/// assert_eq!(span.len(), 3);
+/// assert_eq!(format!("{span:?}"), "@3..6");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub start: u32,
+    /// Byte offset one past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from `start` to `end` (byte offsets).
+    ///
+    /// ```
+    /// # use promgate::Span;
+    /// assert_eq!(Span::new(1, 4).start, 1);
+    /// ```
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
+    }
+
+    /// An empty span at `pos`.
+    ///
+    /// ```
+    /// # use promgate::Span;
+    /// assert!(Span::at(5).is_empty());
+    /// ```
+    pub fn at(pos: usize) -> Span {
+        Span::new(pos, pos)
+    }
+
+    /// The number of bytes covered.
+    ///
+    /// ```
+    /// # use promgate::Span;
+    /// assert_eq!(Span::new(2, 7).len(), 5);
+    /// ```
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    /// Whether the span covers no bytes.
+    ///
+    /// ```
+    /// # use promgate::Span;
+    /// assert!(!Span::new(2, 7).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// The smallest span covering both `self` and `other`.
+    ///
+    /// ```
+    /// # use promgate::Span;
+    /// assert_eq!(Span::new(2, 4).to(Span::new(6, 9)), Span::new(2, 9));
+    /// ```
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    /// The span moved right by `by` bytes (used when a sub-parser works on a slice of a larger
+    /// text).
+    ///
+    /// ```
+    /// # use promgate::Span;
+    /// assert_eq!(Span::new(0, 2).shifted(10), Span::new(10, 12));
+    /// ```
+    pub fn shifted(self, by: usize) -> Span {
+        Span {
+            start: self.start + by as u32,
+            end: self.end + by as u32,
+        }
+    }
+
+    /// The byte range, for slicing the source.
+    ///
+    /// ```
+    /// # use promgate::Span;
+    /// assert_eq!(&"rate(x[5m])"[Span::new(0, 4).range()], "rate");
+    /// ```
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "@{}..{}", self.start, self.end)
+    }
+}
