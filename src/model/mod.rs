@@ -4,7 +4,7 @@ mod histogram;
 mod labels;
 mod matcher;
 
-pub use histogram::{BucketSpan, CounterResetHint, FloatHistogram, CUSTOM_BUCKETS_SCHEMA};
+pub use histogram::{BucketSpan, CounterResetHint, FloatHistogram, HistogramError, CUSTOM_BUCKETS_SCHEMA};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{compile_anchored, MatchOp, Matcher, RegexDialect};
 
