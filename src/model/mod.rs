@@ -1,10 +1,14 @@
 //! The data model: label sets, matchers, timestamps, samples and native histograms.
 
 mod histogram;
+mod float;
+mod hash;
 mod labels;
 mod matcher;
 
 pub use histogram::{BucketSpan, CounterResetHint, FloatHistogram, HistogramError, CUSTOM_BUCKETS_SCHEMA};
+pub use hash::xxhash64;
+pub use float::{format_float, format_float_e, format_float_g};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{compile_anchored, MatchOp, Matcher, RegexDialect};
 
