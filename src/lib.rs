@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod fixture;
 pub mod model;
 pub mod promql;
 pub mod store;
