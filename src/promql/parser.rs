@@ -4,7 +4,15 @@ use crate::syntax::Span;
 
 /// Parser options.
 #[derive(Debug, Clone, Default)]
-pub struct ParseOptions {}
+pub struct ParseOptions {
+    /// Legacy.
+    pub legacy_holt_winters: bool,
+}
+
+impl ParseOptions {
+    /// All.
+    pub fn all_features() -> Self { Self::default() }
+}
 
 /// A parse error kind.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -370,8 +370,8 @@ fn parse_eval(lines: &[String], start: usize, file: &str) -> Result<(EvalCommand
             cmd.expected = Expected::Scalar(value);
             return Ok((cmd, i));
         }
-        let parsed = parse_series_line(line).map_err(|e| err(i - 1, e.to_string()))?;
-        if parsed.values.len() > 1 && is_instant && cmd.range_vector.is_none() {
+        let (labels, values) = parse_series_line(line).map_err(|e| err(i - 1, e.to_string()))?;
+        if values.len() > 1 && is_instant && cmd.range_vector.is_none() {
             return Err(err(
                 i - 1,
                 "expecting multiple values in instant evaluation not allowed. consider using 'expect range vector' directive to enable a range vector result for an instant query".into(),
@@ -379,10 +379,10 @@ fn parse_eval(lines: &[String], start: usize, file: &str) -> Result<(EvalCommand
         }
         position += 1;
         // The same label set written twice: the last line counts.
-        series.retain(|s| s.labels != parsed.labels);
+        series.retain(|s| s.labels != labels);
         series.push(ExpectedSeries {
-            labels: parsed.labels,
-            values: parsed.values,
+            labels,
+            values,
             position,
         });
     }
