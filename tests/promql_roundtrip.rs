@@ -4,6 +4,7 @@
 //! `PROPTEST_CASES` bounds the number of cases (CI sets it).
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use proptest::strategy::Union;
 
 use promgate::promql::functions::{Function, lookup};
@@ -662,6 +663,9 @@ fn assert_round_trip(original: &Expr, options: &ParseOptions) -> Result<(), Test
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(512),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/promql_roundtrip.txt",
+        ))),
         ..ProptestConfig::default()
     })]
 
