@@ -140,7 +140,9 @@ fn write_float(f: &mut fmt::Formatter<'_>, value: f64) -> fmt::Result {
     if value.is_nan() {
         f.write_str("NaN")
     } else if value == f64::INFINITY {
-        f.write_str("+Inf")
+        // Prometheus prints `+Inf`, which reads back as a unary plus: `+Inf ^ 2` would be
+        // `+(Inf ^ 2)`.
+        f.write_str("Inf")
     } else if value == f64::NEG_INFINITY {
         f.write_str("-Inf")
     } else {
