@@ -1,10 +1,9 @@
 //! `promgate query`: evaluate an expression over the series of a fixture file.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use promgate::eval::{format_timestamp, Engine, EngineOptions, Semantics, Value};
 use promgate::model::{format_float, FloatHistogram};
 use promgate::promql::{parse_with, ParseOptions};
-use promgate::store::Store;
 use promgate::syntax::lex::parse_duration;
 use std::fmt::Write as _;
 use std::path::PathBuf;
