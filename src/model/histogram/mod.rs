@@ -3,8 +3,24 @@
 //! The layout mirrors Prometheus's `model/histogram.FloatHistogram` field for field, so readers
 //! can cross-reference the Go source: buckets are sparse, described by spans of consecutive
 //! bucket indices, and every bucket holds an absolute count.
+//!
+//! The operations follow Prometheus 3.14 to the bit, including its use of Go's `math`
+//! functions: arithmetic and reconciliation in `ops`, layouts in `spans`, bounds and
+//! iterators in `bounds`/`iter`, reset detection in `reset`, trimming in `trim`, validation in
+//! `validate`, test comparison in `compare`, and the quantile math in [`quantile`]. Each
+//! function names its Go counterpart.
 
 use std::fmt;
+
+mod bounds;
+mod gomath;
+mod iter;
+
+pub use bounds::{
+    EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, custom_bucket_bounds_match,
+    is_custom_buckets_schema, is_exponential_schema, is_valid_schema,
+};
+pub use iter::HistogramBucket;
 
 /// What a histogram says about counter resets relative to the previous sample.
 ///
@@ -146,17 +162,47 @@ impl fmt::Display for FloatHistogram {
             parts.push(format!("custom_values:[{}]", list(&self.custom_values)));
         }
         write_buckets(&mut parts, "", &self.positive_spans, &self.positive_buckets);
-        write_buckets(&mut parts, "n_", &self.negative_spans, &self.negative_buckets);
+        write_buckets(
+            &mut parts,
+            "n_",
+            &self.negative_spans,
+            &self.negative_buckets,
+        );
         write!(f, "{{{{{}}}}}", parts.join(" "))
     }
 }
 
 /// Appends `offset:` and `buckets:` in the notation's dense form (gaps filled with zeros).
+/// Layouts the notation cannot express compactly (inconsistent spans, negative or huge gaps)
+/// are written as `spans:[offset:length ...]` plus the raw bucket list instead.
 fn write_buckets(parts: &mut Vec<String>, prefix: &str, spans: &[BucketSpan], buckets: &[f64]) {
     if buckets.is_empty() {
         return;
     }
-    let mut dense: Vec<f64> = Vec::new();
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let gaps_ok = spans.iter().skip(1).all(|s| s.offset >= 0);
+    let slots: u64 = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| u64::from(s.length) + if i > 0 { s.offset.max(0) as u64 } else { 0 })
+        .sum();
+    let lengths: u64 = spans.iter().map(|s| u64::from(s.length)).sum();
+    if !gaps_ok || slots > 10_000 || lengths != buckets.len() as u64 {
+        let spans = spans
+            .iter()
+            .map(|s| format!("{}:{}", s.offset, s.length))
+            .collect::<Vec<_>>()
+            .join(" ");
+        parts.push(format!("{prefix}spans:[{spans}]"));
+        parts.push(format!("{prefix}buckets:[{}]", list(buckets)));
+        return;
+    }
+    let mut dense: Vec<f64> = Vec::with_capacity(slots as usize);
     let mut values = buckets.iter();
     for (i, span) in spans.iter().enumerate() {
         if i > 0 {
@@ -170,12 +216,7 @@ fn write_buckets(parts: &mut Vec<String>, prefix: &str, spans: &[BucketSpan], bu
     if offset != 0 {
         parts.push(format!("{prefix}offset:{offset}"));
     }
-    let text = dense
-        .iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
-    parts.push(format!("{prefix}buckets:[{text}]"));
+    parts.push(format!("{prefix}buckets:[{}]", list(&dense)));
 }
 
 /// Why a histogram operation failed.
@@ -183,7 +224,9 @@ fn write_buckets(parts: &mut Vec<String>, prefix: &str, spans: &[BucketSpan], bu
 #[non_exhaustive]
 pub enum HistogramError {
     /// Custom-bucket and exponential histograms cannot be combined.
-    #[error("cannot apply this operation to histograms with a mix of exponential and custom bucket schemas")]
+    #[error(
+        "cannot apply this operation to histograms with a mix of exponential and custom bucket schemas"
+    )]
     MixedSchemas,
 }
 
