@@ -13,16 +13,21 @@
 use std::fmt;
 
 mod bounds;
+mod compare;
 mod error;
 mod gomath;
 mod iter;
 mod ops;
+mod reset;
 mod spans;
+mod trim;
+mod validate;
 
 pub use bounds::{
     EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, custom_bucket_bounds_match,
     is_custom_buckets_schema, is_exponential_schema, is_valid_schema,
 };
+pub use compare::HistogramMismatch;
 pub use error::{BucketSide, HistogramError};
 pub use iter::HistogramBucket;
 pub use ops::CombineFlags;
