@@ -5,7 +5,10 @@ mod labels;
 mod matcher;
 
 pub use histogram::{
-    custom_bucket_bounds_match, is_custom_buckets_schema, is_exponential_schema, is_valid_schema, BucketSpan, CounterResetHint, FloatHistogram, HistogramBucket, HistogramError, CUSTOM_BUCKETS_SCHEMA, EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, BucketSide, CombineFlags, HistogramMismatch,
+    BucketSide, BucketSpan, CUSTOM_BUCKETS_SCHEMA, CombineFlags, CounterResetHint,
+    EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, FloatHistogram, HistogramBucket,
+    HistogramError, HistogramMismatch, custom_bucket_bounds_match, is_custom_buckets_schema,
+    is_exponential_schema, is_valid_schema, quantile,
 };
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{compile_anchored, MatchOp, Matcher, RegexDialect};

@@ -18,6 +18,7 @@ mod error;
 mod gomath;
 mod iter;
 mod ops;
+pub mod quantile;
 mod reset;
 mod spans;
 mod trim;
