@@ -24,6 +24,9 @@ mod spans;
 mod trim;
 mod validate;
 
+#[cfg(test)]
+mod tests;
+
 pub use bounds::{
     EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, custom_bucket_bounds_match,
     is_custom_buckets_schema, is_exponential_schema, is_valid_schema,
