@@ -687,8 +687,9 @@ impl FloatHistogram {
     ///     ..FloatHistogram::default()
     /// };
     /// h.reduce_resolution(-1).unwrap();
-    /// assert_eq!(h.positive_spans, vec![BucketSpan { offset: -1, length: 2 }]);
-    /// assert_eq!(h.positive_buckets, vec![1.0, 6.0]);
+    /// // Buckets -2 | -1, 0 | 1 of schema 0 are buckets -1, 0, 1 of schema -1.
+    /// assert_eq!(h.positive_spans, vec![BucketSpan { offset: -1, length: 3 }]);
+    /// assert_eq!(h.positive_buckets, vec![1.0, 4.0, 2.0]);
     /// assert_eq!(
     ///     h.reduce_resolution(0).unwrap_err().to_string(),
     ///     "cannot reduce resolution from schema -1 to 0"
