@@ -147,15 +147,20 @@ fn elem_binop(
             ElemResult { f, h: None, keep }
         }
         (None, Some(h)) => match op {
-            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scale_histogram(h, lf))), keep: true },
+            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scaled(h, |c| { c.mul(lf); }))), keep: true },
             _ => {
                 *note = Some(incompatible("float", "histogram"));
                 drop
             }
         },
         (Some(h), None) => match op {
-            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scale_histogram(h, rf))), keep: true },
-            BinaryOp::Div => ElemResult { f: 0.0, h: Some(Arc::new(scale_histogram(h, 1.0 / rf))), keep: true },
+            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scaled(h, |c| { c.mul(rf); }))), keep: true },
+            BinaryOp::Div => ElemResult { f: 0.0, h: Some(Arc::new(scaled(h, |c| { c.div(rf); }))), keep: true },
+            BinaryOp::TrimUpper | BinaryOp::TrimLower => {
+                let mut c = (**h).clone();
+                c.trim_buckets(rf, op == BinaryOp::TrimUpper);
+                ElemResult { f: 0.0, h: Some(Arc::new(c)), keep: true }
+            }
             _ => {
                 *note = Some(incompatible("histogram", "float"));
                 drop
@@ -163,13 +168,34 @@ fn elem_binop(
         },
         (Some(l), Some(r)) => match op {
             BinaryOp::Add | BinaryOp::Sub => {
-                let result = if op == BinaryOp::Add { l.add(r) } else { l.sub(r) };
-                match result {
-                    Ok(mut h) => {
+                let mut result = (**l).clone();
+                let combined = if op == BinaryOp::Add {
+                    result.add_in_place(r)
+                } else {
+                    result.sub_in_place(r)
+                };
+                let operation = if op == BinaryOp::Add { "addition" } else { "subtraction" };
+                match combined {
+                    Ok(flags) => {
                         if op == BinaryOp::Sub {
-                            h.counter_reset_hint = CounterResetHint::Gauge;
+                            result.counter_reset_hint = CounterResetHint::Gauge;
                         }
-                        ElemResult { f: 0.0, h: Some(Arc::new(h)), keep: true }
+                        result.compact(0);
+                        if flags.nhcb_bounds_reconciled {
+                            *note = Some(Annotation::new(
+                                AnnotationLevel::Info,
+                                format!("mismatched custom buckets were reconciled during {operation}"),
+                                span,
+                            ));
+                        }
+                        if flags.counter_reset_collision {
+                            *note = Some(Annotation::new(
+                                AnnotationLevel::Warning,
+                                format!("conflicting counter resets during histogram {operation}"),
+                                span,
+                            ));
+                        }
+                        ElemResult { f: 0.0, h: Some(Arc::new(result)), keep: true }
                     }
                     Err(_) => {
                         *note = Some(Annotation::new(
@@ -181,8 +207,8 @@ fn elem_binop(
                     }
                 }
             }
-            BinaryOp::Eql => ElemResult { f: 0.0, h: Some(l.clone()), keep: l == r },
-            BinaryOp::Neq => ElemResult { f: 0.0, h: Some(l.clone()), keep: l != r },
+            BinaryOp::Eql => ElemResult { f: 0.0, h: Some(l.clone()), keep: l.equals(r) },
+            BinaryOp::Neq => ElemResult { f: 0.0, h: Some(l.clone()), keep: !l.equals(r) },
             _ => {
                 *note = Some(incompatible("histogram", "histogram"));
                 drop
@@ -191,19 +217,12 @@ fn elem_binop(
     }
 }
 
-/// Multiplies every count and the sum of a histogram by `factor`.
-fn scale_histogram(h: &FloatHistogram, factor: f64) -> FloatHistogram {
-    let mut out = h.clone();
-    out.count *= factor;
-    out.sum *= factor;
-    out.zero_count *= factor;
-    for b in out.positive_buckets.iter_mut().chain(out.negative_buckets.iter_mut()) {
-        *b *= factor;
-    }
-    if factor < 0.0 {
-        out.counter_reset_hint = CounterResetHint::Gauge;
-    }
-    out
+/// A copy of `h` changed by `change`, then compacted (Prometheus's `Copy().X().Compact(0)`).
+fn scaled(h: &FloatHistogram, change: impl FnOnce(&mut FloatHistogram)) -> FloatHistogram {
+    let mut c = h.clone();
+    change(&mut c);
+    c.compact(0);
+    c
 }
 
 /// Vector-scalar operations; `swapped` when the scalar is on the left.
