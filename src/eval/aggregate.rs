@@ -502,7 +502,7 @@ fn count_values(input: &[Sample], grouping: &[String], without: bool, label: &st
     let mut counts: HashMap<Labels, f64> = HashMap::new();
     for s in input {
         let value = match &s.h {
-            Some(h) => h.to_string(),
+            Some(h) => h.go_string(),
             None => format_float(s.f),
         };
         let metric = s.metric.builder().set(label, value).build();

@@ -631,3 +631,51 @@ impl FloatHistogram {
         ForwardIter::new(self, positive, 0.0, target_schema)
     }
 }
+
+impl FloatHistogram {
+    /// Prometheus's `FloatHistogram.String()`: `{count:20, sum:10, [-2,-1):2, (0.5,1]:1}`, the
+    /// non-empty buckets from the most negative up. `count_values` uses it as a label value.
+    ///
+    /// ```
+    /// use promgate::{FloatHistogram, model::BucketSpan};
+    /// let h = FloatHistogram {
+    ///     count: 3.0,
+    ///     sum: 5.0,
+    ///     positive_spans: vec![BucketSpan { offset: 0, length: 2 }],
+    ///     positive_buckets: vec![1.0, 2.0],
+    ///     ..FloatHistogram::default()
+    /// };
+    /// assert_eq!(h.go_string(), "{count:3, sum:5, (0.5,1]:1, (1,2]:2}");
+    /// ```
+    pub fn go_string(&self) -> String {
+        use crate::model::format_float_g as g;
+        let bucket = |b: &HistogramBucket| {
+            format!(
+                "{}{},{}{}:{}",
+                if b.lower_inclusive { '[' } else { '(' },
+                g(b.lower),
+                g(b.upper),
+                if b.upper_inclusive { ']' } else { ')' },
+                g(b.count)
+            )
+        };
+        let mut out = format!("{{count:{}, sum:{}", g(self.count), g(self.sum));
+        let negative: Vec<HistogramBucket> = self.negative_bucket_iter().filter(|b| b.count != 0.0).collect();
+        for b in negative.iter().rev() {
+            out.push_str(", ");
+            out.push_str(&bucket(b));
+        }
+        if self.zero_count != 0.0 {
+            if let Some(z) = self.zero_bucket() {
+                out.push_str(", ");
+                out.push_str(&bucket(&z));
+            }
+        }
+        for b in self.positive_bucket_iter().filter(|b| b.count != 0.0) {
+            out.push_str(", ");
+            out.push_str(&bucket(&b));
+        }
+        out.push('}');
+        out
+    }
+}
