@@ -1,10 +1,10 @@
 //! Functions over instant vectors and scalars.
 
-use super::{absent_labels, string_arg, InstantFn};
-use crate::eval::engine::{check_no_duplicates, go_max, go_min, Evaluator};
+use super::{InstantFn, absent_labels, string_arg};
+use crate::eval::engine::{Evaluator, check_no_duplicates, go_max, go_min};
 use crate::eval::error::EvalError;
 use crate::eval::value::{Sample, Val};
-use crate::model::{Labels, Timestamp, METRIC_NAME};
+use crate::model::{Labels, METRIC_NAME, Timestamp};
 use crate::promql::{Call, VectorSelector};
 
 /// The instant function called `name`, if it is one.
@@ -49,12 +49,21 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
         "end" => |ev, _, _, _, _| Ok(Val::Scalar(ev.end as f64 / 1000.0)),
         "range" => |ev, _, _, _, _| Ok(Val::Scalar((ev.end - ev.start) as f64 / 1000.0)),
         "step" => |ev, _, _, _, _| {
-            let step = if ev.start == ev.end { 0.0 } else { ev.interval as f64 / 1000.0 };
+            let step = if ev.start == ev.end {
+                0.0
+            } else {
+                ev.interval as f64 / 1000.0
+            };
             Ok(Val::Scalar(step))
         },
         "min_of" => |_, _, _, _, args| Ok(Val::Scalar(go_min(scalar(&args, 0), scalar(&args, 1)))),
         "max_of" => |_, _, _, _, args| Ok(Val::Scalar(go_max(scalar(&args, 0), scalar(&args, 1)))),
-        "vector" => |_, _, _, _, args| Ok(Val::Vector(vec![Sample::float(Labels::empty(), scalar(&args, 0))])),
+        "vector" => |_, _, _, _, args| {
+            Ok(Val::Vector(vec![Sample::float(
+                Labels::empty(),
+                scalar(&args, 0),
+            )]))
+        },
         "scalar" => |_, _, _, _, args| {
             let mut found = None;
             for s in vector(args.into_iter().next()) {
@@ -80,9 +89,15 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
             Ok(clamp(ev, args, f64::NEG_INFINITY, hi))
         },
         "round" => |ev, _, _, _, args| {
-            let to_nearest = if args.len() >= 2 { scalar(&args, 1) } else { 1.0 };
+            let to_nearest = if args.len() >= 2 {
+                scalar(&args, 1)
+            } else {
+                1.0
+            };
             let inverse = 1.0 / to_nearest;
-            Ok(simple(ev, args, move |f| (f * inverse + 0.5).floor() / inverse))
+            Ok(simple(ev, args, move |f| {
+                (f * inverse + 0.5).floor() / inverse
+            }))
         },
         "absent" => |_, call, _, _, args| {
             if !vector(args.into_iter().next()).is_empty() {
@@ -95,8 +110,18 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
                 drop_name: true,
             }]))
         },
-        "sort" => |_, _, _, _, args| Ok(Val::Vector(sort_by_value(vector(args.into_iter().next()), false))),
-        "sort_desc" => |_, _, _, _, args| Ok(Val::Vector(sort_by_value(vector(args.into_iter().next()), true))),
+        "sort" => |_, _, _, _, args| {
+            Ok(Val::Vector(sort_by_value(
+                vector(args.into_iter().next()),
+                false,
+            )))
+        },
+        "sort_desc" => |_, _, _, _, args| {
+            Ok(Val::Vector(sort_by_value(
+                vector(args.into_iter().next()),
+                true,
+            )))
+        },
         "timestamp" => |ev, _, _, t, args| {
             // `timestamp` of an expression other than a selector: the evaluation time.
             let mut out = vector(args.into_iter().next());
@@ -129,7 +154,11 @@ pub(super) fn vector(arg: Option<Val<'_>>) -> Vec<Sample> {
 }
 
 /// Applies `f` to every float sample of the first argument; histograms are dropped, names too.
-pub(super) fn simple<'s>(ev: &mut Evaluator<'s>, args: Vec<Val<'s>>, f: impl Fn(f64) -> f64) -> Val<'s> {
+pub(super) fn simple<'s>(
+    ev: &mut Evaluator<'s>,
+    args: Vec<Val<'s>>,
+    f: impl Fn(f64) -> f64,
+) -> Val<'s> {
     let mut out = Vec::new();
     for mut s in vector(args.into_iter().next()) {
         if s.h.is_some() {
@@ -169,7 +198,12 @@ fn sort_by_value(mut v: Vec<Sample>, descending: bool) -> Vec<Sample> {
 
 /// `timestamp(selector)` and `start_timestamp(selector)`: the timestamps of the samples an
 /// instant selector sees.
-pub(super) fn timestamp_of_selector<'s>(ev: &mut Evaluator<'s>, vs: &VectorSelector, start: bool, t: Timestamp) -> Result<Val<'s>, EvalError> {
+pub(super) fn timestamp_of_selector<'s>(
+    ev: &mut Evaluator<'s>,
+    vs: &VectorSelector,
+    start: bool,
+    t: Timestamp,
+) -> Result<Val<'s>, EvalError> {
     let found = ev.vector_selector_timestamps(vs, t)?;
     let mut out = Vec::with_capacity(found.len());
     for (metric, ts, st) in found {
@@ -190,7 +224,11 @@ fn valid_label_name(name: &str) -> bool {
 }
 
 /// `label_replace(v, dst, replacement, src, regex)`.
-pub(super) fn label_replace<'s>(ev: &mut Evaluator<'s>, call: &Call, t: Timestamp) -> Result<Val<'s>, EvalError> {
+pub(super) fn label_replace<'s>(
+    ev: &mut Evaluator<'s>,
+    call: &Call,
+    t: Timestamp,
+) -> Result<Val<'s>, EvalError> {
     let dst = string_arg(&call.args[1]);
     let replacement = string_arg(&call.args[2]);
     let src = string_arg(&call.args[3]);
@@ -216,7 +254,11 @@ pub(super) fn label_replace<'s>(ev: &mut Evaluator<'s>, call: &Call, t: Timestam
 }
 
 /// `label_join(v, dst, separator, src...)`.
-pub(super) fn label_join<'s>(ev: &mut Evaluator<'s>, call: &Call, t: Timestamp) -> Result<Val<'s>, EvalError> {
+pub(super) fn label_join<'s>(
+    ev: &mut Evaluator<'s>,
+    call: &Call,
+    t: Timestamp,
+) -> Result<Val<'s>, EvalError> {
     let dst = string_arg(&call.args[1]);
     let separator = string_arg(&call.args[2]);
     let sources: Vec<String> = call.args[3..].iter().map(string_arg).collect();

@@ -10,10 +10,10 @@
 mod instant;
 mod range;
 
-use super::engine::{drop_metric_name, Evaluator};
+use super::engine::{Evaluator, drop_metric_name};
 use super::error::EvalError;
 use super::value::{RangeSeries, Sample, Val};
-use crate::model::{FloatHistogram, Labels, MatchOp, Timestamp, METRIC_NAME};
+use crate::model::{FloatHistogram, Labels, METRIC_NAME, MatchOp, Timestamp};
 use crate::promql::{Call, Expr, ExprKind, ValueType};
 use crate::syntax::Span;
 use std::sync::Arc;
@@ -53,11 +53,17 @@ pub(crate) struct RangeCtx<'a, 'e> {
 }
 
 /// A range-vector function, called once per series.
-pub(crate) type RangeFn = fn(&mut RangeCtx<'_, '_>, &RangeSeries<'_>) -> Result<Option<Out>, EvalError>;
+pub(crate) type RangeFn =
+    fn(&mut RangeCtx<'_, '_>, &RangeSeries<'_>) -> Result<Option<Out>, EvalError>;
 
 /// An instant function: gets the evaluator, the call and the evaluated arguments.
-pub(crate) type InstantFn =
-    for<'s> fn(&mut Evaluator<'s>, &Call, Span, Timestamp, Vec<Val<'s>>) -> Result<Val<'s>, EvalError>;
+pub(crate) type InstantFn = for<'s> fn(
+    &mut Evaluator<'s>,
+    &Call,
+    Span,
+    Timestamp,
+    Vec<Val<'s>>,
+) -> Result<Val<'s>, EvalError>;
 
 /// The implementation of a function.
 pub(crate) enum Impl {
@@ -67,11 +73,18 @@ pub(crate) enum Impl {
 
 /// Looks up the implementation of function `name`.
 fn implementation(name: &str) -> Option<Impl> {
-    range::lookup(name).map(Impl::Range).or_else(|| instant::lookup(name).map(Impl::Instant))
+    range::lookup(name)
+        .map(Impl::Range)
+        .or_else(|| instant::lookup(name).map(Impl::Instant))
 }
 
 /// Evaluates a function call at `t`.
-pub(crate) fn eval<'s>(ev: &mut Evaluator<'s>, call: &Call, span: Span, t: Timestamp) -> Result<Val<'s>, EvalError> {
+pub(crate) fn eval<'s>(
+    ev: &mut Evaluator<'s>,
+    call: &Call,
+    span: Span,
+    t: Timestamp,
+) -> Result<Val<'s>, EvalError> {
     let name = call.func.name;
     // Functions that need the expressions, not their values.
     match name {
@@ -97,7 +110,11 @@ pub(crate) fn eval<'s>(ev: &mut Evaluator<'s>, call: &Call, span: Span, t: Times
                     args.push(ev.eval(arg, t)?);
                 }
             }
-            if matches!(name, "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc") && ev.start != ev.end {
+            if matches!(
+                name,
+                "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc"
+            ) && ev.start != ev.end
+            {
                 ev.annotations.warn(
                     "sort is ineffective for range queries since results are always ordered by labels",
                     span,
@@ -121,7 +138,13 @@ const ANCHORED_SAFE: [&str; 5] = ["changes", "delta", "increase", "rate", "reset
 const SMOOTHED_SAFE: [&str; 3] = ["delta", "increase", "rate"];
 
 /// Runs a range function over every series of its matrix argument.
-fn eval_range_function<'s>(ev: &mut Evaluator<'s>, call: &Call, span: Span, t: Timestamp, f: RangeFn) -> Result<Val<'s>, EvalError> {
+fn eval_range_function<'s>(
+    ev: &mut Evaluator<'s>,
+    call: &Call,
+    span: Span,
+    t: Timestamp,
+    f: RangeFn,
+) -> Result<Val<'s>, EvalError> {
     let name = call.func.name;
     let matrix_index = call
         .args

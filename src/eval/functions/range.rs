@@ -41,7 +41,10 @@ fn metric_name<'a>(s: &'a RangeSeries<'_>) -> &'a str {
 
 fn mixed_warning(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) {
     ctx.annotations.warn(
-        format!("encountered a mix of histograms and floats for metric name {:?}", metric_name(s)),
+        format!(
+            "encountered a mix of histograms and floats for metric name {:?}",
+            metric_name(s)
+        ),
         ctx.arg_span,
     );
 }
@@ -87,13 +90,20 @@ pub(super) fn is_start_timestamp_reset(prev_st: i64, prev_t: i64, cur_st: i64, c
 
 /// `rate`, `increase` and `delta` over floats: the difference between the first and last
 /// sample (corrected for counter resets), extrapolated towards the window edges.
-fn extrapolated_rate(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>, is_counter: bool, is_rate: bool) -> Result<Option<Out>, EvalError> {
+fn extrapolated_rate(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+    is_counter: bool,
+    is_rate: bool,
+) -> Result<Option<Out>, EvalError> {
     if !s.histograms.is_empty() && !s.floats.is_empty() {
         mixed_warning(ctx, s);
         return Ok(None);
     }
     if !s.histograms.is_empty() {
-        return Err(EvalError::Unsupported("rate/increase/delta over native histograms"));
+        return Err(EvalError::Unsupported(
+            "rate/increase/delta over native histograms",
+        ));
     }
     if ctx.anchored || ctx.smoothed {
         return Ok(extended_rate(ctx, &s.floats, is_counter, is_rate).map(Out::Float));
@@ -127,14 +137,17 @@ fn extrapolated_rate(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>, is_counter
                     overlap = true;
                 }
             }
-            let st_reset = i + 1 < starts.len() && is_start_timestamp_reset(starts[i], prev.t, starts[i + 1], cur.t);
+            let st_reset = i + 1 < starts.len()
+                && is_start_timestamp_reset(starts[i], prev.t, starts[i + 1], cur.t);
             if cur.f < prev.f || st_reset {
                 result += prev.f;
             }
         }
     }
     if ctx.prometheus2 {
-        return Ok(prometheus2_extrapolation(ctx, floats, result, is_counter, is_rate).map(Out::Float));
+        return Ok(
+            prometheus2_extrapolation(ctx, floats, result, is_counter, is_rate).map(Out::Float),
+        );
     }
     let mut duration_to_start = (first_t - ctx.range_start) as f64 / 1000.0;
     let mut duration_to_end = (ctx.range_end - last_t) as f64 / 1000.0;
@@ -145,7 +158,12 @@ fn extrapolated_rate(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>, is_counter
         0.0
     };
     let threshold = average * 1.1;
-    if is_counter && !starts.is_empty() && starts[0] != 0 && starts[0] > ctx.range_start && starts[0] < first_t {
+    if is_counter
+        && !starts.is_empty()
+        && starts[0] != 0
+        && starts[0] > ctx.range_start
+        && starts[0] < first_t
+    {
         duration_to_start = 0.0;
         sampled_interval = (last_t - starts[0]) as f64 / 1000.0;
         result += floats[0].f;
@@ -180,7 +198,13 @@ fn extrapolated_rate(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>, is_counter
 
 /// The extrapolation of Prometheus 2.x before 2.51: the zero-point cap applies before the
 /// half-interval limit, and the window is left-closed.
-fn prometheus2_extrapolation(ctx: &RangeCtx<'_, '_>, floats: &[FPoint], result: f64, is_counter: bool, is_rate: bool) -> Option<f64> {
+fn prometheus2_extrapolation(
+    ctx: &RangeCtx<'_, '_>,
+    floats: &[FPoint],
+    result: f64,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
     if floats.len() < 2 {
         return None;
     }
@@ -217,7 +241,12 @@ fn prometheus2_extrapolation(ctx: &RangeCtx<'_, '_>, floats: &[FPoint], result: 
 
 /// `rate`/`increase`/`delta` over `anchored` or `smoothed` windows (Prometheus's
 /// `extendedRate`). The points already carry the synthesized edge points.
-fn extended_rate(ctx: &RangeCtx<'_, '_>, f: &[FPoint], is_counter: bool, is_rate: bool) -> Option<f64> {
+fn extended_rate(
+    ctx: &RangeCtx<'_, '_>,
+    f: &[FPoint],
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
     if f.len() < 2 {
         return None;
     }
@@ -253,12 +282,18 @@ fn idelta(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>
 }
 
 /// `irate`/`idelta` over floats: the last two samples.
-fn instant_value(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>, is_rate: bool) -> Result<Option<Out>, EvalError> {
+fn instant_value(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+    is_rate: bool,
+) -> Result<Option<Out>, EvalError> {
     if s.floats.len() + s.histograms.len() < 2 {
         return Ok(None);
     }
     if !s.histograms.is_empty() {
-        return Err(EvalError::Unsupported("irate/idelta over native histograms"));
+        return Err(EvalError::Unsupported(
+            "irate/idelta over native histograms",
+        ));
     }
     let n = s.floats.len();
     let (prev, cur) = (s.floats[n - 2], s.floats[n - 1]);
@@ -290,13 +325,18 @@ fn floats_only<'a>(ctx: &mut RangeCtx<'_, '_>, s: &'a RangeSeries<'_>) -> Option
     Some(&s.floats)
 }
 
-fn avg_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn avg_over_time(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     if !s.floats.is_empty() && !s.histograms.is_empty() {
         mixed_warning(ctx, s);
         return Ok(None);
     }
     if s.floats.is_empty() {
-        return Err(EvalError::Unsupported("avg_over_time over native histograms"));
+        return Err(EvalError::Unsupported(
+            "avg_over_time over native histograms",
+        ));
     }
     let f = &s.floats;
     let (mut sum, mut count) = (f[0].f, 1.0);
@@ -318,38 +358,65 @@ fn avg_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Opti
         let q = (count - 1.0) / count;
         (mean, c) = kahan_inc(p.f / count, q * mean, q * c);
     }
-    let value = if incremental { mean + c } else { sum / count + c / count };
+    let value = if incremental {
+        mean + c
+    } else {
+        sum / count + c / count
+    };
     Ok(Some(Out::Float(value)))
 }
 
-fn sum_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn sum_over_time(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     if !s.floats.is_empty() && !s.histograms.is_empty() {
         mixed_warning(ctx, s);
         return Ok(None);
     }
     if s.floats.is_empty() {
-        return Err(EvalError::Unsupported("sum_over_time over native histograms"));
+        return Err(EvalError::Unsupported(
+            "sum_over_time over native histograms",
+        ));
     }
     let (mut sum, mut c) = (0.0, 0.0);
     for p in s.floats.iter() {
         (sum, c) = kahan_inc(p.f, sum, c);
     }
-    Ok(Some(Out::Float(if sum.is_infinite() { sum } else { sum + c })))
+    Ok(Some(Out::Float(if sum.is_infinite() {
+        sum
+    } else {
+        sum + c
+    })))
 }
 
-fn count_over_time(_ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
-    Ok(Some(Out::Float((s.floats.len() + s.histograms.len()) as f64)))
+fn count_over_time(
+    _ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
+    Ok(Some(Out::Float(
+        (s.floats.len() + s.histograms.len()) as f64,
+    )))
 }
 
-fn present_over_time(_ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn present_over_time(
+    _ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     if s.floats.is_empty() && s.histograms.is_empty() {
         return Ok(None);
     }
     Ok(Some(Out::Float(1.0)))
 }
 
-fn compare_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>, better: fn(f64, f64) -> bool) -> Result<Option<Out>, EvalError> {
-    let Some(f) = floats_only(ctx, s) else { return Ok(None) };
+fn compare_over_time(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+    better: fn(f64, f64) -> bool,
+) -> Result<Option<Out>, EvalError> {
+    let Some(f) = floats_only(ctx, s) else {
+        return Ok(None);
+    };
     let mut best = f[0].f;
     for p in f {
         if better(p.f, best) {
@@ -359,15 +426,24 @@ fn compare_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>, better: fn
     Ok(Some(Out::Float(best)))
 }
 
-fn max_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn max_over_time(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     compare_over_time(ctx, s, |cur, best| cur > best || best.is_nan())
 }
 
-fn min_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn min_over_time(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     compare_over_time(ctx, s, |cur, best| cur < best || best.is_nan())
 }
 
-fn last_over_time(_ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn last_over_time(
+    _ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     let f = s.floats.last();
     let h = s.histograms.last();
     Ok(match (f, h) {
@@ -378,7 +454,10 @@ fn last_over_time(_ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Op
     })
 }
 
-fn first_over_time(_ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn first_over_time(
+    _ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     let f = s.floats.first();
     let h = s.histograms.first();
     Ok(match (f, h) {
@@ -401,15 +480,24 @@ fn variance(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Option<f64> {
     Some((aux + c_aux) / count)
 }
 
-fn stddev_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn stddev_over_time(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     Ok(variance(ctx, s).map(|v| Out::Float(v.sqrt())))
 }
 
-fn stdvar_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn stdvar_over_time(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     Ok(variance(ctx, s).map(Out::Float))
 }
 
-fn quantile_over_time(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn quantile_over_time(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     let q = ctx.scalars.first().copied().unwrap_or(f64::NAN);
     if s.floats.is_empty() {
         return Ok(None);
@@ -450,7 +538,9 @@ fn changes(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out
     if !s.histograms.is_empty() {
         return Err(EvalError::Unsupported("changes over native histograms"));
     }
-    let Some(first) = first_index(ctx, &s.floats) else { return Ok(None) };
+    let Some(first) = first_index(ctx, &s.floats) else {
+        return Ok(None);
+    };
     let f = &s.floats[first..];
     let mut count = 0;
     for w in f.windows(2) {
@@ -469,7 +559,9 @@ fn resets(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>
     if !s.histograms.is_empty() {
         return Err(EvalError::Unsupported("resets over native histograms"));
     }
-    let Some(first) = first_index(ctx, &s.floats) else { return Ok(None) };
+    let Some(first) = first_index(ctx, &s.floats) else {
+        return Ok(None);
+    };
     let starts: &[Timestamp] = match (&s.float_start_times, ctx.use_start_timestamps) {
         (Some(st), true) => st,
         _ => &[],
@@ -477,7 +569,8 @@ fn resets(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>
     let f = &s.floats;
     let mut count = 0;
     for i in first + 1..f.len() {
-        let st_reset = i < starts.len() && is_start_timestamp_reset(starts[i - 1], f[i - 1].t, starts[i], f[i].t);
+        let st_reset = i < starts.len()
+            && is_start_timestamp_reset(starts[i - 1], f[i - 1].t, starts[i], f[i].t);
         if f[i].f < f[i - 1].f || st_reset {
             count += 1;
         }
@@ -533,7 +626,10 @@ fn deriv(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>,
     Ok(Some(Out::Float(slope)))
 }
 
-fn predict_linear(ctx: &mut RangeCtx<'_, '_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
+fn predict_linear(
+    ctx: &mut RangeCtx<'_, '_>,
+    s: &RangeSeries<'_>,
+) -> Result<Option<Out>, EvalError> {
     let duration = ctx.scalars.first().copied().unwrap_or(f64::NAN);
     if s.floats.len() < 2 {
         if s.floats.len() == 1 && !s.histograms.is_empty() {
