@@ -60,6 +60,7 @@ fn parse_corpus(c: &mut Criterion) {
         .copied()
         .filter(|e| !e.contains("=~") && !e.contains("!~"))
         .collect();
+    eprintln!("{} of them have no regex matcher", without_regex.len());
     for (name, exprs) in [
         ("parse_corpus", &both),
         ("parse_corpus_no_regex", &without_regex),
