@@ -6,9 +6,9 @@
 //!   of one hour (360 queries), as a rule runner does.
 //! - `range/*`: one range query over the whole 24 h at a 10 s step (8641 points per series).
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use promgate::eval::{Engine, EngineOptions};
-use promgate::fixture::{load_input_series, PromtoolTestFile};
+use promgate::fixture::{PromtoolTestFile, load_input_series};
 use promgate::promql::parse;
 use promgate::store::Store;
 use std::path::PathBuf;
@@ -20,7 +20,8 @@ fn workloads() -> PathBuf {
     }
     let dir = std::env::temp_dir().join("promgate-bench-workloads");
     if !dir.join("l4-24h.test.yml").exists() {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_workloads.py");
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_workloads.py");
         let status = Command::new("python3")
             .arg(&script)
             .arg(&dir)
@@ -38,8 +39,12 @@ fn load(name: &str) -> Store {
     let evaluation_interval = file.evaluation_interval_ms().expect("interval");
     let group = &file.tests[0];
     let mut store = Store::new();
-    load_input_series(&mut store, &group.input_pairs(), group.interval_ms(evaluation_interval).expect("interval"))
-        .expect("input series load");
+    load_input_series(
+        &mut store,
+        &group.input_pairs(),
+        group.interval_ms(evaluation_interval).expect("interval"),
+    )
+    .expect("input series load");
     store
 }
 
@@ -48,8 +53,16 @@ fn bench_eval(c: &mut Criterion) {
     let l4 = load("l4-24h");
     let fleet = load("fleet-1h");
     let instant_cases: [(&str, &Store, &str); 6] = [
-        ("l4_heartbeat_changes", &l4, "changes(heartbeat_seq[6m]) < bool 2"),
-        ("l4_freshness", &l4, "time() - timestamp(heartbeat_seq) < bool 120"),
+        (
+            "l4_heartbeat_changes",
+            &l4,
+            "changes(heartbeat_seq[6m]) < bool 2",
+        ),
+        (
+            "l4_freshness",
+            &l4,
+            "time() - timestamp(heartbeat_seq) < bool 120",
+        ),
         (
             "l4_canary_failure_ratio",
             &l4,
@@ -95,11 +108,19 @@ fn bench_eval(c: &mut Criterion) {
     let expr = parse(r#"sum by (instance) (rate(canary_requests_total{code=~"5.."}[5m])) / sum by (instance) (rate(canary_requests_total[5m]))"#)
         .expect("valid query");
     group.bench_function("l4_canary_failure_ratio_24h", |b| {
-        b.iter(|| engine.range_query(&l4, &expr, 0, 86_400_000, 10_000).expect("evaluates"))
+        b.iter(|| {
+            engine
+                .range_query(&l4, &expr, 0, 86_400_000, 10_000)
+                .expect("evaluates")
+        })
     });
     let expr = parse("max_over_time(changes(heartbeat_seq[6m])[30m:1m])").expect("valid query");
     group.bench_function("l4_subquery_24h_at_1m", |b| {
-        b.iter(|| engine.range_query(&l4, &expr, 0, 86_400_000, 60_000).expect("evaluates"))
+        b.iter(|| {
+            engine
+                .range_query(&l4, &expr, 0, 86_400_000, 60_000)
+                .expect("evaluates")
+        })
     });
     group.finish();
 }

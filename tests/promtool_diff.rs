@@ -159,11 +159,11 @@ fn selector(rng: &mut Rng) -> String {
 }
 
 fn range(rng: &mut Rng) -> &'static str {
-    rng.pick(&["1m", "2m", "90s", "5m", "3m"])
+    *rng.pick(&["1m", "2m", "90s", "5m", "3m"])
 }
 
 fn grouping(rng: &mut Rng) -> &'static str {
-    rng.pick(&[
+    *rng.pick(&[
         "",
         " by (job)",
         " by (instance)",
