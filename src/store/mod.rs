@@ -527,28 +527,30 @@ impl Store {
     /// assert_eq!(store.series_id(Labels::from_pairs([("a", "b")])).unwrap(), a);
     /// ```
     pub fn series_id(&mut self, labels: Labels) -> Result<SeriesId, StoreError> {
-        if let Some(&id) = self.by_labels.get(&labels) {
-            return Ok(id);
-        }
+        let next = SeriesId(self.series.len() as u32);
+        let entry = match self.by_labels.entry(labels) {
+            std::collections::btree_map::Entry::Occupied(entry) => return Ok(*entry.get()),
+            std::collections::btree_map::Entry::Vacant(entry) => entry,
+        };
         if self.series.len() >= self.limits.max_series {
             return Err(StoreError::TooManySeries {
-                series: labels,
+                series: entry.into_key(),
                 limit: self.limits.max_series,
             });
         }
-        let id = SeriesId(self.series.len() as u32);
+        let labels = entry.key().clone();
+        entry.insert(next);
         for label in labels.iter() {
             self.postings
                 .entry(label.name_arc().clone())
                 .or_default()
                 .entry(label.value_arc().clone())
                 .or_default()
-                .push(id);
+                .push(next);
         }
-        self.by_labels.insert(labels.clone(), id);
         self.series.push(Series::new(labels));
         self.order = OnceLock::new();
-        Ok(id)
+        Ok(next)
     }
 
     /// The id of the series with exactly `labels`, if it exists.
@@ -645,26 +647,92 @@ impl Store {
         value: SampleValue,
         start_time: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        let series = &self.series[id.0 as usize];
-        if let Some(newest) = series.newest() {
-            if t < newest {
-                return Err(StoreError::OutOfOrder {
-                    series: series.labels.clone(),
-                    t,
-                    newest,
-                });
-            }
-            if t == newest {
-                if series.holds(t, &value) {
-                    return Ok(());
-                }
-                return Err(StoreError::DuplicateTimestamp {
-                    series: series.labels.clone(),
-                    t,
-                });
-            }
+        if !self.is_new_sample(id, t, &value)? {
+            return Ok(());
         }
         self.reserve(id, 1)?;
+        self.push(id, t, value, start_time);
+        Ok(())
+    }
+
+    /// [`Store::append_with_start_time`] for loaders that have checked the sample limit for all
+    /// the samples they add (with [`Store::check_capacity`]): the order is still checked.
+    pub(crate) fn append_within_capacity(
+        &mut self,
+        id: SeriesId,
+        t: Timestamp,
+        value: SampleValue,
+        start_time: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        if self.is_new_sample(id, t, &value)? {
+            self.push(id, t, value, start_time);
+        }
+        Ok(())
+    }
+
+    /// Gives an empty series its samples at once: the fast path for fixtures whose samples are
+    /// known to be in strictly increasing time order and within the sample limit.
+    pub(crate) fn fill_empty_series(
+        &mut self,
+        id: SeriesId,
+        floats: Vec<FPoint>,
+        histograms: Vec<HPoint>,
+    ) {
+        let series = &mut self.series[id.0 as usize];
+        debug_assert!(series.is_empty());
+        debug_assert!(floats.windows(2).all(|w| w[0].t < w[1].t));
+        debug_assert!(histograms.windows(2).all(|w| w[0].t < w[1].t));
+        self.total_samples += floats.len() + histograms.len();
+        series.floats = floats;
+        series.histograms = histograms;
+    }
+
+    /// Makes room for `floats` and `histograms` more samples of a series, so that loading a
+    /// fixture does not grow the vectors step by step.
+    pub(crate) fn reserve_capacity(&mut self, id: SeriesId, floats: usize, histograms: usize) {
+        let series = &mut self.series[id.0 as usize];
+        series.floats.reserve(floats);
+        series.histograms.reserve(histograms);
+    }
+
+    /// Whether a sample at `t` is new (`Ok(false)` for an identical sample at the newest time),
+    /// or why it cannot be appended.
+    fn is_new_sample(
+        &self,
+        id: SeriesId,
+        t: Timestamp,
+        value: &SampleValue,
+    ) -> Result<bool, StoreError> {
+        let series = &self.series[id.0 as usize];
+        let Some(newest) = series.newest() else {
+            return Ok(true);
+        };
+        if t > newest {
+            return Ok(true);
+        }
+        if t < newest {
+            return Err(StoreError::OutOfOrder {
+                series: series.labels.clone(),
+                t,
+                newest,
+            });
+        }
+        if series.holds(t, value) {
+            return Ok(false);
+        }
+        Err(StoreError::DuplicateTimestamp {
+            series: series.labels.clone(),
+            t,
+        })
+    }
+
+    fn push(
+        &mut self,
+        id: SeriesId,
+        t: Timestamp,
+        value: SampleValue,
+        start_time: Option<Timestamp>,
+    ) {
         let series = &mut self.series[id.0 as usize];
         let start_time = start_time.unwrap_or(0);
         // Start times are stored only once a series has one; earlier samples get 0 (unknown).
@@ -685,7 +753,6 @@ impl Store {
             }
         }
         self.total_samples += 1;
-        Ok(())
     }
 
     /// Appends a float sample to the series with `labels`, creating it if needed (recording
@@ -874,7 +941,10 @@ mod tests {
     use super::*;
     use crate::model::stale_nan;
 
-    fn store_with(series: &[(&str, &str, &[(i64, f64)])]) -> Store {
+    /// `(metric name, job, samples)` per series.
+    type Samples<'a> = &'a [(i64, f64)];
+
+    fn store_with(series: &[(&str, &str, Samples<'_>)]) -> Store {
         let mut store = Store::new();
         for (name, job, samples) in series {
             let id = store
