@@ -46,48 +46,34 @@ impl Window {
         after_start && t <= maxt
     }
 
-    /// The index range of `times` (sorted ascending) inside the window.
-    fn bounds(
+    /// The index range of `items` (sorted by `time`) inside the window.
+    fn bounds<T>(
         self,
-        times: impl Fn(usize) -> Timestamp,
-        len: usize,
+        items: &[T],
+        time: impl Fn(&T) -> Timestamp,
         mint: Timestamp,
         maxt: Timestamp,
     ) -> std::ops::Range<usize> {
+        let end = items.partition_point(|x| time(x) <= maxt);
         let first = match self {
-            Window::LeftOpen => partition(len, |i| times(i) <= mint),
-            Window::LeftClosed => partition(len, |i| times(i) < mint),
+            Window::LeftOpen => items[..end].partition_point(|x| time(x) <= mint),
+            Window::LeftClosed => items[..end].partition_point(|x| time(x) < mint),
         };
-        let end = partition(len, |i| times(i) <= maxt);
-        first..end.max(first)
+        first..end
     }
 
-    /// The index of the newest of `times` (sorted ascending) inside the window.
-    fn last(
+    /// The index of the newest of `items` (sorted by `time`) inside the window.
+    fn last<T>(
         self,
-        times: impl Fn(usize) -> Timestamp,
-        len: usize,
+        items: &[T],
+        time: impl Fn(&T) -> Timestamp,
         mint: Timestamp,
         maxt: Timestamp,
     ) -> Option<usize> {
-        let end = partition(len, |i| times(i) <= maxt);
-        let last = end.checked_sub(1)?;
-        self.contains(mint, maxt, times(last)).then_some(last)
+        let last = items.partition_point(|x| time(x) <= maxt).checked_sub(1)?;
+        self.contains(mint, maxt, time(&items[last]))
+            .then_some(last)
     }
-}
-
-/// The first index in `0..len` for which `pred` is false (`pred` must be monotone).
-fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, len);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
 }
 
 /// Limits that protect the store from fixtures that would exhaust memory.
@@ -285,7 +271,7 @@ impl Series {
         maxt: Timestamp,
         window: Window,
     ) -> std::ops::Range<usize> {
-        window.bounds(|i| self.floats[i].t, self.floats.len(), mint, maxt)
+        window.bounds(&self.floats, |p| p.t, mint, maxt)
     }
 
     /// The index range of histogram samples in the window.
@@ -301,7 +287,7 @@ impl Series {
         maxt: Timestamp,
         window: Window,
     ) -> std::ops::Range<usize> {
-        window.bounds(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
+        window.bounds(&self.histograms, |p| p.t, mint, maxt)
     }
 
     /// Float samples (stale markers included) in the window.
@@ -375,14 +361,11 @@ impl Series {
         window: Window,
     ) -> Option<(Timestamp, SampleValue)> {
         let float = window
-            .last(|i| self.floats[i].t, self.floats.len(), mint, maxt)
+            .last(&self.floats, |p| p.t, mint, maxt)
             .map(|i| self.floats[i]);
-        let histogram = match self.histograms.is_empty() {
-            true => None,
-            false => window
-                .last(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
-                .map(|i| &self.histograms[i]),
-        };
+        let histogram = window
+            .last(&self.histograms, |p| p.t, mint, maxt)
+            .map(|i| &self.histograms[i]);
         match (float, histogram) {
             (Some(f), Some(h)) if h.t > f.t => Some((h.t, SampleValue::Histogram(h.h.clone()))),
             (Some(f), _) => Some((f.t, SampleValue::Float(f.f))),
