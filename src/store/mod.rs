@@ -155,6 +155,13 @@ pub enum StoreError {
 }
 
 /// A handle to a series in a [`Store`].
+///
+/// ```
+/// use promgate::{Labels, store::Store};
+/// let mut store = Store::new();
+/// let id = store.series_id(Labels::from_pairs([("__name__", "up")])).unwrap();
+/// assert_eq!(store.find(&Labels::from_pairs([("__name__", "up")])), Some(id));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeriesId(u32);
 
