@@ -17,7 +17,7 @@ pub const METRIC_NAME: &str = "__name__";
 /// assert_eq!(label.name(), "job");
 /// assert_eq!(label.value(), "api");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone)]
 pub struct Label {
     name: Arc<str>,
     value: Arc<str>,
@@ -68,6 +68,43 @@ impl Label {
     }
 }
 
+/// Equal strings are often the same allocation (label sets derived from one another, series
+/// loaded from one fixture block), so comparisons look at the pointers first.
+fn same_str(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || **a == **b
+}
+
+impl PartialEq for Label {
+    fn eq(&self, other: &Label) -> bool {
+        same_str(&self.name, &other.name) && same_str(&self.value, &other.value)
+    }
+}
+
+impl Eq for Label {}
+
+impl std::hash::Hash for Label {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.value.hash(state);
+    }
+}
+
+impl Ord for Label {
+    fn cmp(&self, other: &Label) -> std::cmp::Ordering {
+        let cmp = |a: &Arc<str>, b: &Arc<str>| match Arc::ptr_eq(a, b) {
+            true => std::cmp::Ordering::Equal,
+            false => a.cmp(b),
+        };
+        cmp(&self.name, &other.name).then_with(|| cmp(&self.value, &other.value))
+    }
+}
+
+impl PartialOrd for Label {
+    fn partial_cmp(&self, other: &Label) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -100,8 +137,22 @@ impl fmt::Debug for Label {
 /// let b = Labels::from_pairs([("__name__", "up")]);
 /// assert!(b < a);
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Clone, PartialOrd, Ord, Default)]
 pub struct Labels(Arc<[Label]>);
+
+impl std::hash::Hash for Labels {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Labels {
+    fn eq(&self, other: &Labels) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for Labels {}
 
 impl Labels {
     /// The empty label set.

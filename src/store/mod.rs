@@ -46,48 +46,34 @@ impl Window {
         after_start && t <= maxt
     }
 
-    /// The index range of `times` (sorted ascending) inside the window.
-    fn bounds(
+    /// The index range of `items` (sorted by `time`) inside the window.
+    fn bounds<T>(
         self,
-        times: impl Fn(usize) -> Timestamp,
-        len: usize,
+        items: &[T],
+        time: impl Fn(&T) -> Timestamp,
         mint: Timestamp,
         maxt: Timestamp,
     ) -> std::ops::Range<usize> {
+        let end = items.partition_point(|x| time(x) <= maxt);
         let first = match self {
-            Window::LeftOpen => partition(len, |i| times(i) <= mint),
-            Window::LeftClosed => partition(len, |i| times(i) < mint),
+            Window::LeftOpen => items[..end].partition_point(|x| time(x) <= mint),
+            Window::LeftClosed => items[..end].partition_point(|x| time(x) < mint),
         };
-        let end = partition(len, |i| times(i) <= maxt);
-        first..end.max(first)
+        first..end
     }
 
-    /// The index of the newest of `times` (sorted ascending) inside the window.
-    fn last(
+    /// The index of the newest of `items` (sorted by `time`) inside the window.
+    fn last<T>(
         self,
-        times: impl Fn(usize) -> Timestamp,
-        len: usize,
+        items: &[T],
+        time: impl Fn(&T) -> Timestamp,
         mint: Timestamp,
         maxt: Timestamp,
     ) -> Option<usize> {
-        let end = partition(len, |i| times(i) <= maxt);
-        let last = end.checked_sub(1)?;
-        self.contains(mint, maxt, times(last)).then_some(last)
+        let last = items.partition_point(|x| time(x) <= maxt).checked_sub(1)?;
+        self.contains(mint, maxt, time(&items[last]))
+            .then_some(last)
     }
-}
-
-/// The first index in `0..len` for which `pred` is false (`pred` must be monotone).
-fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, len);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
 }
 
 /// Limits that protect the store from fixtures that would exhaust memory.
@@ -169,6 +155,13 @@ pub enum StoreError {
 }
 
 /// A handle to a series in a [`Store`].
+///
+/// ```
+/// use promgate::{Labels, store::Store};
+/// let mut store = Store::new();
+/// let id = store.series_id(Labels::from_pairs([("__name__", "up")])).unwrap();
+/// assert_eq!(store.find(&Labels::from_pairs([("__name__", "up")])), Some(id));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeriesId(u32);
 
@@ -285,7 +278,7 @@ impl Series {
         maxt: Timestamp,
         window: Window,
     ) -> std::ops::Range<usize> {
-        window.bounds(|i| self.floats[i].t, self.floats.len(), mint, maxt)
+        window.bounds(&self.floats, |p| p.t, mint, maxt)
     }
 
     /// The index range of histogram samples in the window.
@@ -301,7 +294,7 @@ impl Series {
         maxt: Timestamp,
         window: Window,
     ) -> std::ops::Range<usize> {
-        window.bounds(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
+        window.bounds(&self.histograms, |p| p.t, mint, maxt)
     }
 
     /// Float samples (stale markers included) in the window.
@@ -375,14 +368,11 @@ impl Series {
         window: Window,
     ) -> Option<(Timestamp, SampleValue)> {
         let float = window
-            .last(|i| self.floats[i].t, self.floats.len(), mint, maxt)
+            .last(&self.floats, |p| p.t, mint, maxt)
             .map(|i| self.floats[i]);
-        let histogram = match self.histograms.is_empty() {
-            true => None,
-            false => window
-                .last(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
-                .map(|i| &self.histograms[i]),
-        };
+        let histogram = window
+            .last(&self.histograms, |p| p.t, mint, maxt)
+            .map(|i| &self.histograms[i]);
         match (float, histogram) {
             (Some(f), Some(h)) if h.t > f.t => Some((h.t, SampleValue::Histogram(h.h.clone()))),
             (Some(f), _) => Some((f.t, SampleValue::Float(f.f))),
@@ -527,28 +517,30 @@ impl Store {
     /// assert_eq!(store.series_id(Labels::from_pairs([("a", "b")])).unwrap(), a);
     /// ```
     pub fn series_id(&mut self, labels: Labels) -> Result<SeriesId, StoreError> {
-        if let Some(&id) = self.by_labels.get(&labels) {
-            return Ok(id);
-        }
+        let next = SeriesId(self.series.len() as u32);
+        let entry = match self.by_labels.entry(labels) {
+            std::collections::btree_map::Entry::Occupied(entry) => return Ok(*entry.get()),
+            std::collections::btree_map::Entry::Vacant(entry) => entry,
+        };
         if self.series.len() >= self.limits.max_series {
             return Err(StoreError::TooManySeries {
-                series: labels,
+                series: entry.into_key(),
                 limit: self.limits.max_series,
             });
         }
-        let id = SeriesId(self.series.len() as u32);
+        let labels = entry.key().clone();
+        entry.insert(next);
         for label in labels.iter() {
             self.postings
                 .entry(label.name_arc().clone())
                 .or_default()
                 .entry(label.value_arc().clone())
                 .or_default()
-                .push(id);
+                .push(next);
         }
-        self.by_labels.insert(labels.clone(), id);
         self.series.push(Series::new(labels));
         self.order = OnceLock::new();
-        Ok(id)
+        Ok(next)
     }
 
     /// The id of the series with exactly `labels`, if it exists.
@@ -645,26 +637,92 @@ impl Store {
         value: SampleValue,
         start_time: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        let series = &self.series[id.0 as usize];
-        if let Some(newest) = series.newest() {
-            if t < newest {
-                return Err(StoreError::OutOfOrder {
-                    series: series.labels.clone(),
-                    t,
-                    newest,
-                });
-            }
-            if t == newest {
-                if series.holds(t, &value) {
-                    return Ok(());
-                }
-                return Err(StoreError::DuplicateTimestamp {
-                    series: series.labels.clone(),
-                    t,
-                });
-            }
+        if !self.is_new_sample(id, t, &value)? {
+            return Ok(());
         }
         self.reserve(id, 1)?;
+        self.push(id, t, value, start_time);
+        Ok(())
+    }
+
+    /// [`Store::append_with_start_time`] for loaders that have checked the sample limit for all
+    /// the samples they add (with [`Store::check_capacity`]): the order is still checked.
+    pub(crate) fn append_within_capacity(
+        &mut self,
+        id: SeriesId,
+        t: Timestamp,
+        value: SampleValue,
+        start_time: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        if self.is_new_sample(id, t, &value)? {
+            self.push(id, t, value, start_time);
+        }
+        Ok(())
+    }
+
+    /// Gives an empty series its samples at once: the fast path for fixtures whose samples are
+    /// known to be in strictly increasing time order and within the sample limit.
+    pub(crate) fn fill_empty_series(
+        &mut self,
+        id: SeriesId,
+        floats: Vec<FPoint>,
+        histograms: Vec<HPoint>,
+    ) {
+        let series = &mut self.series[id.0 as usize];
+        debug_assert!(series.is_empty());
+        debug_assert!(floats.windows(2).all(|w| w[0].t < w[1].t));
+        debug_assert!(histograms.windows(2).all(|w| w[0].t < w[1].t));
+        self.total_samples += floats.len() + histograms.len();
+        series.floats = floats;
+        series.histograms = histograms;
+    }
+
+    /// Makes room for `floats` and `histograms` more samples of a series, so that loading a
+    /// fixture does not grow the vectors step by step.
+    pub(crate) fn reserve_capacity(&mut self, id: SeriesId, floats: usize, histograms: usize) {
+        let series = &mut self.series[id.0 as usize];
+        series.floats.reserve(floats);
+        series.histograms.reserve(histograms);
+    }
+
+    /// Whether a sample at `t` is new (`Ok(false)` for an identical sample at the newest time),
+    /// or why it cannot be appended.
+    fn is_new_sample(
+        &self,
+        id: SeriesId,
+        t: Timestamp,
+        value: &SampleValue,
+    ) -> Result<bool, StoreError> {
+        let series = &self.series[id.0 as usize];
+        let Some(newest) = series.newest() else {
+            return Ok(true);
+        };
+        if t > newest {
+            return Ok(true);
+        }
+        if t < newest {
+            return Err(StoreError::OutOfOrder {
+                series: series.labels.clone(),
+                t,
+                newest,
+            });
+        }
+        if series.holds(t, value) {
+            return Ok(false);
+        }
+        Err(StoreError::DuplicateTimestamp {
+            series: series.labels.clone(),
+            t,
+        })
+    }
+
+    fn push(
+        &mut self,
+        id: SeriesId,
+        t: Timestamp,
+        value: SampleValue,
+        start_time: Option<Timestamp>,
+    ) {
         let series = &mut self.series[id.0 as usize];
         let start_time = start_time.unwrap_or(0);
         // Start times are stored only once a series has one; earlier samples get 0 (unknown).
@@ -685,7 +743,6 @@ impl Store {
             }
         }
         self.total_samples += 1;
-        Ok(())
     }
 
     /// Appends a float sample to the series with `labels`, creating it if needed (recording
@@ -874,9 +931,10 @@ mod tests {
     use super::*;
     use crate::model::stale_nan;
 
-    type SeriesSpec<'a> = (&'a str, &'a str, &'a [(i64, f64)]);
+    /// `(metric name, job, samples)` per series.
+    type Samples<'a> = &'a [(i64, f64)];
 
-    fn store_with(series: &[SeriesSpec<'_>]) -> Store {
+    fn store_with(series: &[(&str, &str, Samples<'_>)]) -> Store {
         let mut store = Store::new();
         for (name, job, samples) in series {
             let id = store
