@@ -426,22 +426,19 @@ impl Store {
         let start_time = start_time.unwrap_or(0);
         match value {
             SampleValue::Float(f) => {
-                if start_time != 0 && series.float_start_times.is_empty() {
-                    series.float_start_times = vec![0; series.floats.len()];
-                }
-                series.floats.push(FPoint { t, f });
-                if !series.float_start_times.is_empty() {
+                // Start times are kept once a series has one, 0 (unknown) for the samples before.
+                if start_time != 0 || !series.float_start_times.is_empty() {
+                    series.float_start_times.resize(series.floats.len(), 0);
                     series.float_start_times.push(start_time);
                 }
+                series.floats.push(FPoint { t, f });
             }
             SampleValue::Histogram(h) => {
-                if start_time != 0 && series.histogram_start_times.is_empty() {
-                    series.histogram_start_times = vec![0; series.histograms.len()];
-                }
-                series.histograms.push(HPoint { t, h });
-                if !series.histogram_start_times.is_empty() {
+                if start_time != 0 || !series.histogram_start_times.is_empty() {
+                    series.histogram_start_times.resize(series.histograms.len(), 0);
                     series.histogram_start_times.push(start_time);
                 }
+                series.histograms.push(HPoint { t, h });
             }
         }
         self.total_samples += 1;
@@ -510,6 +507,20 @@ impl Store {
 mod tests {
     use super::*;
     use crate::model::{stale_nan, MatchOp};
+
+    #[test]
+    fn start_time_of_the_first_sample_is_kept() {
+        let mut store = Store::new();
+        let id = store.series_id(Labels::from_pairs([("__name__", "x")])).unwrap();
+        store.append_with_start_time(id, 10, SampleValue::Float(1.0), Some(5)).unwrap();
+        store.append_with_start_time(id, 20, SampleValue::Float(2.0), None).unwrap();
+        let h = Arc::new(FloatHistogram::default());
+        store.append_with_start_time(id, 30, SampleValue::Histogram(h.clone()), None).unwrap();
+        store.append_with_start_time(id, 40, SampleValue::Histogram(h), Some(35)).unwrap();
+        let series = store.series(id);
+        assert_eq!(series.float_start_times(0..2), Some(&[5, 0][..]));
+        assert_eq!(series.histogram_start_times(0..2), Some(&[0, 35][..]));
+    }
 
     fn store_with(series: &[(&str, &str, &[(i64, f64)])]) -> Store {
         let mut store = Store::new();
