@@ -363,8 +363,13 @@ impl<'s> Evaluator<'s> {
 
     /// The timestamp of each series' sample seen by an instant selector (for `timestamp()`).
     pub fn vector_selector_timestamps(&mut self, vs: &VectorSelector, t: Timestamp) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
-        let series = self.select(vs);
         let ref_t = self.reference_time(vs.at, &vs.offset, t)?;
+        self.vector_selector_timestamps_at(vs, ref_t)
+    }
+
+    /// Like [`Evaluator::vector_selector_timestamps`], with the reference time given.
+    pub fn vector_selector_timestamps_at(&mut self, vs: &VectorSelector, ref_t: Timestamp) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
+        let series = self.select(vs);
         let lookback = self.opts.lookback_delta;
         let mut out = Vec::with_capacity(series.len());
         for s in series.iter() {
@@ -426,8 +431,20 @@ impl<'s> Evaluator<'s> {
         Ok(out)
     }
 
-    /// A range vector selector at `t`.
+    /// A range vector selector at `t`, as a query result: `anchored` and `smoothed` windows are
+    /// extended with points at their edges (Prometheus's `matrixSelector` with `extendFloats`).
     pub fn matrix_selector(&mut self, ms: &MatrixSelector, t: Timestamp) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+        self.range_selection(ms, t, true)
+    }
+
+    /// A range vector selector at `t` as a range function's argument: the raw samples, with the
+    /// window widened by the lookback delta for `anchored` (before) and `smoothed` (both sides);
+    /// the function picks or interpolates the edges itself.
+    pub fn matrix_selector_for_function(&mut self, ms: &MatrixSelector, t: Timestamp) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+        self.range_selection(ms, t, false)
+    }
+
+    fn range_selection(&mut self, ms: &MatrixSelector, t: Timestamp, extend: bool) -> Result<Vec<RangeSeries<'s>>, EvalError> {
         let vs = &ms.selector;
         let series = self.select(vs);
         let range = self.duration_ms(&ms.range, false)?;
@@ -477,7 +494,7 @@ impl<'s> Evaluator<'s> {
                 histogram_start_times,
                 drop_name: false,
             };
-            if vs.anchored || vs.smoothed {
+            if extend && (vs.anchored || vs.smoothed) {
                 if !rs.histograms.is_empty() {
                     return Err(if vs.anchored {
                         EvalError::AnchoredWithHistograms
