@@ -405,13 +405,16 @@ impl<'s> Evaluator<'s> {
             if !floats.is_empty() && !hists.is_empty() {
                 let name = s.labels().metric_name().unwrap_or("");
                 self.annotations.warn(
-                    format!("encountered a mix of histograms and floats for metric name {name:?}"),
+                    format!("encountered a mix of histograms and floats for metric name {}", crate::syntax::lex::quote(name)),
                     span,
                 );
                 continue;
             }
             if !hists.is_empty() {
-                return Err(EvalError::Unsupported("smoothed selectors over native histograms"));
+                if let Some(h) = self.smoothed_histogram(hists, ref_t, s.labels().metric_name().unwrap_or(""), span) {
+                    out.push(Sample::histogram(s.labels().clone(), Arc::new(h)));
+                }
+                continue;
             }
             let i = floats.partition_point(|p| p.t < ref_t);
             let value = if i < floats.len() && floats[i].t == ref_t {
@@ -429,6 +432,38 @@ impl<'s> Evaluator<'s> {
         }
         self.account(out.len())?;
         Ok(out)
+    }
+
+    /// The histogram a `smoothed` selector sees at `ref_t`: the sample there, or one interpolated
+    /// between its neighbours (as a counter unless both are gauges), or the last one carried
+    /// forward with an unknown counter-reset hint (Prometheus's `smoothSeries`).
+    fn smoothed_histogram(&mut self, hists: &[HPoint], ref_t: Timestamp, name: &str, span: Span) -> Option<crate::model::FloatHistogram> {
+        use super::functions::rate::{interpolate_histograms, mixed_exponential_custom};
+        let i = hists.partition_point(|p| p.t < ref_t);
+        if i < hists.len() && hists[i].t == ref_t {
+            return Some((*hists[i].h).clone());
+        }
+        if i > 0 && i < hists.len() {
+            let (prev, next) = (&hists[i - 1], &hists[i]);
+            if prev.h.uses_custom_buckets() != next.h.uses_custom_buckets() {
+                self.annotations.warn(mixed_exponential_custom(name), span);
+                return None;
+            }
+            let is_counter = prev.h.counter_reset_hint != CounterResetHint::Gauge || next.h.counter_reset_hint != CounterResetHint::Gauge;
+            return match interpolate_histograms(&mut self.annotations, span, prev, next, ref_t, is_counter) {
+                Ok(h) => Some(h),
+                Err(_) => {
+                    self.annotations.warn(mixed_exponential_custom(name), span);
+                    None
+                }
+            };
+        }
+        if i > 0 {
+            let mut h = (*hists[i - 1].h).clone();
+            h.counter_reset_hint = CounterResetHint::Unknown;
+            return Some(h);
+        }
+        None
     }
 
     /// A range vector selector at `t`, as a query result: `anchored` and `smoothed` windows are

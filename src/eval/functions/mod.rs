@@ -17,14 +17,14 @@
 //! histogram operations they use).
 
 pub(crate) mod date;
-mod hist_ops;
+pub(crate) mod hist_ops;
 mod histogram;
 mod info;
 mod instant;
 mod labels;
 mod over_time;
 mod range;
-mod rate;
+pub(crate) mod rate;
 
 use super::annotations::Annotations;
 use super::engine::{Evaluator, drop_metric_name};

@@ -4,10 +4,12 @@
 
 use super::hist_ops::{self, HistError};
 use super::{Out, RangeCtx, go_quote, metric_name};
+use crate::eval::annotations::Annotations;
 use crate::eval::engine::interpolate;
 use crate::eval::error::EvalError;
 use crate::eval::value::RangeSeries;
 use crate::model::{CounterResetHint, FPoint, FloatHistogram, HPoint, Timestamp};
+use crate::syntax::Span;
 use std::sync::Arc;
 
 pub(super) fn rate(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Result<Option<Out>, EvalError> {
@@ -46,7 +48,7 @@ pub(super) fn mixed_floats_histograms(name: &str) -> String {
     )
 }
 
-pub(super) fn mixed_exponential_custom(name: &str) -> String {
+pub(crate) fn mixed_exponential_custom(name: &str) -> String {
     format!(
         "vector contains a mix of histograms with exponential and custom buckets schemas for metric name {}",
         go_quote(name)
@@ -554,9 +556,10 @@ fn correct_for_counter_resets(left: f64, right: f64, points: &[FPoint]) -> f64 {
 }
 
 /// Prometheus's `interpolateHistograms`: the histogram at `t` between two points, from zero
-/// after a counter reset.
-fn interpolate_histograms(
-    ctx: &mut RangeCtx<'_>,
+/// after a counter reset. Bucket-bound reconciliations are noted in `annotations` at `pos`.
+pub(crate) fn interpolate_histograms(
+    annotations: &mut Annotations,
+    pos: Span,
     p1: &HPoint,
     p2: &HPoint,
     t: Timestamp,
@@ -576,11 +579,11 @@ fn interpolate_histograms(
     }
     let mut result = (*p2.h).clone();
     if hist_ops::sub(&mut result, &p1.h)?.nhcb_reconciled {
-        ctx.info(mismatched_custom_buckets("subtraction"));
+        annotations.info(mismatched_custom_buckets("subtraction"), pos);
     }
     hist_ops::mul(&mut result, fraction);
     if hist_ops::add(&mut result, &p1.h)?.nhcb_reconciled {
-        ctx.info(mismatched_custom_buckets("addition"));
+        annotations.info(mismatched_custom_buckets("addition"), pos);
     }
     Ok(result)
 }
@@ -612,7 +615,14 @@ fn extended_histogram_rate(
         }
     }
     let left = if ctx.smoothed && h[first].t < ctx.range_start && first + 1 < h.len() {
-        interpolate_histograms(ctx, &h[first], &h[first + 1], ctx.range_start, is_counter)
+        interpolate_histograms(
+            ctx.annotations,
+            ctx.pos,
+            &h[first],
+            &h[first + 1],
+            ctx.range_start,
+            is_counter,
+        )
     } else {
         Ok((*h[first].h).clone())
     };
@@ -621,7 +631,14 @@ fn extended_histogram_rate(
         return None;
     };
     let right = if ctx.smoothed && last > 0 && h[last].t > ctx.range_end {
-        interpolate_histograms(ctx, &h[last - 1], &h[last], ctx.range_end, is_counter)
+        interpolate_histograms(
+            ctx.annotations,
+            ctx.pos,
+            &h[last - 1],
+            &h[last],
+            ctx.range_end,
+            is_counter,
+        )
     } else {
         Ok((*h[last].h).clone())
     };
