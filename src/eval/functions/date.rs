@@ -114,7 +114,7 @@ fn civil_from_days(days: i128) -> (i128, u32, u32) {
 /// Go's `int64(f)` on amd64: truncation toward zero, and the "integer indefinite" value
 /// (`i64::MIN`) for NaN, infinities and values out of range.
 pub(crate) fn go_float_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
+    if f.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
         return i64::MIN;
     }
     f as i64

@@ -606,16 +606,26 @@ pub(crate) struct Monotonicity {
 }
 
 /// Merges buckets with the same upper bound (Prometheus's `coalesceBuckets`); expects them
-/// sorted.
-fn coalesce(buckets: &[ClassicBucket]) -> Vec<ClassicBucket> {
-    let mut out: Vec<ClassicBucket> = Vec::with_capacity(buckets.len());
-    for b in buckets {
-        match out.last_mut() {
-            Some(last) if last.upper_bound == b.upper_bound => last.count += b.count,
-            _ => out.push(*b),
+/// sorted. Like Prometheus it works in place and returns the new length, leaving the buckets
+/// after it as they were (so a second pass over the whole slice sees them again).
+fn coalesce(buckets: &mut [ClassicBucket]) -> usize {
+    if buckets.is_empty() {
+        return 0;
+    }
+    let mut last = buckets[0];
+    let mut i = 0;
+    for j in 1..buckets.len() {
+        let b = buckets[j];
+        if b.upper_bound == last.upper_bound {
+            last.count += b.count;
+        } else {
+            buckets[i] = last;
+            last = b;
+            i += 1;
         }
     }
-    out
+    buckets[i] = last;
+    i + 1
 }
 
 /// Prometheus's `almost.Equal`: a relative comparison, exact against zero.
@@ -676,7 +686,7 @@ fn ensure_monotonic(buckets: &mut [ClassicBucket], tolerance: f64) -> Monotonici
 }
 
 /// The φ-quantile of classic buckets (Prometheus's `BucketQuantile`).
-pub(crate) fn bucket_quantile(q: f64, buckets: &mut Vec<ClassicBucket>) -> (f64, Monotonicity) {
+pub(crate) fn bucket_quantile(q: f64, buckets: &mut [ClassicBucket]) -> (f64, Monotonicity) {
     if q.is_nan() {
         return (f64::NAN, Monotonicity::default());
     }
@@ -694,8 +704,9 @@ pub(crate) fn bucket_quantile(q: f64, buckets: &mut Vec<ClassicBucket>) -> (f64,
     if buckets.last().map(|b| b.upper_bound) != Some(f64::INFINITY) {
         return (f64::NAN, Monotonicity::default());
     }
-    let mut buckets = coalesce(buckets);
-    let m = ensure_monotonic(&mut buckets, 1e-12);
+    let len = coalesce(buckets);
+    let buckets = &mut buckets[..len];
+    let m = ensure_monotonic(buckets, 1e-12);
     if buckets.len() < 2 {
         return (f64::NAN, m);
     }
@@ -725,7 +736,7 @@ pub(crate) fn bucket_quantile(q: f64, buckets: &mut Vec<ClassicBucket>) -> (f64,
 
 /// The fraction of observations between `lower` and `upper` in classic buckets (Prometheus's
 /// `BucketFraction`).
-pub(crate) fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<ClassicBucket>) -> f64 {
+pub(crate) fn bucket_fraction(lower: f64, upper: f64, buckets: &mut [ClassicBucket]) -> f64 {
     buckets.sort_by(|a, b| {
         a.upper_bound
             .partial_cmp(&b.upper_bound)
@@ -734,8 +745,9 @@ pub(crate) fn bucket_fraction(lower: f64, upper: f64, buckets: &mut Vec<ClassicB
     if buckets.last().map(|b| b.upper_bound) != Some(f64::INFINITY) {
         return f64::NAN;
     }
-    let mut buckets = coalesce(buckets);
-    ensure_monotonic(&mut buckets, 1e-12);
+    let len = coalesce(buckets);
+    let buckets = &mut buckets[..len];
+    ensure_monotonic(buckets, 1e-12);
     let total = buckets[buckets.len() - 1].count;
     if buckets.len() < 2 || total == 0.0 || lower.is_nan() || upper.is_nan() {
         return f64::NAN;

@@ -137,10 +137,7 @@ fn avg_histograms(
         count = (i + 2) as f64;
         if !incremental {
             let mut sum_copy = sum.clone();
-            let (new_c, outcome) = match hist_ops::kahan_add(&mut sum_copy, &p.h, c.clone()) {
-                Ok(r) => r,
-                Err(e) => return Err(e),
-            };
+            let (new_c, outcome) = hist_ops::kahan_add(&mut sum_copy, &p.h, c.clone())?;
             tracker.reconciled |= outcome.nhcb_reconciled;
             if !hist_ops::has_overflow(&sum_copy) {
                 sum = sum_copy;

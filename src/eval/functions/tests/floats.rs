@@ -259,6 +259,10 @@ fn irate_and_idelta_of_floats() {
 }
 
 #[test]
+#[allow(
+    clippy::excessive_precision,
+    reason = "the literals of the PromQL test corpus"
+)]
 fn deriv_and_predict_linear() {
     let values: Vec<Option<f64>> = (0..11)
         .map(|i| {
@@ -381,6 +385,10 @@ fn double_exponential_smoothing_follows_trends() {
 }
 
 #[test]
+#[allow(
+    clippy::excessive_precision,
+    reason = "the literals of the PromQL test corpus"
+)]
 fn avg_and_sum_over_time_extremes() {
     let v = |xs: &[f64]| xs.iter().map(|x| Some(*x)).collect::<Vec<_>>();
     let store = Fixture::new()

@@ -464,7 +464,9 @@ fn classic_histogram_quantile_forced_monotonicity() {
     )
     .unwrap();
     assert!(
-        multi.starts_with("{q=\"0.01\"} => 0.0045\n{q=\"0.5\"} => 8.5\n{q=\"0.99\"} => 979.7499999999999\n"),
+        multi.starts_with(
+            "{q=\"0.01\"} => 0.0045\n{q=\"0.5\"} => 8.5\n{q=\"0.99\"} => 979.7499999999999\n"
+        ),
         "{multi}"
     );
     assert!(multi.contains("over 3 samples"), "{multi}");
