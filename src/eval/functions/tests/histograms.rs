@@ -469,7 +469,9 @@ fn classic_histogram_quantile_forced_monotonicity() {
         ),
         "{multi}"
     );
-    assert!(multi.contains("over 3 samples"), "{multi}");
+    // Prometheus fixes the bucket counts in place, so only the first quantile finds them
+    // non-monotonic.
+    assert!(multi.contains("over 1 samples"), "{multi}");
 }
 
 #[test]
