@@ -3,10 +3,11 @@
 
 use super::instant::vector;
 use super::string_arg;
+use crate::eval::Semantics;
 use crate::eval::engine::{Evaluator, check_no_duplicates};
 use crate::eval::error::EvalError;
 use crate::eval::value::{Sample, Val};
-use crate::model::{METRIC_NAME, Timestamp};
+use crate::model::{METRIC_NAME, RegexDialect, Timestamp, compile_anchored};
 use crate::promql::Call;
 use std::cmp::Ordering;
 
@@ -27,7 +28,12 @@ pub(super) fn label_replace<'s>(
 ) -> Result<Val<'s>, EvalError> {
     let arg = |i: usize| call.args.get(i).map(string_arg).unwrap_or_default();
     let (dst, replacement, src, pattern) = (arg(1), arg(2), arg(3), arg(4));
-    let regex = regex::Regex::new(&format!("^(?s:{pattern})$"))
+    // Prometheus 3 compiles `^(?s:regex)$`, Prometheus 2 `^(?:regex)$`.
+    let dialect = match ev.opts.semantics {
+        Semantics::Prometheus3 => RegexDialect::Prometheus3,
+        Semantics::Prometheus2 => RegexDialect::Prometheus2,
+    };
+    let regex = compile_anchored(&pattern, dialect)
         .map_err(|_| EvalError::InvalidLabelReplaceRegex(pattern.clone()))?;
     if !valid_label_name(&dst) {
         return Err(EvalError::InvalidLabelReplaceDestination(dst));

@@ -774,3 +774,35 @@ fn anchored_and_smoothed_rates() {
         "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with sum_over_time"
     );
 }
+
+fn eval_prometheus2(store: &Store, query: &str, t: i64) -> String {
+    let opts = EngineOptions {
+        semantics: crate::eval::Semantics::Prometheus2,
+        ..EngineOptions::default()
+    };
+    let r = Engine::new(opts)
+        .instant_query(store, &parse(query), t)
+        .unwrap();
+    render(&r.value)
+}
+
+#[test]
+fn label_replace_regex_dialects() {
+    let store = Fixture::new()
+        .floats("x{src=\"a\nb\"}", M, &[Some(1.0)])
+        .store;
+    let query = "label_replace(x, \"dst\", \"matched\", \"src\", \"a.b\")";
+    assert!(eval(&store, query, 0).unwrap().contains("dst=\"matched\""));
+    assert!(!eval_prometheus2(&store, query, 0).contains("dst"));
+}
+
+#[test]
+fn prometheus2_rate_caps_at_the_zero_point_first() {
+    // functions.test's "bumms" series: 1+10x10 every 5m; Prometheus 2 (left-closed windows,
+    // zero-point cap before the half-interval limit) extrapolates 100m back to the zero point.
+    let store = Fixture::new().series("t_total", 5 * M, 1.0, 10.0, 10).store;
+    assert_eq!(
+        eval_prometheus2(&store, "increase(t_total[100m])", 50 * M),
+        "{} => 101\n"
+    );
+}
