@@ -18,6 +18,8 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod eval;
+pub mod fixture;
+pub mod promqltest;
 pub mod model;
 pub mod promql;
 pub mod store;

@@ -80,6 +80,9 @@ struct Group {
     float_mean: f64,
     float_kahan: f64,
     histogram: Option<FloatHistogram>,
+    histogram_kahan: Option<FloatHistogram>,
+    histogram_mean: Option<FloatHistogram>,
+    histogram_incremental_mean: bool,
     count: f64,
     values: Vec<f64>,
     seen: bool,
@@ -193,7 +196,7 @@ fn aggregate(
             AggregateOp::Sum => match h {
                 Some(h) => {
                     group.has_histogram = true;
-                    add_histogram(ev, group, h, &sample, expr_span);
+                    sum_histogram(ev, group, h, &sample, expr_span);
                 }
                 None => {
                     group.has_float = true;
@@ -205,7 +208,7 @@ fn aggregate(
                 match h {
                     Some(h) => {
                         group.has_histogram = true;
-                        add_histogram(ev, group, h, &sample, expr_span);
+                        average_histogram(ev, group, h, &sample, expr_span);
                     }
                     None => {
                         group.has_float = true;
@@ -287,11 +290,7 @@ fn aggregate(
                     continue;
                 }
                 if group.has_histogram {
-                    let mut acc = group.histogram.unwrap_or_default();
-                    if op == AggregateOp::Avg {
-                        scale(&mut acc, 1.0 / group.count);
-                    }
-                    h = Some(acc);
+                    h = Some(finish_histogram(op, group_histogram_parts(&group)));
                 } else if op == AggregateOp::Avg {
                     f = if group.incremental_mean {
                         group.float_mean + group.float_kahan
@@ -324,22 +323,128 @@ fn aggregate(
     Ok(out)
 }
 
-/// Adds a histogram to a group's running sum (when the group holds one: a group that started
+fn reconciled_info(ev: &mut Evaluator<'_>, span: Span) {
+    ev.annotations
+        .info("mismatched custom buckets were reconciled during aggregation", span);
+}
+
+/// `sum`: Kahan-adds a histogram to the group (when the group holds one: a group that started
 /// with a float is invalid anyway).
-fn add_histogram(ev: &mut Evaluator<'_>, group: &mut Group, h: &FloatHistogram, sample: &Sample, span: Span) {
+fn sum_histogram(ev: &mut Evaluator<'_>, group: &mut Group, h: &FloatHistogram, sample: &Sample, span: Span) {
     if group.histogram.is_none() {
         return;
     }
     note_hint(group, h);
-    let result = group.histogram.as_ref().map(|acc| acc.add(h));
-    match result {
-        Some(Ok(sum)) => group.histogram = Some(sum),
-        Some(Err(_)) => {
+    let Some(acc) = group.histogram.as_mut() else { return };
+    match acc.kahan_add(h, &mut group.histogram_kahan) {
+        Ok(flags) => {
+            if flags.nhcb_bounds_reconciled {
+                reconciled_info(ev, span);
+            }
+        }
+        Err(_) => {
             mixed_schemas(ev, sample, span);
             group.incompatible = true;
         }
-        None => {}
     }
+}
+
+/// `avg`: Prometheus's direct mean with Kahan summation, switching to an incremental mean when
+/// the running sum would overflow.
+fn average_histogram(ev: &mut Evaluator<'_>, group: &mut Group, h: &FloatHistogram, sample: &Sample, span: Span) {
+    if group.histogram.is_none() {
+        return;
+    }
+    note_hint(group, h);
+    let Some(value) = group.histogram.clone() else { return };
+    if !group.histogram_incremental_mean {
+        let mut v = value.clone();
+        let mut c = group.histogram_kahan.clone();
+        match v.kahan_add(h, &mut c) {
+            Err(_) => {
+                mixed_schemas(ev, sample, span);
+                group.incompatible = true;
+                return;
+            }
+            Ok(flags) => {
+                if flags.nhcb_bounds_reconciled {
+                    reconciled_info(ev, span);
+                }
+            }
+        }
+        if !v.has_overflow() {
+            group.histogram = Some(v);
+            group.histogram_kahan = c;
+            return;
+        }
+        group.histogram_incremental_mean = true;
+        let mut mean = value.clone();
+        mean.div(group.count - 1.0);
+        group.histogram_mean = Some(mean);
+        if let Some(k) = group.histogram_kahan.as_mut() {
+            k.div(group.count - 1.0);
+        }
+    }
+    let q = (group.count - 1.0) / group.count;
+    if let Some(k) = group.histogram_kahan.as_mut() {
+        k.mul(q);
+    }
+    let mut to_add = h.clone();
+    to_add.div(group.count);
+    let Some(mean) = group.histogram_mean.as_mut() else { return };
+    mean.mul(q);
+    match mean.kahan_add(&to_add, &mut group.histogram_kahan) {
+        Ok(flags) => {
+            if flags.nhcb_bounds_reconciled {
+                reconciled_info(ev, span);
+            }
+        }
+        Err(_) => {
+            mixed_schemas(ev, sample, span);
+            group.incompatible = true;
+        }
+    }
+}
+
+struct HistogramParts {
+    value: FloatHistogram,
+    kahan: Option<FloatHistogram>,
+    mean: Option<FloatHistogram>,
+    incremental: bool,
+    count: f64,
+}
+
+fn group_histogram_parts(group: &Group) -> HistogramParts {
+    HistogramParts {
+        value: group.histogram.clone().unwrap_or_default(),
+        kahan: group.histogram_kahan.clone(),
+        mean: group.histogram_mean.clone(),
+        incremental: group.histogram_incremental_mean,
+        count: group.count,
+    }
+}
+
+/// The final histogram of a `sum` or `avg` group.
+fn finish_histogram(op: AggregateOp, parts: HistogramParts) -> FloatHistogram {
+    let mut value = parts.value;
+    if op == AggregateOp::Avg {
+        if parts.incremental {
+            value = parts.mean.unwrap_or_default();
+            if let Some(k) = &parts.kahan {
+                let _ = value.add_in_place(k);
+            }
+        } else {
+            value.div(parts.count);
+            if let Some(mut k) = parts.kahan {
+                k.div(parts.count);
+                let _ = value.add_in_place(&k);
+            }
+        }
+    } else if let Some(k) = &parts.kahan {
+        let _ = value.add_in_place(k);
+    }
+    value.compact(0);
+    value
 }
 
 fn note_hint(group: &mut Group, h: &FloatHistogram) {
@@ -358,15 +463,6 @@ fn mixed_schemas(ev: &mut Evaluator<'_>, sample: &Sample, span: Span) {
         ),
         span,
     );
-}
-
-fn scale(h: &mut FloatHistogram, factor: f64) {
-    h.count *= factor;
-    h.sum *= factor;
-    h.zero_count *= factor;
-    for b in h.positive_buckets.iter_mut().chain(h.negative_buckets.iter_mut()) {
-        *b *= factor;
-    }
 }
 
 /// Prometheus's `quantile`: the φ-quantile of `values` with linear interpolation between ranks.
@@ -406,7 +502,7 @@ fn count_values(input: &[Sample], grouping: &[String], without: bool, label: &st
     let mut counts: HashMap<Labels, f64> = HashMap::new();
     for s in input {
         let value = match &s.h {
-            Some(h) => h.to_string(),
+            Some(h) => h.go_string(),
             None => format_float(s.f),
         };
         let metric = s.metric.builder().set(label, value).build();

@@ -93,6 +93,13 @@ fn changes_metric_schema(op: BinaryOp) -> bool {
     )
 }
 
+/// Problems of one element operation.
+#[derive(Default)]
+struct Notes {
+    err: Option<Annotation>,
+    info: Option<Annotation>,
+}
+
 /// The result of one element operation.
 struct ElemResult {
     f: f64,
@@ -101,7 +108,8 @@ struct ElemResult {
 }
 
 /// An operation between two vector elements (floats or histograms), Prometheus's
-/// `vectorElemBinop`. Annotations go to `note`.
+/// `vectorElemBinop`. Problems go to `notes`: `err` for what Prometheus returns as an error
+/// (the caller drops the sample), `info` for what it returns as an info.
 fn elem_binop(
     op: BinaryOp,
     lf: f64,
@@ -109,7 +117,7 @@ fn elem_binop(
     lh: Option<&Arc<FloatHistogram>>,
     rh: Option<&Arc<FloatHistogram>>,
     span: Span,
-    note: &mut Option<Annotation>,
+    notes: &mut Notes,
 ) -> ElemResult {
     let drop = ElemResult { f: 0.0, h: None, keep: false };
     let incompatible = |l: &str, r: &str| {
@@ -140,39 +148,65 @@ fn elem_binop(
                 BinaryOp::Lte => (lf, lf <= rf),
                 BinaryOp::Atan2 => (lf.atan2(rf), true),
                 _ => {
-                    *note = Some(incompatible("float", "float"));
+                    notes.err = Some(incompatible("float", "float"));
                     return drop;
                 }
             };
             ElemResult { f, h: None, keep }
         }
         (None, Some(h)) => match op {
-            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scale_histogram(h, lf))), keep: true },
+            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scaled(h, |c| { c.mul(lf); }))), keep: true },
             _ => {
-                *note = Some(incompatible("float", "histogram"));
+                notes.err = Some(incompatible("float", "histogram"));
                 drop
             }
         },
         (Some(h), None) => match op {
-            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scale_histogram(h, rf))), keep: true },
-            BinaryOp::Div => ElemResult { f: 0.0, h: Some(Arc::new(scale_histogram(h, 1.0 / rf))), keep: true },
+            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scaled(h, |c| { c.mul(rf); }))), keep: true },
+            BinaryOp::Div => ElemResult { f: 0.0, h: Some(Arc::new(scaled(h, |c| { c.div(rf); }))), keep: true },
+            BinaryOp::TrimUpper | BinaryOp::TrimLower => {
+                let mut c = (**h).clone();
+                c.trim_buckets(rf, op == BinaryOp::TrimUpper);
+                ElemResult { f: 0.0, h: Some(Arc::new(c)), keep: true }
+            }
             _ => {
-                *note = Some(incompatible("histogram", "float"));
+                notes.err = Some(incompatible("histogram", "float"));
                 drop
             }
         },
         (Some(l), Some(r)) => match op {
             BinaryOp::Add | BinaryOp::Sub => {
-                let result = if op == BinaryOp::Add { l.add(r) } else { l.sub(r) };
-                match result {
-                    Ok(mut h) => {
+                let mut result = (**l).clone();
+                let combined = if op == BinaryOp::Add {
+                    result.add_in_place(r)
+                } else {
+                    result.sub_in_place(r)
+                };
+                let operation = if op == BinaryOp::Add { "addition" } else { "subtraction" };
+                match combined {
+                    Ok(flags) => {
                         if op == BinaryOp::Sub {
-                            h.counter_reset_hint = CounterResetHint::Gauge;
+                            result.counter_reset_hint = CounterResetHint::Gauge;
                         }
-                        ElemResult { f: 0.0, h: Some(Arc::new(h)), keep: true }
+                        result.compact(0);
+                        if flags.nhcb_bounds_reconciled {
+                            notes.info = Some(Annotation::new(
+                                AnnotationLevel::Info,
+                                format!("mismatched custom buckets were reconciled during {operation}"),
+                                span,
+                            ));
+                        }
+                        if flags.counter_reset_collision {
+                            notes.err = Some(Annotation::new(
+                                AnnotationLevel::Warning,
+                                format!("conflicting counter resets during histogram {operation}"),
+                                span,
+                            ));
+                        }
+                        ElemResult { f: 0.0, h: Some(Arc::new(result)), keep: true }
                     }
                     Err(_) => {
-                        *note = Some(Annotation::new(
+                        notes.err = Some(Annotation::new(
                             AnnotationLevel::Warning,
                             format!("incompatible bucket layout encountered for binary operator {}", op.as_str()),
                             span,
@@ -181,29 +215,22 @@ fn elem_binop(
                     }
                 }
             }
-            BinaryOp::Eql => ElemResult { f: 0.0, h: Some(l.clone()), keep: l == r },
-            BinaryOp::Neq => ElemResult { f: 0.0, h: Some(l.clone()), keep: l != r },
+            BinaryOp::Eql => ElemResult { f: 0.0, h: Some(l.clone()), keep: l.equals(r) },
+            BinaryOp::Neq => ElemResult { f: 0.0, h: Some(l.clone()), keep: !l.equals(r) },
             _ => {
-                *note = Some(incompatible("histogram", "histogram"));
+                notes.err = Some(incompatible("histogram", "histogram"));
                 drop
             }
         },
     }
 }
 
-/// Multiplies every count and the sum of a histogram by `factor`.
-fn scale_histogram(h: &FloatHistogram, factor: f64) -> FloatHistogram {
-    let mut out = h.clone();
-    out.count *= factor;
-    out.sum *= factor;
-    out.zero_count *= factor;
-    for b in out.positive_buckets.iter_mut().chain(out.negative_buckets.iter_mut()) {
-        *b *= factor;
-    }
-    if factor < 0.0 {
-        out.counter_reset_hint = CounterResetHint::Gauge;
-    }
-    out
+/// A copy of `h` changed by `change`, then compacted (Prometheus's `Copy().X().Compact(0)`).
+fn scaled(h: &FloatHistogram, change: impl FnOnce(&mut FloatHistogram)) -> FloatHistogram {
+    let mut c = h.clone();
+    change(&mut c);
+    c.compact(0);
+    c
 }
 
 /// Vector-scalar operations; `swapped` when the scalar is on the left.
@@ -223,9 +250,11 @@ fn vector_scalar(
         } else {
             (sample.f, scalar, sample.h.as_ref(), None)
         };
-        let mut note = None;
-        let mut r = elem_binop(b.op, lf, rf, lh, rh, span, &mut note);
-        if let Some(n) = note {
+        let mut notes = Notes::default();
+        let mut r = elem_binop(b.op, lf, rf, lh, rh, span, &mut notes);
+        // Infos returned as errors drop the sample; warnings are ignored here, as in
+        // Prometheus's VectorscalarBinop.
+        if let Some(n) = notes.err {
             if n.level == AnnotationLevel::Info {
                 last_note = Some(n);
                 continue;
@@ -344,7 +373,9 @@ fn vector_binop(
     // For one-to-many, swap sides so the "one" side is always on the right; the operands are
     // swapped back when computing values.
     let (many, one) = if one_to_many { (rhs, lhs) } else { (lhs, rhs) };
-    let (fill_many, fill_one) = if one_to_many { (fill.rhs, fill.lhs) } else { (fill.lhs, fill.rhs) };
+    // Prometheus does not swap the fill values with the sides: `fill_right` fills a missing
+    // "one" side and `fill_left` a missing "many" side even for `group_right`.
+    let (fill_many, fill_one) = (fill.lhs, fill.rhs);
 
     let mut one_by_sig: HashMap<Labels, usize> = HashMap::with_capacity(one.len());
     let one_sigs: Vec<Labels> = one.iter().map(|s| signature(&s.metric, matching)).collect();
@@ -428,10 +459,14 @@ fn do_op(
     sig: &Labels,
 ) -> Result<(), EvalError> {
     let (l, r) = if one_to_many { (rs, ls) } else { (ls, rs) };
-    let mut note = None;
-    let result = elem_binop(b.op, l.f, r.f, l.h.as_ref(), r.h.as_ref(), span, &mut note);
-    if note.is_some() {
-        state.last_note = note;
+    let mut notes = Notes::default();
+    let result = elem_binop(b.op, l.f, r.f, l.h.as_ref(), r.h.as_ref(), span, &mut notes);
+    if let Some(err) = notes.err {
+        state.last_note = Some(err);
+        return Ok(());
+    }
+    if notes.info.is_some() {
+        state.last_note = notes.info;
     }
     let (f, h) = if b.return_bool {
         (btos(result.keep), None)

@@ -743,18 +743,10 @@ fn pick_or_interpolate_right(floats: &[FPoint], last: usize, maxt: Timestamp, sm
     floats[last].f
 }
 
-/// Negates a histogram (unary minus): every count and the sum change sign.
+/// Negates a histogram (unary minus): Prometheus's `Copy().Mul(-1)`.
 pub(crate) fn negate_histogram(h: &crate::model::FloatHistogram) -> crate::model::FloatHistogram {
     let mut out = h.clone();
-    out.count = -out.count;
-    out.sum = -out.sum;
-    out.zero_count = -out.zero_count;
-    for b in out.positive_buckets.iter_mut().chain(out.negative_buckets.iter_mut()) {
-        *b = -*b;
-    }
-    if out.counter_reset_hint != CounterResetHint::Gauge {
-        out.counter_reset_hint = CounterResetHint::Gauge;
-    }
+    out.negate();
     out
 }
 

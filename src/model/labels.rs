@@ -61,6 +61,11 @@ impl Label {
     pub(crate) fn name_arc(&self) -> &Arc<str> {
         &self.name
     }
+
+    /// The shared value string, for indexes that refer to it without copying text.
+    pub(crate) fn value_arc(&self) -> &Arc<str> {
+        &self.value
+    }
 }
 
 impl fmt::Display for Label {

@@ -6,7 +6,12 @@ mod hash;
 mod labels;
 mod matcher;
 
-pub use histogram::{BucketSpan, CounterResetHint, FloatHistogram, HistogramError, CUSTOM_BUCKETS_SCHEMA};
+pub use histogram::{
+    BucketSide, BucketSpan, CUSTOM_BUCKETS_SCHEMA, CombineFlags, CounterResetHint,
+    EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, FloatHistogram, HistogramBucket,
+    HistogramError, HistogramMismatch, custom_bucket_bounds_match, is_custom_buckets_schema,
+    is_exponential_schema, is_valid_schema, quantile,
+};
 pub use hash::xxhash64;
 pub use float::{format_float, format_float_e, format_float_g};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};

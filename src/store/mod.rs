@@ -1,15 +1,18 @@
 //! The in-memory, deterministic series store that fixtures load into and the evaluator reads.
 //!
 //! Series are kept in label order; an inverted index from label pairs to series makes
-//! equality matchers cheap. Per series, float and histogram samples are kept in two
-//! time-sorted vectors (as Prometheus's query results keep `Floats` and `Histograms` apart), so
-//! the float path stays dense and binary-searchable.
+//! selection cheap: equality matchers look their list up, and other matchers that cannot match
+//! a missing label (`=~"a|b"`, `=~"5.."`, `!=""`) take the union of the lists of the label values
+//! they match, so only the distinct values are tested, not every series. Per series, float and
+//! histogram samples are kept in two time-sorted vectors (as Prometheus's query results keep
+//! `Floats` and `Histograms` apart), so the float path stays dense and binary-searchable.
 
 use crate::model::{
     FPoint, FloatHistogram, HPoint, Labels, MatchOp, Matcher, SampleValue, Timestamp,
 };
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Which end of a time window is included.
 ///
@@ -30,6 +33,11 @@ pub enum Window {
 
 impl Window {
     /// Whether `t` lies in the window from `mint` to `maxt`.
+    ///
+    /// ```
+    /// use promgate::store::Window;
+    /// assert!(!Window::LeftClosed.contains(0, 10, 11));
+    /// ```
     pub fn contains(self, mint: Timestamp, maxt: Timestamp, t: Timestamp) -> bool {
         let after_start = match self {
             Window::LeftOpen => t > mint,
@@ -39,13 +47,32 @@ impl Window {
     }
 
     /// The index range of `times` (sorted ascending) inside the window.
-    fn bounds(self, times: impl Fn(usize) -> Timestamp, len: usize, mint: Timestamp, maxt: Timestamp) -> std::ops::Range<usize> {
+    fn bounds(
+        self,
+        times: impl Fn(usize) -> Timestamp,
+        len: usize,
+        mint: Timestamp,
+        maxt: Timestamp,
+    ) -> std::ops::Range<usize> {
         let first = match self {
             Window::LeftOpen => partition(len, |i| times(i) <= mint),
             Window::LeftClosed => partition(len, |i| times(i) < mint),
         };
         let end = partition(len, |i| times(i) <= maxt);
         first..end.max(first)
+    }
+
+    /// The index of the newest of `times` (sorted ascending) inside the window.
+    fn last(
+        self,
+        times: impl Fn(usize) -> Timestamp,
+        len: usize,
+        mint: Timestamp,
+        maxt: Timestamp,
+    ) -> Option<usize> {
+        let end = partition(len, |i| times(i) <= maxt);
+        let last = end.checked_sub(1)?;
+        self.contains(mint, maxt, times(last)).then_some(last)
     }
 }
 
@@ -88,11 +115,21 @@ impl Default for StoreLimits {
 }
 
 /// Why the store refused a change.
+///
+/// ```
+/// use promgate::Labels;
+/// use promgate::store::{Store, StoreError, StoreLimits};
+/// let store = Store::with_limits(StoreLimits { max_samples: 10, max_series: 10 });
+/// let err = store.check_capacity(&Labels::from_pairs([("__name__", "x")]), 11).unwrap_err();
+/// assert!(matches!(err, StoreError::TooManySamples { requested: 11, .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// Adding the samples would pass [`StoreLimits::max_samples`].
-    #[error("series {series}: {requested} more samples would exceed the limit of {limit} samples (the store holds {held})")]
+    #[error(
+        "series {series}: {requested} more samples would exceed the limit of {limit} samples (the store holds {held})"
+    )]
     TooManySamples {
         /// The series being added to.
         series: Labels,
@@ -171,57 +208,149 @@ impl Series {
     }
 
     /// The series' labels.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let labels = Labels::from_pairs([("__name__", "up")]);
+    /// let id = store.series_id(labels.clone()).unwrap();
+    /// assert_eq!(store.series(id).labels(), &labels);
+    /// ```
     pub fn labels(&self) -> &Labels {
         &self.labels
     }
 
     /// All float samples (stale markers included), oldest first.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// store.append_float(Labels::from_pairs([("a", "b")]), 5, 1.0).unwrap();
+    /// assert_eq!(store.iter().next().unwrap().floats()[0].t, 5);
+    /// ```
     pub fn floats(&self) -> &[FPoint] {
         &self.floats
     }
 
     /// All histogram samples, oldest first.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use promgate::{FloatHistogram, Labels, store::Store};
+    /// let mut store = Store::new();
+    /// store.append_histogram(Labels::from_pairs([("a", "b")]), 5, Arc::new(FloatHistogram::default())).unwrap();
+    /// assert_eq!(store.iter().next().unwrap().histograms().len(), 1);
+    /// ```
     pub fn histograms(&self) -> &[HPoint] {
         &self.histograms
     }
 
     /// The number of samples of both kinds.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// store.append_float(Labels::from_pairs([("a", "b")]), 5, 1.0).unwrap();
+    /// assert_eq!(store.iter().next().unwrap().len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.floats.len() + self.histograms.len()
     }
 
     /// Whether the series has no samples.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
+    /// assert!(store.series(id).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The index range of float samples in the window.
-    pub fn float_range(&self, mint: Timestamp, maxt: Timestamp, window: Window) -> std::ops::Range<usize> {
+    ///
+    /// ```
+    /// use promgate::{Labels, store::{Store, Window}};
+    /// let mut store = Store::new();
+    /// for t in [0, 10, 20] {
+    ///     store.append_float(Labels::from_pairs([("a", "b")]), t, 1.0).unwrap();
+    /// }
+    /// assert_eq!(store.iter().next().unwrap().float_range(0, 20, Window::LeftOpen), 1..3);
+    /// ```
+    pub fn float_range(
+        &self,
+        mint: Timestamp,
+        maxt: Timestamp,
+        window: Window,
+    ) -> std::ops::Range<usize> {
         window.bounds(|i| self.floats[i].t, self.floats.len(), mint, maxt)
     }
 
     /// The index range of histogram samples in the window.
-    pub fn histogram_range(&self, mint: Timestamp, maxt: Timestamp, window: Window) -> std::ops::Range<usize> {
+    ///
+    /// ```
+    /// use promgate::{Labels, store::{Store, Window}};
+    /// let store = Store::new();
+    /// assert!(store.iter().next().is_none());
+    /// ```
+    pub fn histogram_range(
+        &self,
+        mint: Timestamp,
+        maxt: Timestamp,
+        window: Window,
+    ) -> std::ops::Range<usize> {
         window.bounds(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
     }
 
     /// Float samples (stale markers included) in the window.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::{Store, Window}};
+    /// let mut store = Store::new();
+    /// store.append_float(Labels::from_pairs([("a", "b")]), 10, 1.0).unwrap();
+    /// assert_eq!(store.iter().next().unwrap().floats_in(0, 10, Window::LeftOpen).len(), 1);
+    /// ```
     pub fn floats_in(&self, mint: Timestamp, maxt: Timestamp, window: Window) -> &[FPoint] {
         &self.floats[self.float_range(mint, maxt, window)]
     }
 
     /// Histogram samples in the window.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use promgate::{FloatHistogram, Labels, store::{Store, Window}};
+    /// let mut store = Store::new();
+    /// store.append_histogram(Labels::from_pairs([("a", "b")]), 10, Arc::new(FloatHistogram::default())).unwrap();
+    /// assert_eq!(store.iter().next().unwrap().histograms_in(10, 20, Window::LeftOpen).len(), 0);
+    /// ```
     pub fn histograms_in(&self, mint: Timestamp, maxt: Timestamp, window: Window) -> &[HPoint] {
         &self.histograms[self.histogram_range(mint, maxt, window)]
     }
 
     /// Start timestamps of the floats in `range` (from [`Series::float_range`]), or `None`
     /// when the series has no start timestamps.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::{Store, Window}};
+    /// let mut store = Store::new();
+    /// store.append_float(Labels::from_pairs([("a", "b")]), 10, 1.0).unwrap();
+    /// let s = store.iter().next().unwrap();
+    /// assert_eq!(s.float_start_times(s.float_range(0, 10, Window::LeftOpen)), None);
+    /// ```
     pub fn float_start_times(&self, range: std::ops::Range<usize>) -> Option<&[Timestamp]> {
         (!self.float_start_times.is_empty()).then(|| &self.float_start_times[range])
     }
 
     /// Start timestamps of the histograms in `range`, or `None` when the series has none.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
+    /// assert_eq!(store.series(id).histogram_start_times(0..0), None);
+    /// ```
     pub fn histogram_start_times(&self, range: std::ops::Range<usize>) -> Option<&[Timestamp]> {
         (!self.histogram_start_times.is_empty()).then(|| &self.histogram_start_times[range])
     }
@@ -239,16 +368,22 @@ impl Series {
     /// assert_eq!(s.latest(0, 5000, Window::LeftOpen).map(|(t, _)| t), Some(1000));
     /// assert!(s.latest(1000, 5000, Window::LeftOpen).is_none());
     /// ```
-    pub fn latest(&self, mint: Timestamp, maxt: Timestamp, window: Window) -> Option<(Timestamp, SampleValue)> {
-        let float = {
-            let r = self.float_range(mint, maxt, window);
-            (!r.is_empty()).then(|| self.floats[r.end - 1])
+    pub fn latest(
+        &self,
+        mint: Timestamp,
+        maxt: Timestamp,
+        window: Window,
+    ) -> Option<(Timestamp, SampleValue)> {
+        let float = window
+            .last(|i| self.floats[i].t, self.floats.len(), mint, maxt)
+            .map(|i| self.floats[i]);
+        let histogram = match self.histograms.is_empty() {
+            true => None,
+            false => window
+                .last(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
+                .map(|i| &self.histograms[i]),
         };
-        let hist = {
-            let r = self.histogram_range(mint, maxt, window);
-            (!r.is_empty()).then(|| &self.histograms[r.end - 1])
-        };
-        match (float, hist) {
+        match (float, histogram) {
             (Some(f), Some(h)) if h.t > f.t => Some((h.t, SampleValue::Histogram(h.h.clone()))),
             (Some(f), _) => Some((f.t, SampleValue::Float(f.f))),
             (None, Some(h)) => Some((h.t, SampleValue::Histogram(h.h.clone()))),
@@ -263,16 +398,26 @@ impl Series {
         f.max(h)
     }
 
-    /// The sample at exactly `t`, if any.
-    fn at(&self, t: Timestamp) -> Option<SampleValue> {
-        if let Ok(i) = self.floats.binary_search_by(|p| p.t.cmp(&t)) {
-            return Some(SampleValue::Float(self.floats[i].f));
+    /// Whether the sample at exactly `t` (if any) is `value`: floats bit for bit.
+    fn holds(&self, t: Timestamp, value: &SampleValue) -> bool {
+        match value {
+            SampleValue::Float(f) => self
+                .floats
+                .binary_search_by(|p| p.t.cmp(&t))
+                .is_ok_and(|i| self.floats[i].f.to_bits() == f.to_bits()),
+            SampleValue::Histogram(h) => self
+                .histograms
+                .binary_search_by(|p| p.t.cmp(&t))
+                .is_ok_and(|i| &self.histograms[i].h == h),
         }
-        self.histograms
-            .binary_search_by(|p| p.t.cmp(&t))
-            .ok()
-            .map(|i| SampleValue::Histogram(self.histograms[i].h.clone()))
     }
+}
+
+/// Series ids in label order, and each id's rank in that order; rebuilt after series are added.
+#[derive(Debug, Clone)]
+struct Order {
+    sorted: Vec<SeriesId>,
+    rank: Vec<u32>,
 }
 
 /// The in-memory series store.
@@ -297,15 +442,27 @@ pub struct Store {
     postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<SeriesId>>>,
     limits: StoreLimits,
     total_samples: usize,
+    /// The label order of the series, computed on the first selection after a change.
+    order: OnceLock<Order>,
 }
 
 impl Store {
     /// An empty store with default limits.
+    ///
+    /// ```
+    /// assert_eq!(promgate::store::Store::new().num_series(), 0);
+    /// ```
     pub fn new() -> Store {
         Store::default()
     }
 
     /// An empty store with the given limits.
+    ///
+    /// ```
+    /// use promgate::store::{Store, StoreLimits};
+    /// let limits = StoreLimits { max_samples: 5, max_series: 1 };
+    /// assert_eq!(Store::with_limits(limits).limits(), limits);
+    /// ```
     pub fn with_limits(limits: StoreLimits) -> Store {
         Store {
             limits,
@@ -314,27 +471,61 @@ impl Store {
     }
 
     /// The limits in force.
+    ///
+    /// ```
+    /// use promgate::store::{Store, StoreLimits};
+    /// assert_eq!(Store::new().limits(), StoreLimits::default());
+    /// ```
     pub fn limits(&self) -> StoreLimits {
         self.limits
     }
 
     /// The number of series.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
+    /// assert_eq!(store.num_series(), 1);
+    /// ```
     pub fn num_series(&self) -> usize {
         self.series.len()
     }
 
     /// The number of samples of all series.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// store.append_float(Labels::from_pairs([("a", "b")]), 0, 1.0).unwrap();
+    /// assert_eq!(store.num_samples(), 1);
+    /// ```
     pub fn num_samples(&self) -> usize {
         self.total_samples
     }
 
     /// Drops every series (the promqltest `clear` command).
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// store.append_float(Labels::from_pairs([("a", "b")]), 0, 1.0).unwrap();
+    /// store.clear();
+    /// assert_eq!((store.num_series(), store.num_samples()), (0, 0));
+    /// ```
     pub fn clear(&mut self) {
         let limits = self.limits;
         *self = Store::with_limits(limits);
     }
 
     /// The id of the series with exactly `labels`, creating it if needed.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let a = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
+    /// assert_eq!(store.series_id(Labels::from_pairs([("a", "b")])).unwrap(), a);
+    /// ```
     pub fn series_id(&mut self, labels: Labels) -> Result<SeriesId, StoreError> {
         if let Some(&id) = self.by_labels.get(&labels) {
             return Ok(id);
@@ -350,31 +541,64 @@ impl Store {
             self.postings
                 .entry(label.name_arc().clone())
                 .or_default()
-                .entry(Arc::from(label.value()))
+                .entry(label.value_arc().clone())
                 .or_default()
                 .push(id);
         }
         self.by_labels.insert(labels.clone(), id);
         self.series.push(Series::new(labels));
+        self.order = OnceLock::new();
         Ok(id)
     }
 
     /// The id of the series with exactly `labels`, if it exists.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// assert!(Store::new().find(&Labels::from_pairs([("a", "b")])).is_none());
+    /// ```
     pub fn find(&self, labels: &Labels) -> Option<SeriesId> {
         self.by_labels.get(labels).copied()
     }
 
     /// The series behind `id`.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
+    /// assert_eq!(store.series(id).labels().get("a"), Some("b"));
+    /// ```
     pub fn series(&self, id: SeriesId) -> &Series {
         &self.series[id.0 as usize]
     }
 
     /// Checks that `count` more samples fit, before anything is allocated for them.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
+    /// assert!(store.reserve(id, 99_999_999_999).is_err());
+    /// ```
     pub fn reserve(&self, id: SeriesId, count: usize) -> Result<(), StoreError> {
+        self.check_capacity(&self.series(id).labels, count)
+    }
+
+    /// Checks that `count` more samples for the series `labels` (which need not exist yet) fit.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let store = Store::new();
+    /// let labels = Labels::from_pairs([("__name__", "up")]);
+    /// let err = store.check_capacity(&labels, 99_999_999_999).unwrap_err();
+    /// assert!(err.to_string().contains(r#"{__name__="up"}: 99999999999 more samples"#));
+    /// ```
+    pub fn check_capacity(&self, labels: &Labels, count: usize) -> Result<(), StoreError> {
         let held = self.total_samples;
         if held.saturating_add(count) > self.limits.max_samples {
             return Err(StoreError::TooManySamples {
-                series: self.series(id).labels.clone(),
+                series: labels.clone(),
                 requested: count,
                 held,
                 limit: self.limits.max_samples,
@@ -385,11 +609,35 @@ impl Store {
 
     /// Appends a sample. Samples of a series must come in time order; re-adding an identical
     /// sample at the newest timestamp is a no-op, a different value there is an error.
-    pub fn append(&mut self, id: SeriesId, t: Timestamp, value: SampleValue) -> Result<(), StoreError> {
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// use promgate::model::SampleValue;
+    /// let mut store = Store::new();
+    /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
+    /// store.append(id, 10, SampleValue::Float(1.0)).unwrap();
+    /// assert!(store.append(id, 5, SampleValue::Float(1.0)).is_err());
+    /// ```
+    pub fn append(
+        &mut self,
+        id: SeriesId,
+        t: Timestamp,
+        value: SampleValue,
+    ) -> Result<(), StoreError> {
         self.append_with_start_time(id, t, value, None)
     }
 
     /// Appends a sample with a start timestamp (`None` or `Some(0)` = unknown).
+    ///
+    /// ```
+    /// use promgate::{Labels, store::{Store, Window}};
+    /// use promgate::model::SampleValue;
+    /// let mut store = Store::new();
+    /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
+    /// store.append_with_start_time(id, 10, SampleValue::Float(1.0), Some(4)).unwrap();
+    /// let s = store.series(id);
+    /// assert_eq!(s.float_start_times(0..1), Some(&[4][..]));
+    /// ```
     pub fn append_with_start_time(
         &mut self,
         id: SeriesId,
@@ -407,12 +655,7 @@ impl Store {
                 });
             }
             if t == newest {
-                let same = match (series.at(t), &value) {
-                    (Some(SampleValue::Float(a)), SampleValue::Float(b)) => a.to_bits() == b.to_bits(),
-                    (Some(SampleValue::Histogram(a)), SampleValue::Histogram(b)) => &a == b,
-                    _ => false,
-                };
-                if same {
+                if series.holds(t, &value) {
                     return Ok(());
                 }
                 return Err(StoreError::DuplicateTimestamp {
@@ -424,20 +667,20 @@ impl Store {
         self.reserve(id, 1)?;
         let series = &mut self.series[id.0 as usize];
         let start_time = start_time.unwrap_or(0);
+        // Start times are stored only once a series has one; earlier samples get 0 (unknown).
+        let record = |start_times: &mut Vec<Timestamp>, len: usize| {
+            if start_time != 0 || !start_times.is_empty() {
+                start_times.resize(len, 0);
+                start_times.push(start_time);
+            }
+        };
         match value {
             SampleValue::Float(f) => {
-                // Start times are kept once a series has one, 0 (unknown) for the samples before.
-                if start_time != 0 || !series.float_start_times.is_empty() {
-                    series.float_start_times.resize(series.floats.len(), 0);
-                    series.float_start_times.push(start_time);
-                }
+                record(&mut series.float_start_times, series.floats.len());
                 series.floats.push(FPoint { t, f });
             }
             SampleValue::Histogram(h) => {
-                if start_time != 0 || !series.histogram_start_times.is_empty() {
-                    series.histogram_start_times.resize(series.histograms.len(), 0);
-                    series.histogram_start_times.push(start_time);
-                }
+                record(&mut series.histogram_start_times, series.histograms.len());
                 series.histograms.push(HPoint { t, h });
             }
         }
@@ -447,80 +690,189 @@ impl Store {
 
     /// Appends a float sample to the series with `labels`, creating it if needed (recording
     /// rules write their results back this way).
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// store.append_float(Labels::from_pairs([("__name__", "job:up:sum")]), 0, 3.0).unwrap();
+    /// assert_eq!(store.num_samples(), 1);
+    /// ```
     pub fn append_float(&mut self, labels: Labels, t: Timestamp, f: f64) -> Result<(), StoreError> {
         let id = self.series_id(labels)?;
         self.append(id, t, SampleValue::Float(f))
     }
 
     /// Appends a histogram sample to the series with `labels`, creating it if needed.
-    pub fn append_histogram(&mut self, labels: Labels, t: Timestamp, h: Arc<FloatHistogram>) -> Result<(), StoreError> {
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use promgate::{FloatHistogram, Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let h = Arc::new(FloatHistogram::default());
+    /// store.append_histogram(Labels::from_pairs([("__name__", "h")]), 0, h).unwrap();
+    /// assert_eq!(store.num_samples(), 1);
+    /// ```
+    pub fn append_histogram(
+        &mut self,
+        labels: Labels,
+        t: Timestamp,
+        h: Arc<FloatHistogram>,
+    ) -> Result<(), StoreError> {
         let id = self.series_id(labels)?;
         self.append(id, t, SampleValue::Histogram(h))
     }
 
     /// Every series, in label order.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// for v in ["b", "a"] {
+    ///     store.series_id(Labels::from_pairs([("x", v)])).unwrap();
+    /// }
+    /// let values: Vec<_> = store.iter().map(|s| s.labels().get("x").unwrap()).collect();
+    /// assert_eq!(values, ["a", "b"]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = &Series> {
         self.by_labels.values().map(|id| self.series(*id))
     }
 
     /// The series matching all `matchers`, in label order.
+    ///
+    /// ```
+    /// use promgate::{Labels, MatchOp, Matcher, store::Store};
+    /// let mut store = Store::new();
+    /// for (name, code) in [("req", "200"), ("req", "500"), ("err", "503")] {
+    ///     store.series_id(Labels::from_pairs([("__name__", name), ("code", code)])).unwrap();
+    /// }
+    /// let five = Matcher::new(MatchOp::RegexMatch, "code", "5..").unwrap();
+    /// assert_eq!(store.select(&[five.clone()]).len(), 2);
+    /// assert_eq!(store.select(&[Matcher::equal("__name__", "req"), five]).len(), 1);
+    /// ```
     pub fn select(&self, matchers: &[Matcher]) -> Vec<&Series> {
-        let mut ids = self.candidates(matchers);
-        ids.retain(|id| {
+        let keep = |id: &SeriesId| {
             let labels = &self.series(*id).labels;
-            matchers.iter().all(|m| m.matches(labels.get_or_empty(&m.name)))
-        });
-        let mut found: Vec<&Series> = ids.into_iter().map(|id| self.series(id)).collect();
-        found.sort_by(|a, b| a.labels.cmp(&b.labels));
-        found
+            matchers
+                .iter()
+                .all(|m| m.matches(labels.get_or_empty(&m.name)))
+        };
+        let order = self.order();
+        match self.candidates(matchers) {
+            None => order
+                .sorted
+                .iter()
+                .filter(|id| keep(id))
+                .map(|id| self.series(*id))
+                .collect(),
+            Some(mut ids) => {
+                ids.retain(keep);
+                ids.sort_unstable_by_key(|id| order.rank[id.0 as usize]);
+                ids.into_iter().map(|id| self.series(id)).collect()
+            }
+        }
     }
 
-    /// Series ids that may match: the intersection of the postings of the equality matchers with
-    /// non-empty values, or every series when there are none.
-    fn candidates(&self, matchers: &[Matcher]) -> Vec<SeriesId> {
-        let mut lists: Vec<&[SeriesId]> = Vec::new();
+    fn order(&self) -> &Order {
+        self.order.get_or_init(|| {
+            let sorted: Vec<SeriesId> = self.by_labels.values().copied().collect();
+            let mut rank = vec![0u32; self.series.len()];
+            for (i, id) in sorted.iter().enumerate() {
+                rank[id.0 as usize] = i as u32;
+            }
+            Order { sorted, rank }
+        })
+    }
+
+    /// Series ids that may match, from the index: the intersection of the postings of the
+    /// equality matchers with non-empty values; without those, the intersection of the unions
+    /// of postings of the values each matcher not matching `""` accepts. `None` means every
+    /// series is a candidate.
+    fn candidates(&self, matchers: &[Matcher]) -> Option<Vec<SeriesId>> {
+        let mut lists: Vec<Cow<'_, [SeriesId]>> = Vec::new();
         for m in matchers {
             if m.op == MatchOp::Equal && !m.value.is_empty() {
-                let list = self
-                    .postings
-                    .get(m.name.as_str())
-                    .and_then(|values| values.get(m.value.as_str()));
-                match list {
-                    Some(list) => lists.push(list),
-                    None => return Vec::new(),
+                match self.postings_for_value(&m.name, &m.value) {
+                    Some(list) => lists.push(Cow::Borrowed(list)),
+                    None => return Some(Vec::new()),
                 }
             }
         }
         if lists.is_empty() {
-            return (0..self.series.len() as u32).map(SeriesId).collect();
+            for m in matchers {
+                if m.op != MatchOp::Equal && !m.matches_empty() {
+                    lists.push(Cow::Owned(self.postings_for_matcher(m)));
+                }
+            }
+        }
+        if lists.is_empty() {
+            return None;
         }
         lists.sort_by_key(|l| l.len());
         let mut result: Vec<SeriesId> = lists[0].to_vec();
         for other in &lists[1..] {
+            if result.is_empty() {
+                break;
+            }
             result.retain(|id| other.binary_search(id).is_ok());
         }
-        result
+        Some(result)
     }
+
+    fn postings_for_value(&self, name: &str, value: &str) -> Option<&[SeriesId]> {
+        self.postings
+            .get(name)
+            .and_then(|values| values.get(value))
+            .map(Vec::as_slice)
+    }
+
+    /// The sorted ids of series whose label `m.name` has a value `m` accepts. A regex that is
+    /// an alternation of literals (`a|b|c`) looks its values up; anything else tests each
+    /// distinct value once.
+    fn postings_for_matcher(&self, m: &Matcher) -> Vec<SeriesId> {
+        let Some(values) = self.postings.get(m.name.as_str()) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<SeriesId> = Vec::new();
+        match literal_alternatives(m) {
+            Some(literals) => {
+                for literal in literals {
+                    if let Some(list) = values.get(literal) {
+                        ids.extend_from_slice(list);
+                    }
+                }
+            }
+            None => {
+                for (value, list) in values {
+                    if m.matches(value) {
+                        ids.extend_from_slice(list);
+                    }
+                }
+            }
+        }
+        // A series has one value per label name, so the lists are disjoint.
+        ids.sort_unstable();
+        ids
+    }
+}
+
+/// The literals of a `=~` regex made only of literals and `|` (`GET|POST`), deduplicated.
+fn literal_alternatives(m: &Matcher) -> Option<Vec<&str>> {
+    const META: &[char] = &[
+        '\\', '.', '+', '*', '?', '(', ')', '[', ']', '{', '}', '^', '$',
+    ];
+    if m.op != MatchOp::RegexMatch || m.value.contains(META) {
+        return None;
+    }
+    let mut literals: Vec<&str> = m.value.split('|').collect();
+    literals.sort_unstable();
+    literals.dedup();
+    Some(literals)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{stale_nan, MatchOp};
-
-    #[test]
-    fn start_time_of_the_first_sample_is_kept() {
-        let mut store = Store::new();
-        let id = store.series_id(Labels::from_pairs([("__name__", "x")])).unwrap();
-        store.append_with_start_time(id, 10, SampleValue::Float(1.0), Some(5)).unwrap();
-        store.append_with_start_time(id, 20, SampleValue::Float(2.0), None).unwrap();
-        let h = Arc::new(FloatHistogram::default());
-        store.append_with_start_time(id, 30, SampleValue::Histogram(h.clone()), None).unwrap();
-        store.append_with_start_time(id, 40, SampleValue::Histogram(h), Some(35)).unwrap();
-        let series = store.series(id);
-        assert_eq!(series.float_start_times(0..2), Some(&[5, 0][..]));
-        assert_eq!(series.histogram_start_times(0..2), Some(&[0, 35][..]));
-    }
+    use crate::model::stale_nan;
 
     fn store_with(series: &[(&str, &str, &[(i64, f64)])]) -> Store {
         let mut store = Store::new();
@@ -533,6 +885,10 @@ mod tests {
             }
         }
         store
+    }
+
+    fn names(found: Vec<&Series>) -> Vec<String> {
+        found.iter().map(|s| s.labels().to_string()).collect()
     }
 
     #[test]
@@ -549,7 +905,97 @@ mod tests {
         let missing = store.select(&[Matcher::equal("__name__", "nope")]);
         assert!(missing.is_empty());
         let none_label = store.select(&[Matcher::equal("env", "")]);
-        assert_eq!(none_label.len(), 3, "a missing label matches the empty value");
+        assert_eq!(
+            none_label.len(),
+            3,
+            "a missing label matches the empty value"
+        );
+    }
+
+    #[test]
+    fn every_matcher_kind_through_the_index() {
+        let mut store = Store::new();
+        for (name, code, env) in [
+            ("req", "200", "prod"),
+            ("req", "500", ""),
+            ("req", "503", "dev"),
+            ("err", "500", "prod"),
+            ("lat", "", "prod"),
+        ] {
+            store
+                .series_id(Labels::from_pairs([
+                    ("__name__", name),
+                    ("code", code),
+                    ("env", env),
+                ]))
+                .unwrap();
+        }
+        let m = |op, name: &str, value: &str| Matcher::new(op, name, value).unwrap();
+        let count = |ms: &[Matcher]| store.select(ms).len();
+        use MatchOp::*;
+        assert_eq!(count(&[m(Equal, "code", "500")]), 2);
+        assert_eq!(
+            count(&[m(NotEqual, "code", "500")]),
+            3,
+            "includes the series without code"
+        );
+        assert_eq!(count(&[m(NotEqual, "code", "")]), 4);
+        assert_eq!(count(&[m(RegexMatch, "code", "5..")]), 3);
+        assert_eq!(count(&[m(RegexMatch, "code", "500|200|200")]), 3);
+        assert_eq!(
+            count(&[m(RegexMatch, "code", "500|")]),
+            3,
+            "matches empty: filtered"
+        );
+        assert_eq!(count(&[m(RegexMatch, "code", ".*")]), 5);
+        assert_eq!(count(&[m(RegexMatch, "code", ".+")]), 4);
+        assert_eq!(count(&[m(RegexNoMatch, "code", "5..")]), 2);
+        assert_eq!(count(&[m(RegexNoMatch, "env", "")]), 4);
+        assert_eq!(count(&[m(RegexMatch, "nope", "x|y")]), 0);
+        assert_eq!(
+            count(&[
+                m(Equal, "__name__", "req"),
+                m(RegexMatch, "env", "prod|dev")
+            ]),
+            2
+        );
+        assert_eq!(
+            count(&[
+                m(RegexMatch, "__name__", "re.*"),
+                m(RegexNoMatch, "code", "2..")
+            ]),
+            2
+        );
+        // The result is in label order whichever path found it.
+        let found = names(store.select(&[m(RegexMatch, "code", "5..")]));
+        let mut sorted = found.clone();
+        sorted.sort();
+        assert_eq!(
+            found,
+            [
+                r#"{__name__="err", code="500", env="prod"}"#,
+                r#"{__name__="req", code="500"}"#,
+                r#"{__name__="req", code="503", env="dev"}"#,
+            ]
+        );
+        assert_eq!(
+            names(store.select(&[m(RegexMatch, "code", ".*")])),
+            names(store.iter().collect())
+        );
+    }
+
+    #[test]
+    fn order_is_refreshed_after_new_series() {
+        let mut store = store_with(&[("b", "x", &[])]);
+        assert_eq!(store.select(&[]).len(), 1);
+        store
+            .series_id(Labels::from_pairs([("__name__", "a")]))
+            .unwrap();
+        let found =
+            names(store.select(&[Matcher::new(MatchOp::RegexMatch, "__name__", "a|b").unwrap()]));
+        assert_eq!(found, [r#"{__name__="a"}"#, r#"{__name__="b", job="x"}"#]);
+        let cloned = store.clone();
+        assert_eq!(cloned.select(&[]).len(), 2);
     }
 
     #[test]
@@ -560,12 +1006,45 @@ mod tests {
         assert_eq!(s.floats_in(0, 20, Window::LeftClosed).len(), 3);
         assert_eq!(s.floats_in(25, 30, Window::LeftOpen).len(), 0);
         assert_eq!(s.floats_in(-5, 5, Window::LeftOpen).len(), 1);
+        assert_eq!(s.floats_in(30, 20, Window::LeftClosed).len(), 0);
+    }
+
+    #[test]
+    fn instant_lookups_take_the_newest_of_either_kind() {
+        let mut store = Store::new();
+        let id = store
+            .series_id(Labels::from_pairs([("__name__", "x")]))
+            .unwrap();
+        store.append(id, 0, SampleValue::Float(1.0)).unwrap();
+        let h = Arc::new(FloatHistogram::default());
+        store.append(id, 10, SampleValue::Histogram(h)).unwrap();
+        store
+            .append(id, 20, SampleValue::Float(stale_nan()))
+            .unwrap();
+        let s = store.series(id);
+        let at = |t: i64, window| s.latest(t - 15, t, window).map(|(t, v)| (t, v.is_stale()));
+        assert_eq!(at(5, Window::LeftOpen), Some((0, false)));
+        assert_eq!(at(15, Window::LeftOpen), Some((10, false)));
+        assert!(matches!(
+            s.latest(0, 15, Window::LeftOpen),
+            Some((10, SampleValue::Histogram(_)))
+        ));
+        assert_eq!(at(25, Window::LeftOpen), Some((20, true)));
+        assert_eq!(at(35, Window::LeftOpen), None, "window is (20, 35]");
+        assert_eq!(
+            at(35, Window::LeftClosed),
+            Some((20, true)),
+            "window is [20, 35]"
+        );
+        assert_eq!(at(-1, Window::LeftOpen), None);
     }
 
     #[test]
     fn out_of_order_and_duplicates() {
         let mut store = Store::new();
-        let id = store.series_id(Labels::from_pairs([("__name__", "x")])).unwrap();
+        let id = store
+            .series_id(Labels::from_pairs([("__name__", "x")]))
+            .unwrap();
         store.append(id, 10, SampleValue::Float(1.0)).unwrap();
         store.append(id, 10, SampleValue::Float(1.0)).unwrap();
         assert!(matches!(
@@ -576,7 +1055,13 @@ mod tests {
             store.append(id, 5, SampleValue::Float(2.0)),
             Err(StoreError::OutOfOrder { .. })
         ));
-        store.append(id, 20, SampleValue::Float(stale_nan())).unwrap();
+        store
+            .append(id, 20, SampleValue::Float(stale_nan()))
+            .unwrap();
+        store
+            .append(id, 20, SampleValue::Float(stale_nan()))
+            .unwrap();
+        assert!(store.append(id, 20, SampleValue::Float(f64::NAN)).is_err());
         assert_eq!(store.num_samples(), 2);
     }
 
@@ -586,7 +1071,9 @@ mod tests {
             max_samples: 2,
             max_series: 10,
         });
-        let id = store.series_id(Labels::from_pairs([("__name__", "x")])).unwrap();
+        let id = store
+            .series_id(Labels::from_pairs([("__name__", "x")]))
+            .unwrap();
         store.append(id, 1, SampleValue::Float(1.0)).unwrap();
         store.append(id, 2, SampleValue::Float(1.0)).unwrap();
         let err = store.append(id, 3, SampleValue::Float(1.0)).unwrap_err();
@@ -595,9 +1082,54 @@ mod tests {
     }
 
     #[test]
+    fn series_limit() {
+        let mut store = Store::with_limits(StoreLimits {
+            max_samples: 10,
+            max_series: 1,
+        });
+        store
+            .append_float(Labels::from_pairs([("a", "1")]), 0, 1.0)
+            .unwrap();
+        let err = store
+            .append_float(Labels::from_pairs([("a", "2")]), 0, 1.0)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"series {a="2"}: would exceed the limit of 1 series"#
+        );
+        assert_eq!(store.num_series(), 1);
+    }
+
+    #[test]
+    fn recording_rule_appends() {
+        let mut store = Store::new();
+        let labels = Labels::from_pairs([("__name__", "job:up:sum"), ("job", "a")]);
+        for step in 0..3 {
+            store
+                .append_float(labels.clone(), step * 60_000, step as f64)
+                .unwrap();
+        }
+        store
+            .append_float(labels.clone(), 180_000, stale_nan())
+            .unwrap();
+        let found = store.select(&[Matcher::equal("__name__", "job:up:sum")]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].floats().len(), 4);
+        assert!(
+            found[0]
+                .latest(150_000, 180_000, Window::LeftOpen)
+                .unwrap()
+                .1
+                .is_stale()
+        );
+    }
+
+    #[test]
     fn start_times_are_parallel_to_samples() {
         let mut store = Store::new();
-        let id = store.series_id(Labels::from_pairs([("__name__", "x")])).unwrap();
+        let id = store
+            .series_id(Labels::from_pairs([("__name__", "x")]))
+            .unwrap();
         store.append(id, 0, SampleValue::Float(1.0)).unwrap();
         store
             .append_with_start_time(id, 60_000, SampleValue::Float(2.0), Some(30_000))
@@ -605,5 +1137,19 @@ mod tests {
         let s = store.series(id);
         let r = s.float_range(-1, 60_000, Window::LeftOpen);
         assert_eq!(s.float_start_times(r), Some(&[0, 30_000][..]));
+    }
+
+    #[test]
+    fn start_time_on_the_first_sample_is_kept() {
+        let mut store = Store::new();
+        let id = store
+            .series_id(Labels::from_pairs([("__name__", "x")]))
+            .unwrap();
+        store
+            .append_with_start_time(id, 60_000, SampleValue::Float(2.0), Some(30_000))
+            .unwrap();
+        store.append(id, 120_000, SampleValue::Float(3.0)).unwrap();
+        let s = store.series(id);
+        assert_eq!(s.float_start_times(0..2), Some(&[30_000, 0][..]));
     }
 }
