@@ -87,24 +87,6 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
         .map(|i| &FUNCTIONS[i])
 }
 
-/// Looks up a function that only Prometheus 2's dialect knows: `holt_winters`, renamed
-/// `double_exponential_smoothing` in Prometheus 3.0. A parser option for 2.x queries consults
-/// this after [`lookup`]; the evaluator implements both names alike.
-///
-/// ```
-/// use promgate::promql::functions::lookup_legacy;
-/// assert_eq!(lookup_legacy("holt_winters").unwrap().arg_types.len(), 3);
-/// assert!(lookup_legacy("rate").is_none());
-/// ```
-pub fn lookup_legacy(name: &str) -> Option<&'static Function> {
-    LEGACY_FUNCTIONS.iter().find(|f| f.name == name)
-}
-
-/// The functions of Prometheus 2.x that Prometheus 3 removed.
-pub static LEGACY_FUNCTIONS: &[Function] = &[
-    Function { name: "holt_winters", arg_types: &[ValueType::Matrix, ValueType::Scalar, ValueType::Scalar], variadic: 0, return_type: ValueType::Vector, experimental: false },
-];
-
 /// Every function of Prometheus 3.14, sorted by name.
 #[rustfmt::skip]
 pub static FUNCTIONS: &[Function] = &[

@@ -3,11 +3,10 @@
 //! `histogram_quantiles` and `histogram_fraction` over native histograms and classic
 //! (`le`-bucketed) histograms.
 
-use super::hist_ops::{self, ClassicBucket, NanNote};
+use super::hist_ops::{self, BucketQuantile, ClassicBucket, NanObservationsInfo};
 use super::instant::{scalar, vector};
 use super::{go_quote, metric_name, string_arg};
 use crate::eval::AnnotationLevel;
-use crate::eval::aggregate::kahan_inc;
 use crate::eval::annotations::Merge;
 use crate::eval::engine::{Evaluator, drop_metric_name};
 use crate::eval::error::EvalError;
@@ -42,28 +41,10 @@ pub(super) fn simple<'s>(
     Val::Vector(out)
 }
 
-/// The variance of the observations in a native histogram, estimated from its buckets: each
-/// bucket's population sits at the bucket's arithmetic mean (custom buckets), zero (the zero
-/// bucket) or geometric mean (exponential buckets), around the histogram's mean.
+/// The estimated variance of the observations in a native histogram (Prometheus's
+/// `histogram_stdvar`).
 pub(super) fn variance(h: &FloatHistogram) -> f64 {
-    let mean = h.sum / h.count;
-    let (mut variance, mut c) = (0.0, 0.0);
-    for bucket in hist_ops::all_buckets(h) {
-        if bucket.count == 0.0 {
-            continue;
-        }
-        let value = if h.uses_custom_buckets() {
-            (bucket.upper + bucket.lower) / 2.0
-        } else if bucket.lower <= 0.0 && bucket.upper >= 0.0 {
-            0.0
-        } else {
-            let v = (bucket.upper * bucket.lower).sqrt();
-            if bucket.upper < 0.0 { -v } else { v }
-        };
-        let delta = value - mean;
-        (variance, c) = kahan_inc(bucket.count * delta * delta, variance, c);
-    }
-    (variance + c) / h.count
+    hist_ops::histogram_stdvar(h)
 }
 
 /// A classic histogram assembled from `le`-labelled float samples: the labels without `le`
@@ -212,16 +193,16 @@ fn invalid_quantile_check(ev: &mut Evaluator<'_>, q: f64, pos: Span) {
     }
 }
 
-fn nan_note(ev: &mut Evaluator<'_>, note: Option<NanNote>, name: &str, pos: Span) {
+fn nan_note(ev: &mut Evaluator<'_>, note: Option<NanObservationsInfo>, name: &str, pos: Span) {
     let Some(note) = note else { return };
     let message = match note {
-        NanNote::QuantileResult => {
+        NanObservationsInfo::QuantileNaNResult => {
             "input to histogram_quantile has NaN observations, result is NaN"
         }
-        NanNote::QuantileSkew => {
+        NanObservationsInfo::QuantileNaNSkew => {
             "input to histogram_quantile has NaN observations, result is skewed higher"
         }
-        NanNote::Fraction => {
+        NanObservationsInfo::FractionNaNs => {
             "input to histogram_fraction has NaN observations, which are excluded from all fractions"
         }
     };
@@ -232,7 +213,7 @@ fn forced_monotonicity_note(
     ev: &mut Evaluator<'_>,
     metric: &Labels,
     t: Timestamp,
-    m: &hist_ops::Monotonicity,
+    m: &BucketQuantile,
     pos: Span,
 ) {
     let name = if ev.delayed_name_removal() {
@@ -280,7 +261,7 @@ pub(super) fn histogram_quantile<'s>(
     for (metric, h) in split.natives {
         let Some(h) = h else { continue };
         let metric = output_metric(ev, metric);
-        let (value, note) = hist_ops::histogram_quantile(q, &h);
+        let (value, note) = hist_ops::histogram_quantile_with_info(q, &h);
         nan_note(ev, note, metric_name(&metric), pos);
         out.push(quantile_sample(metric, value));
     }
@@ -288,11 +269,14 @@ pub(super) fn histogram_quantile<'s>(
         if classic.buckets.is_empty() {
             continue;
         }
-        let (value, monotonicity) = hist_ops::bucket_quantile(q, &mut classic.buckets);
-        if monotonicity.forced {
-            forced_monotonicity_note(ev, &classic.metric, t, &monotonicity, pos);
+        let result = hist_ops::bucket_quantile(q, &mut classic.buckets);
+        if result.forced_monotonicity {
+            forced_monotonicity_note(ev, &classic.metric, t, &result, pos);
         }
-        out.push(quantile_sample(output_metric(ev, classic.metric), value));
+        out.push(quantile_sample(
+            output_metric(ev, classic.metric),
+            result.quantile,
+        ));
     }
     Ok(Val::Vector(out))
 }
@@ -349,7 +333,7 @@ pub(super) fn histogram_quantiles<'s>(
         for (metric, h) in &split.natives {
             let Some(h) = h else { continue };
             let metric = output_metric(ev, metric.clone());
-            let (value, note) = hist_ops::histogram_quantile(q, h);
+            let (value, note) = hist_ops::histogram_quantile_with_info(q, h);
             nan_note(ev, note, metric_name(&metric), pos);
             out.push(quantile_sample(
                 metric
@@ -364,10 +348,11 @@ pub(super) fn histogram_quantiles<'s>(
                 continue;
             }
             // Prometheus sorts and fixes the same bucket slice in place for every φ.
-            let (value, monotonicity) = hist_ops::bucket_quantile(q, &mut classic.buckets);
-            if monotonicity.forced {
-                forced_monotonicity_note(ev, &classic.metric, t, &monotonicity, pos);
+            let result = hist_ops::bucket_quantile(q, &mut classic.buckets);
+            if result.forced_monotonicity {
+                forced_monotonicity_note(ev, &classic.metric, t, &result, pos);
             }
+            let value = result.quantile;
             let metric = output_metric(ev, classic.metric.clone());
             out.push(quantile_sample(
                 metric
@@ -398,7 +383,7 @@ pub(super) fn histogram_fraction<'s>(
     for (metric, h) in split.natives {
         let Some(h) = h else { continue };
         let metric = output_metric(ev, metric);
-        let (value, note) = hist_ops::histogram_fraction(lower, upper, &h);
+        let (value, note) = hist_ops::histogram_fraction_with_info(lower, upper, &h);
         nan_note(ev, note, metric_name(&metric), pos);
         out.push(quantile_sample(metric, value));
     }

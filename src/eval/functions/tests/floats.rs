@@ -756,21 +756,21 @@ fn anchored_and_smoothed_rates() {
     // Anchored increase over (10s, 40s]: from the sample at 10s (2) to the one at 40s (2), with
     // the reset after 3 adding 3.
     assert_eq!(
-        eval(&store, "increase(c_total[30s])  @@anchored", 40 * S).unwrap(),
+        eval(&store, "increase(c_total[30s] anchored)", 40 * S).unwrap(),
         "{} => 3\n"
     );
     assert_eq!(
-        eval(&store, "resets(c_total[30s]) @@anchored", 40 * S).unwrap(),
+        eval(&store, "resets(c_total[30s] anchored)", 40 * S).unwrap(),
         "{} => 1\n"
     );
     // Smoothed at 45s: left edge interpolated at 15s (2.5), right at 45s (1.5 after the reset
     // model... between 40s=2 and 50s=3 → 2.5); reset adds 3.
     assert_eq!(
-        eval(&store, "increase(c_total[30s]) @@smoothed", 45 * S).unwrap(),
+        eval(&store, "increase(c_total[30s] smoothed)", 45 * S).unwrap(),
         "{} => 3\n"
     );
     assert_eq!(
-        eval(&store, "sum_over_time(c_total[30s]) @@anchored", 45 * S).unwrap_err(),
+        eval(&store, "sum_over_time(c_total[30s] anchored)", 45 * S).unwrap_err(),
         "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with sum_over_time"
     );
 }
@@ -804,5 +804,53 @@ fn prometheus2_rate_caps_at_the_zero_point_first() {
     assert_eq!(
         eval_prometheus2(&store, "increase(t_total[100m])", 50 * M),
         "{} => 101\n"
+    );
+}
+
+#[test]
+fn holt_winters_is_double_exponential_smoothing() {
+    let store = Fixture::new().series("hr", 10 * S, 0.0, 10.0, 100).store;
+    assert_eq!(
+        eval(&store, "holt_winters(hr[1m], 0.01, 0.1)", 500 * S).unwrap(),
+        eval(
+            &store,
+            "double_exponential_smoothing(hr[1m], 0.01, 0.1)",
+            500 * S
+        )
+        .unwrap()
+    );
+}
+
+#[test]
+fn annotation_positions_point_at_the_first_argument() {
+    let store = Fixture::new()
+        .series("requests", M, 0.0, 1.0, 5)
+        .floats("q", 10 * S, &[Some(0.0), Some(1.0), Some(2.0)])
+        .store;
+    let query = "sum(rate(requests[5m]))";
+    let r = engine()
+        .instant_query(&store, &parse(query), 5 * M)
+        .unwrap();
+    let notes: Vec<String> = r
+        .annotations
+        .iter()
+        .map(|a| a.with_position(query))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"requests\" (1:10)"
+        ]
+    );
+    let query = "quantile_over_time(2, q[2m])";
+    let r = engine().instant_query(&store, &parse(query), M).unwrap();
+    let notes: Vec<String> = r
+        .annotations
+        .iter()
+        .map(|a| a.with_position(query))
+        .collect();
+    assert_eq!(
+        notes,
+        ["PromQL warning: quantile value should be between 0 and 1, got 2 (1:20)"]
     );
 }

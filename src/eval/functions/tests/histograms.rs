@@ -131,32 +131,32 @@ fn anchored_and_smoothed_histogram_rates() {
     );
     assert_eq!(
         count(
-            "histogram_count(increase(hist_counter[1m])) @@anchored",
+            "histogram_count(increase(hist_counter[1m] anchored))",
             50 * S
         ),
         "{} => 3\n"
     );
     assert_eq!(
         count(
-            "histogram_count(increase(hist_counter[1m])) @@smoothed",
+            "histogram_count(increase(hist_counter[1m] smoothed))",
             50 * S
         ),
         "{} => 3.333333333333333\n"
     );
     assert_eq!(
-        count("histogram_count(rate(hist_counter[1m])) @@smoothed", 50 * S),
+        count("histogram_count(rate(hist_counter[1m] smoothed))", 50 * S),
         "{} => 0.05555555555555555\n"
     );
     assert_eq!(
         count(
-            "histogram_count(increase(hist_counter[1m])) @@anchored",
+            "histogram_count(increase(hist_counter[1m] anchored))",
             5 * S
         ),
         "{} => 0\n"
     );
     let warned = eval_annotated(
         &store,
-        "histogram_count(delta(hist_counter[1m])) @@anchored",
+        "histogram_count(delta(hist_counter[1m] anchored))",
         50 * S,
     )
     .unwrap();
@@ -248,44 +248,41 @@ fn histogram_counter_resets_at_the_window_edges() {
     );
     assert_eq!(
         count(
-            "histogram_count(increase(reset_custom[90s])) @@anchored",
+            "histogram_count(increase(reset_custom[90s] anchored))",
             90 * S
         ),
         "{} => 6\n"
     );
     assert_eq!(
         count(
-            "histogram_count(increase(reset_at_end[70s])) @@anchored",
+            "histogram_count(increase(reset_at_end[70s] anchored))",
             70 * S
         ),
         "{} => 8\n"
     );
     assert_eq!(
         count(
-            "histogram_count(increase(two_sample_reset[30s])) @@anchored",
+            "histogram_count(increase(two_sample_reset[30s] anchored))",
             30 * S
         ),
         "{} => 3\n"
     );
     assert_eq!(
         count(
-            "histogram_count(increase(double_reset[14s])) @@smoothed",
+            "histogram_count(increase(double_reset[14s] smoothed))",
             15 * S
         ),
         "{} => 5.5\n"
     );
     assert_eq!(
         count(
-            "histogram_count(increase(both_interp[10s])) @@smoothed",
+            "histogram_count(increase(both_interp[10s] smoothed))",
             15 * S
         ),
         "{} => 2.5\n"
     );
     assert_eq!(
-        count(
-            "histogram_count(rate(reset_boundary[1s])) @@smoothed",
-            20_500
-        ),
+        count("histogram_count(rate(reset_boundary[1s] smoothed))", 20_500),
         "{} => 9.700000000000003\n"
     );
 }
@@ -307,16 +304,10 @@ fn smoothed_selector_over_histograms() {
             ),
         )
         .store;
-    let expr = parse("histogram_count(reset_middle)");
-    let ExprKind::Call(mut call) = expr.kind else {
-        panic!()
-    };
-    if let ExprKind::VectorSelector(vs) = &mut call.args[0].kind {
-        vs.smoothed = true;
-    }
-    let expr = node(ExprKind::Call(call));
-    let r = engine().instant_query(&store, &expr, 20 * S).unwrap();
-    assert_eq!(render(&r.value), "{} => 0.6666666666666666\n");
+    assert_eq!(
+        eval(&store, "histogram_count(reset_middle smoothed)", 20 * S).unwrap(),
+        "{} => 0.6666666666666666\n"
+    );
 }
 
 #[test]
@@ -337,7 +328,7 @@ fn mixed_exponential_and_custom_buckets_in_an_anchored_window() {
         )
         .store;
     assert_eq!(
-        eval_annotated(&store, "rate(mixed_hist[1m]) @@anchored", M).unwrap(),
+        eval_annotated(&store, "rate(mixed_hist[1m] anchored)", M).unwrap(),
         "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name \"mixed_hist\"\n"
     );
 }
