@@ -393,12 +393,12 @@ impl<'s> Evaluator<'s> {
         let mut out = Vec::new();
         for s in series {
             let floats: Vec<FPoint> = s
-                .floats_in(ref_t - lb, ref_t + lb, Window::LeftOpen)
+                .floats_in(ref_t.saturating_sub(lb), ref_t.saturating_add(lb), Window::LeftOpen)
                 .iter()
                 .copied()
                 .filter(|p| !is_stale_nan(p.f))
                 .collect();
-            let hists = s.histograms_in(ref_t - lb, ref_t + lb, Window::LeftOpen);
+            let hists = s.histograms_in(ref_t.saturating_sub(lb), ref_t.saturating_add(lb), Window::LeftOpen);
             if floats.is_empty() && hists.is_empty() {
                 continue;
             }
@@ -487,9 +487,9 @@ impl<'s> Evaluator<'s> {
         let maxt0 = self.reference_time(vs.at, &vs.offset, t)?;
         let mint0 = maxt0.saturating_sub(range);
         let (mint, maxt) = if vs.anchored {
-            (mint0 - lb, maxt0)
+            (mint0.saturating_sub(lb), maxt0)
         } else if vs.smoothed {
-            (mint0 - lb, maxt0 + lb)
+            (mint0.saturating_sub(lb), maxt0.saturating_add(lb))
         } else {
             (mint0, maxt0)
         };
@@ -651,11 +651,11 @@ impl<'s> Evaluator<'s> {
 
 /// The start timestamp stored for the sample of `series` at `t` (0 when unknown).
 fn start_time_at(series: &StoreSeries, t: Timestamp) -> Timestamp {
-    let range = series.float_range(t - 1, t, Window::LeftOpen);
+    let range = series.float_range(t.saturating_sub(1), t, Window::LeftOpen);
     if !range.is_empty() {
         return series.float_start_times(range).and_then(|s| s.first().copied()).unwrap_or(0);
     }
-    let range = series.histogram_range(t - 1, t, Window::LeftOpen);
+    let range = series.histogram_range(t.saturating_sub(1), t, Window::LeftOpen);
     series.histogram_start_times(range).and_then(|s| s.first().copied()).unwrap_or(0)
 }
 
@@ -688,7 +688,7 @@ pub(crate) fn go_max(a: f64, b: f64) -> f64 {
 /// Linear interpolation of the value at `t` between two points.
 pub(crate) fn interpolate(p1: FPoint, p2: FPoint, t: Timestamp, is_counter: bool) -> f64 {
     let y1 = if is_counter && p2.f < p1.f { 0.0 } else { p1.f };
-    y1 + (p2.f - y1) * (t - p1.t) as f64 / (p2.t - p1.t) as f64
+    y1 + (p2.f - y1) * t.wrapping_sub(p1.t) as f64 / p2.t.wrapping_sub(p1.t) as f64
 }
 
 /// Prometheus's `extendFloats`: adds points at the window edges for `anchored` and `smoothed`

@@ -192,9 +192,9 @@ fn extrapolated_rate(
         return None;
     }
 
-    let mut duration_to_start = (first_t - ctx.range_start) as f64 / 1000.0;
-    let mut duration_to_end = (ctx.range_end - last_t) as f64 / 1000.0;
-    let mut sampled_interval = (last_t - first_t) as f64 / 1000.0;
+    let mut duration_to_start = first_t.wrapping_sub(ctx.range_start) as f64 / 1000.0;
+    let mut duration_to_end = ctx.range_end.wrapping_sub(last_t) as f64 / 1000.0;
+    let mut sampled_interval = last_t.wrapping_sub(first_t) as f64 / 1000.0;
     let average = if n_minus_one > 0 {
         sampled_interval / n_minus_one as f64
     } else {
@@ -212,7 +212,7 @@ fn extrapolated_rate(
         // The first sample's start lies inside the window: assume a zero-valued sample there
         // instead of extrapolating to the left.
         duration_to_start = 0.0;
-        sampled_interval = (last_t - first_st) as f64 / 1000.0;
+        sampled_interval = last_t.wrapping_sub(first_st) as f64 / 1000.0;
         if !s.floats.is_empty() {
             result_float += s.floats[0].f;
         } else {
@@ -434,9 +434,9 @@ fn prometheus2_rate(
             }
         }
     }
-    let mut duration_to_start = (first.t - ctx.range_start) as f64 / 1000.0;
-    let duration_to_end = (ctx.range_end - last.t) as f64 / 1000.0;
-    let sampled_interval = (last.t - first.t) as f64 / 1000.0;
+    let mut duration_to_start = first.t.wrapping_sub(ctx.range_start) as f64 / 1000.0;
+    let duration_to_end = ctx.range_end.wrapping_sub(last.t) as f64 / 1000.0;
+    let sampled_interval = last.t.wrapping_sub(first.t) as f64 / 1000.0;
     let average = sampled_interval / (floats.len() - 1) as f64;
     if is_counter && result > 0.0 && first.f >= 0.0 {
         let duration_to_zero = sampled_interval * (first.f / result);
@@ -571,7 +571,7 @@ pub(crate) fn interpolate_histograms(
     if t == p2.t {
         return Ok((*p2.h).clone());
     }
-    let fraction = (t - p1.t) as f64 / (p2.t - p1.t) as f64;
+    let fraction = t.wrapping_sub(p1.t) as f64 / p2.t.wrapping_sub(p1.t) as f64;
     if is_counter && hist_ops::detect_reset(&p2.h, &p1.h) {
         let mut h = (*p2.h).clone();
         hist_ops::mul(&mut h, fraction);
@@ -780,7 +780,7 @@ fn instant_value(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>, is_rate: bool) -> 
         }
     }
     let (prev, cur) = (&ss[0], &ss[1]);
-    let interval = cur.t - prev.t;
+    let interval = cur.t.wrapping_sub(prev.t);
     if interval == 0 {
         return None;
     }

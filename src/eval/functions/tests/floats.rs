@@ -854,3 +854,23 @@ fn annotation_positions_point_at_the_first_argument() {
         ["PromQL warning: quantile value should be between 0 and 1, got 2 (1:20)"]
     );
 }
+
+#[test]
+fn extreme_timestamps_do_not_overflow() {
+    let store = Fixture::new()
+        .at("x_total", &[(i64::MIN + 1, f(1.0)), (i64::MIN + 2, f(2.0))])
+        .at("y_total", &[(i64::MAX - 1, f(1.0)), (i64::MAX, f(2.0))])
+        .store;
+    for query in [
+        "rate(x_total[5m] @ -9223372036854775.807)",
+        "irate(y_total[1h] @ 9223372036854775.807)",
+        "deriv(y_total[1h] @ 9223372036854775.807)",
+        "predict_linear(x_total[1h] @ -9223372036854775.807, 60)",
+        "increase(x_total[1h] smoothed)",
+        "year(vector(1e300))",
+    ] {
+        let _ = eval(&store, query, 0);
+        let _ = eval(&store, query, i64::MAX);
+        let _ = eval(&store, query, i64::MIN);
+    }
+}
