@@ -50,7 +50,9 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
         "time" => |_, _, _, t, _| Ok(Val::Scalar(t as f64 / 1000.0)),
         "start" => |ev, _, _, _, _| Ok(Val::Scalar(ev.start as f64 / 1000.0)),
         "end" => |ev, _, _, _, _| Ok(Val::Scalar(ev.end as f64 / 1000.0)),
-        "range" => |ev, _, _, _, _| Ok(Val::Scalar((ev.end - ev.start) as f64 / 1000.0)),
+        "range" => {
+            |ev, _, _, _, _| Ok(Val::Scalar(ev.end.saturating_sub(ev.start) as f64 / 1000.0))
+        }
         "step" => |ev, _, _, _, _| {
             let step = if ev.start == ev.end {
                 0.0
@@ -102,7 +104,11 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
                 return Ok(Val::Vector(Vec::new()));
             }
             Ok(Val::Vector(vec![Sample {
-                metric: absent_labels(&call.args[0]),
+                metric: call
+                    .args
+                    .first()
+                    .map(absent_labels)
+                    .unwrap_or_else(Labels::empty),
                 f: 1.0,
                 h: None,
                 drop_name: true,
