@@ -19,9 +19,9 @@
 
 pub mod eval;
 pub mod fixture;
-pub mod promqltest;
 pub mod model;
 pub mod promql;
+pub mod promqltest;
 pub mod store;
 pub mod syntax;
 

@@ -10,21 +10,27 @@ fn corpus_dir() -> Option<PathBuf> {
     match std::env::var_os("PROMQLTEST_DIR") {
         Some(dir) => Some(PathBuf::from(dir)),
         None => {
-            let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/promqltest");
+            let default =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/promqltest");
             default.is_dir().then_some(default)
         }
     }
 }
 
 fn baseline() -> BTreeMap<String, usize> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance-baseline.txt"))
-        .expect("tests/data/conformance-baseline.txt is committed");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance-baseline.txt"),
+    )
+    .expect("tests/data/conformance-baseline.txt is committed");
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
             let mut parts = l.split_whitespace();
             let file = parts.next().expect("file name").to_string();
-            let passed = parts.next().and_then(|n| n.parse().ok()).expect("pass count");
+            let passed = parts
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("pass count");
             (file, passed)
         })
         .collect()
@@ -51,7 +57,11 @@ fn corpus_pass_counts_do_not_drop_below_baseline() {
     let mut regressions = Vec::new();
     let (mut total_passed, mut total) = (0, 0);
     for path in &files {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let report = promgate::promqltest::run_file(path);
         let (passed, failed) = (report.passed(), report.failed());
         total_passed += passed;
@@ -62,6 +72,13 @@ fn corpus_pass_counts_do_not_drop_below_baseline() {
             regressions.push(format!("{name}: {passed} passed, baseline {floor}"));
         }
     }
-    println!("total: {total_passed} passed, {} failed", total - total_passed);
-    assert!(regressions.is_empty(), "conformance regressions:\n{}", regressions.join("\n"));
+    println!(
+        "total: {total_passed} passed, {} failed",
+        total - total_passed
+    );
+    assert!(
+        regressions.is_empty(),
+        "conformance regressions:\n{}",
+        regressions.join("\n")
+    );
 }

@@ -21,9 +21,16 @@ fn evaluator_scripts_pass() {
         }
         for eval in &report.evals {
             if let Some(why) = &eval.failure {
-                failures.push(format!("{}:{}: {}: {why}", report.name, eval.line, eval.query));
+                failures.push(format!(
+                    "{}:{}: {}: {why}",
+                    report.name, eval.line, eval.query
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "failing evals:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing evals:\n{}",
+        failures.join("\n")
+    );
 }

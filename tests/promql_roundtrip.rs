@@ -4,8 +4,8 @@
 //! `PROPTEST_CASES` bounds the number of cases (CI sets it).
 
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use proptest::strategy::Union;
+use proptest::test_runner::FileFailurePersistence;
 
 use promgate::promql::functions::{Function, lookup};
 use promgate::promql::{

@@ -6,11 +6,11 @@
 //! runs this test with `--ignored`. Without promtool the test fails in CI (`CI` set) and is
 //! skipped with a note elsewhere.
 
+use promgate::Labels;
 use promgate::eval::{Engine, EngineOptions, Semantics, Value};
 use promgate::model::format_float_e;
-use promgate::promql::{parse_with, ParseOptions};
+use promgate::promql::{ParseOptions, parse_with};
 use promgate::store::Store;
-use promgate::Labels;
 use std::fmt::Write as _;
 use std::process::Command;
 
@@ -52,7 +52,10 @@ struct Fixture {
 impl Fixture {
     fn descriptor(&self) -> String {
         let name = &self.labels[0].1;
-        let rest: Vec<String> = self.labels[1..].iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+        let rest: Vec<String> = self.labels[1..]
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
         format!("{name}{{{}}}", rest.join(","))
     }
 
@@ -147,7 +150,11 @@ fn selector(rng: &mut Rng) -> String {
     } else {
         ""
     };
-    let matcher = if !code.is_empty() && matcher.is_empty() { code } else { matcher };
+    let matcher = if !code.is_empty() && matcher.is_empty() {
+        code
+    } else {
+        matcher
+    };
     format!("{metric}{matcher}")
 }
 
@@ -156,7 +163,14 @@ fn range(rng: &mut Rng) -> &'static str {
 }
 
 fn grouping(rng: &mut Rng) -> &'static str {
-    rng.pick(&["", " by (job)", " by (instance)", " without (instance)", " by (job, instance)", " without (code)"])
+    rng.pick(&[
+        "",
+        " by (job)",
+        " by (instance)",
+        " without (instance)",
+        " by (job, instance)",
+        " without (code)",
+    ])
 }
 
 fn range_function(rng: &mut Rng) -> String {
@@ -184,13 +198,23 @@ fn range_function(rng: &mut Rng) -> String {
 }
 
 fn vector_expr(rng: &mut Rng, depth: u32) -> String {
-    let choice = if depth > 2 { rng.below(3) } else { rng.below(12) };
+    let choice = if depth > 2 {
+        rng.below(3)
+    } else {
+        rng.below(12)
+    };
     match choice {
         0 => selector(rng),
         1 => range_function(rng),
-        2 => format!("{}{}", selector(rng), if rng.chance(20) { " offset 2m" } else { "" }),
+        2 => format!(
+            "{}{}",
+            selector(rng),
+            if rng.chance(20) { " offset 2m" } else { "" }
+        ),
         3 => {
-            let op = *rng.pick(&["sum", "avg", "min", "max", "count", "stddev", "stdvar", "group"]);
+            let op = *rng.pick(&[
+                "sum", "avg", "min", "max", "count", "stddev", "stdvar", "group",
+            ]);
             format!("{op}{}({})", grouping(rng), vector_expr(rng, depth + 1))
         }
         4 => {
@@ -211,7 +235,11 @@ fn vector_expr(rng: &mut Rng, depth: u32) -> String {
         6 => {
             let op = *rng.pick(&["and", "or", "unless"]);
             let m = *rng.pick(&["", " on(job)", " on(instance)", " ignoring(code)", " on()"]);
-            format!("{} {op}{m} {}", vector_expr(rng, depth + 1), vector_expr(rng, depth + 1))
+            format!(
+                "{} {op}{m} {}",
+                vector_expr(rng, depth + 1),
+                vector_expr(rng, depth + 1)
+            )
         }
         7 => {
             let g = *rng.pick(&["job", "instance"]);
@@ -240,13 +268,26 @@ fn vector_expr(rng: &mut Rng, depth: u32) -> String {
                     range(rng)
                 )
             } else {
-                format!("quantile{}({q}, {})", grouping(rng), vector_expr(rng, depth + 1))
+                format!(
+                    "quantile{}({q}, {})",
+                    grouping(rng),
+                    vector_expr(rng, depth + 1)
+                )
             }
         }
         _ => {
             let inner = range_function(rng);
-            let outer = *rng.pick(&["max_over_time", "min_over_time", "avg_over_time", "sum_over_time"]);
-            format!("{outer}(({inner})[{}:{}])", rng.pick(&["5m", "4m", "3m"]), rng.pick(&["1m", "30s", "2m"]))
+            let outer = *rng.pick(&[
+                "max_over_time",
+                "min_over_time",
+                "avg_over_time",
+                "sum_over_time",
+            ]);
+            format!(
+                "{outer}(({inner})[{}:{}])",
+                rng.pick(&["5m", "4m", "3m"]),
+                rng.pick(&["1m", "30s", "2m"])
+            )
         }
     }
 }
@@ -256,7 +297,10 @@ fn expression(rng: &mut Rng) -> String {
         0 => format!("{} or on() vector(0)", vector_expr(rng, 1)),
         1 => format!("absent({})", selector(rng)),
         2 => format!("clamp_min({}, 0)", vector_expr(rng, 1)),
-        3 => format!("label_replace({}, \"host\", \"h-$1\", \"instance\", \"(.*)\")", selector(rng)),
+        3 => format!(
+            "label_replace({}, \"host\", \"h-$1\", \"instance\", \"(.*)\")",
+            selector(rng)
+        ),
         4 => format!("scalar(sum({}))", range_function(rng)),
         _ => vector_expr(rng, 0),
     }
@@ -331,14 +375,24 @@ fn agrees_with_promtool_2_42() {
     let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
     let version = Command::new(&promtool).arg("--version").output();
     let Ok(version) = version else {
-        assert!(std::env::var_os("CI").is_none(), "promtool is required in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool is required in CI"
+        );
         eprintln!("skipping: promtool not found");
         return;
     };
-    let version = String::from_utf8_lossy(&version.stdout).to_string() + &String::from_utf8_lossy(&version.stderr);
-    assert!(version.contains("2.42"), "expected promtool 2.42, got {version}");
+    let version = String::from_utf8_lossy(&version.stdout).to_string()
+        + &String::from_utf8_lossy(&version.stderr);
+    assert!(
+        version.contains("2.42"),
+        "expected promtool 2.42, got {version}"
+    );
 
-    let seeds: u64 = std::env::var("PROMGATE_DIFF_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
+    let seeds: u64 = std::env::var("PROMGATE_DIFF_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4);
     let per_seed = 100;
     let dir = std::env::temp_dir().join(format!("promgate-diff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -359,7 +413,13 @@ fn agrees_with_promtool_2_42() {
         let mut yaml = String::new();
         writeln!(yaml, "evaluation_interval: {EVAL_INTERVAL}\ntests:\n  - interval: {SAMPLE_INTERVAL_S}s\n    input_series:").unwrap();
         for f in &fixtures {
-            writeln!(yaml, "      - series: '{}'\n        values: '{}'", f.descriptor(), f.notation()).unwrap();
+            writeln!(
+                yaml,
+                "      - series: '{}'\n        values: '{}'",
+                f.descriptor(),
+                f.notation()
+            )
+            .unwrap();
         }
         writeln!(yaml, "    promql_expr_test:").unwrap();
         for (query, t) in &cases {
@@ -373,10 +433,19 @@ fn agrees_with_promtool_2_42() {
         writeln!(yaml, "      - expr: vector(1)\n        eval_time: 20m\n        exp_samples:\n          - labels: '{{}}'\n            value: 1").unwrap();
         let path = dir.join(format!("diff-{seed}.yml"));
         std::fs::write(&path, &yaml).expect("write test file");
-        let output = Command::new(&promtool).args(["test", "rules"]).arg(&path).output().expect("run promtool");
-        let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+        let output = Command::new(&promtool)
+            .args(["test", "rules"])
+            .arg(&path)
+            .output()
+            .expect("run promtool");
+        let text = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
         let got = parse_promtool_output(&text);
-        assert_eq!(got.len(), cases.len(), "could not match promtool's output to the cases:\n{text}");
+        assert_eq!(
+            got.len(),
+            cases.len(),
+            "could not match promtool's output to the cases:\n{text}"
+        );
 
         // Our side: the same samples in a store, Prometheus 2 semantics, names dropped at once,
         // subqueries defaulting to the evaluation interval.
@@ -411,11 +480,18 @@ fn agrees_with_promtool_2_42() {
             }
         }
     }
-    println!("{compared} expressions compared with promtool 2.42, {} disagreements", disagreements.len());
+    println!(
+        "{compared} expressions compared with promtool 2.42, {} disagreements",
+        disagreements.len()
+    );
     for d in &disagreements {
         println!("{d}");
     }
-    assert!(disagreements.is_empty(), "{} disagreements with promtool 2.42", disagreements.len());
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements with promtool 2.42",
+        disagreements.len()
+    );
 }
 
 #[test]

@@ -4,14 +4,21 @@
 use super::engine::Evaluator;
 use super::error::EvalError;
 use super::value::{Sample, Val};
-use crate::model::{format_float, CounterResetHint, FloatHistogram, Labels, Timestamp, METRIC_NAME};
+use crate::model::{
+    CounterResetHint, FloatHistogram, Labels, METRIC_NAME, Timestamp, format_float,
+};
 use crate::promql::{AggregateExpr, AggregateOp, ExprKind};
 use crate::syntax::Span;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Evaluates an aggregation at `t`.
-pub(crate) fn eval<'s>(ev: &mut Evaluator<'s>, a: &AggregateExpr, span: Span, t: Timestamp) -> Result<Val<'s>, EvalError> {
+pub(crate) fn eval<'s>(
+    ev: &mut Evaluator<'s>,
+    a: &AggregateExpr,
+    span: Span,
+    t: Timestamp,
+) -> Result<Val<'s>, EvalError> {
     let mut grouping: Vec<String> = a.grouping.clone();
     grouping.sort();
     if a.op == AggregateOp::CountValues {
@@ -20,14 +27,18 @@ pub(crate) fn eval<'s>(ev: &mut Evaluator<'s>, a: &AggregateExpr, span: Span, t:
             _ => String::new(),
         };
         if label.is_empty() {
-            return Err(EvalError::InvalidCountValuesLabel(crate::syntax::lex::quote(&label)));
+            return Err(EvalError::InvalidCountValuesLabel(
+                crate::syntax::lex::quote(&label),
+            ));
         }
         if !a.without {
             grouping.push(label.clone());
             grouping.sort();
         }
         let input = ev.eval_vector(&a.expr, t)?;
-        return Ok(Val::Vector(count_values(&input, &grouping, a.without, &label)));
+        return Ok(Val::Vector(count_values(
+            &input, &grouping, a.without, &label,
+        )));
     }
     let param = match &a.param {
         Some(p) => Some(ev.eval_scalar(p, t)?),
@@ -37,12 +48,31 @@ pub(crate) fn eval<'s>(ev: &mut Evaluator<'s>, a: &AggregateExpr, span: Span, t:
     let expr_span = a.expr.span;
     let param_span = a.param.as_ref().map(|p| p.span).unwrap_or(span);
     match a.op {
-        AggregateOp::Topk | AggregateOp::Bottomk | AggregateOp::Limitk | AggregateOp::LimitRatio => {
-            aggregate_k(ev, a.op, param.unwrap_or(f64::NAN), input, &grouping, a.without, span, param_span)
-                .map(Val::Vector)
-        }
-        _ => aggregate(ev, a.op, param.unwrap_or(f64::NAN), input, &grouping, a.without, expr_span, param_span)
-            .map(Val::Vector),
+        AggregateOp::Topk
+        | AggregateOp::Bottomk
+        | AggregateOp::Limitk
+        | AggregateOp::LimitRatio => aggregate_k(
+            ev,
+            a.op,
+            param.unwrap_or(f64::NAN),
+            input,
+            &grouping,
+            a.without,
+            span,
+            param_span,
+        )
+        .map(Val::Vector),
+        _ => aggregate(
+            ev,
+            a.op,
+            param.unwrap_or(f64::NAN),
+            input,
+            &grouping,
+            a.without,
+            expr_span,
+            param_span,
+        )
+        .map(Val::Vector),
     }
 }
 
@@ -106,22 +136,22 @@ fn aggregate(
     expr_span: Span,
     param_span: Span,
 ) -> Result<Vec<Sample>, EvalError> {
-    if op == AggregateOp::Quantile {
-        if q.is_nan() || !(0.0..=1.0).contains(&q) {
-            ev.annotations.warn(
-                format!(
-                    "quantile value should be between 0 and 1, got {}",
-                    crate::model::format_float_g(q)
-                ),
-                param_span,
-            );
-        }
+    if op == AggregateOp::Quantile && (q.is_nan() || !(0.0..=1.0).contains(&q)) {
+        ev.annotations.warn(
+            format!(
+                "quantile value should be between 0 and 1, got {}",
+                crate::model::format_float_g(q)
+            ),
+            param_span,
+        );
     }
     let mut groups: Vec<Group> = Vec::new();
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let ignored = |ev: &mut Evaluator<'_>, name: &str| {
-        ev.annotations
-            .info(format!("ignored histogram in {name} aggregation"), expr_span);
+        ev.annotations.info(
+            format!("ignored histogram in {name} aggregation"),
+            expr_span,
+        );
     };
     for sample in input {
         let key = group_key(&sample.metric, grouping, without);
@@ -176,11 +206,9 @@ fn aggregate(
                     group.values = vec![f];
                 }
                 AggregateOp::Group => group.float_value = 1.0,
-                AggregateOp::Min | AggregateOp::Max => {
-                    if h.is_some() {
-                        group.seen = false;
-                        ignored(ev, op.as_str());
-                    }
+                AggregateOp::Min | AggregateOp::Max if h.is_some() => {
+                    group.seen = false;
+                    ignored(ev, op.as_str());
                 }
                 _ => {}
             }
@@ -200,7 +228,8 @@ fn aggregate(
                 }
                 None => {
                     group.has_float = true;
-                    (group.float_value, group.float_kahan) = kahan_inc(f, group.float_value, group.float_kahan);
+                    (group.float_value, group.float_kahan) =
+                        kahan_inc(f, group.float_value, group.float_kahan);
                 }
             },
             AggregateOp::Avg => {
@@ -311,7 +340,10 @@ fn aggregate(
             _ => {}
         }
         if group.counter_reset_seen && group.not_counter_reset_seen {
-            ev.annotations.warn("conflicting counter resets during histogram aggregation", expr_span);
+            ev.annotations.warn(
+                "conflicting counter resets during histogram aggregation",
+                expr_span,
+            );
         }
         out.push(Sample {
             metric: group.labels,
@@ -324,18 +356,28 @@ fn aggregate(
 }
 
 fn reconciled_info(ev: &mut Evaluator<'_>, span: Span) {
-    ev.annotations
-        .info("mismatched custom buckets were reconciled during aggregation", span);
+    ev.annotations.info(
+        "mismatched custom buckets were reconciled during aggregation",
+        span,
+    );
 }
 
 /// `sum`: Kahan-adds a histogram to the group (when the group holds one: a group that started
 /// with a float is invalid anyway).
-fn sum_histogram(ev: &mut Evaluator<'_>, group: &mut Group, h: &FloatHistogram, sample: &Sample, span: Span) {
+fn sum_histogram(
+    ev: &mut Evaluator<'_>,
+    group: &mut Group,
+    h: &FloatHistogram,
+    sample: &Sample,
+    span: Span,
+) {
     if group.histogram.is_none() {
         return;
     }
     note_hint(group, h);
-    let Some(acc) = group.histogram.as_mut() else { return };
+    let Some(acc) = group.histogram.as_mut() else {
+        return;
+    };
     match acc.kahan_add(h, &mut group.histogram_kahan) {
         Ok(flags) => {
             if flags.nhcb_bounds_reconciled {
@@ -351,12 +393,20 @@ fn sum_histogram(ev: &mut Evaluator<'_>, group: &mut Group, h: &FloatHistogram, 
 
 /// `avg`: Prometheus's direct mean with Kahan summation, switching to an incremental mean when
 /// the running sum would overflow.
-fn average_histogram(ev: &mut Evaluator<'_>, group: &mut Group, h: &FloatHistogram, sample: &Sample, span: Span) {
+fn average_histogram(
+    ev: &mut Evaluator<'_>,
+    group: &mut Group,
+    h: &FloatHistogram,
+    sample: &Sample,
+    span: Span,
+) {
     if group.histogram.is_none() {
         return;
     }
     note_hint(group, h);
-    let Some(value) = group.histogram.clone() else { return };
+    let Some(value) = group.histogram.clone() else {
+        return;
+    };
     if !group.histogram_incremental_mean {
         let mut v = value.clone();
         let mut c = group.histogram_kahan.clone();
@@ -391,7 +441,9 @@ fn average_histogram(ev: &mut Evaluator<'_>, group: &mut Group, h: &FloatHistogr
     }
     let mut to_add = h.clone();
     to_add.div(group.count);
-    let Some(mean) = group.histogram_mean.as_mut() else { return };
+    let Some(mean) = group.histogram_mean.as_mut() else {
+        return;
+    };
     mean.mul(q);
     match mean.kahan_add(&to_add, &mut group.histogram_kahan) {
         Ok(flags) => {
@@ -634,7 +686,9 @@ fn aggregate_k(
                 return Err(EvalError::ParameterNaN);
             }
             if param >= 9.223372036854776e18 {
-                return Err(EvalError::ScalarOverflow(crate::model::format_float_g(param)));
+                return Err(EvalError::ScalarOverflow(crate::model::format_float_g(
+                    param,
+                )));
             }
             k = (param as i64).min(input.len() as i64).max(0) as usize;
             if k < 1 {
@@ -653,7 +707,13 @@ fn aggregate_k(
             _ => less_by_value,
         };
         let gi = *index.entry(key).or_insert_with(|| {
-            groups.push((GoHeap { items: Vec::new(), less }, false));
+            groups.push((
+                GoHeap {
+                    items: Vec::new(),
+                    less,
+                },
+                false,
+            ));
             groups.len() - 1
         });
         let (heap, seen) = &mut groups[gi];
@@ -669,7 +729,8 @@ fn aggregate_k(
                 _ => {
                     if s.h.is_some() {
                         *seen = false;
-                        ev.annotations.info(format!("ignored histogram in {name} aggregation"), span);
+                        ev.annotations
+                            .info(format!("ignored histogram in {name} aggregation"), span);
                     } else {
                         heap.push(s);
                     }
@@ -680,7 +741,8 @@ fn aggregate_k(
         match op {
             AggregateOp::Topk | AggregateOp::Bottomk => {
                 if s.h.is_some() {
-                    ev.annotations.info(format!("ignored histogram in {name} aggregation"), span);
+                    ev.annotations
+                        .info(format!("ignored histogram in {name} aggregation"), span);
                 } else if heap.items.len() < k {
                     heap.push(s);
                 } else {
@@ -698,16 +760,8 @@ fn aggregate_k(
                     }
                 }
             }
-            AggregateOp::Limitk => {
-                if heap.items.len() < k {
-                    heap.push(s);
-                }
-            }
-            AggregateOp::LimitRatio => {
-                if ratio_sample_in(ratio, &s.metric) {
-                    heap.push(s);
-                }
-            }
+            AggregateOp::Limitk if heap.items.len() < k => heap.push(s),
+            AggregateOp::LimitRatio if ratio_sample_in(ratio, &s.metric) => heap.push(s),
             _ => {}
         }
     }

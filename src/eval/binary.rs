@@ -1,22 +1,29 @@
 //! Binary operators: arithmetic, comparisons, set operators and vector matching.
 
 use super::annotations::{Annotation, AnnotationLevel};
-use super::engine::{drop_metric_name, Evaluator};
+use super::engine::{Evaluator, drop_metric_name};
 use super::error::EvalError;
 use super::value::{Sample, Val};
-use crate::model::{CounterResetHint, FloatHistogram, Labels, Timestamp, METRIC_NAME};
+use crate::model::{CounterResetHint, FloatHistogram, Labels, METRIC_NAME, Timestamp};
 use crate::promql::{BinaryExpr, BinaryOp, VectorMatchCardinality, VectorMatching};
 use crate::syntax::Span;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Evaluates a binary expression at `t`.
-pub(crate) fn eval<'s>(ev: &mut Evaluator<'s>, b: &BinaryExpr, span: Span, t: Timestamp) -> Result<Val<'s>, EvalError> {
+pub(crate) fn eval<'s>(
+    ev: &mut Evaluator<'s>,
+    b: &BinaryExpr,
+    span: Span,
+    t: Timestamp,
+) -> Result<Val<'s>, EvalError> {
     let lhs = ev.eval(&b.lhs, t)?;
     let rhs = ev.eval(&b.rhs, t)?;
     match (lhs, rhs) {
         (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(scalar_binop(b.op, l, r))),
-        (Val::Vector(l), Val::Scalar(r)) => vector_scalar(ev, b, span, l, r, false).map(Val::Vector),
+        (Val::Vector(l), Val::Scalar(r)) => {
+            vector_scalar(ev, b, span, l, r, false).map(Val::Vector)
+        }
         (Val::Scalar(l), Val::Vector(r)) => vector_scalar(ev, b, span, r, l, true).map(Val::Vector),
         (Val::Vector(l), Val::Vector(r)) => {
             let default_matching;
@@ -89,7 +96,13 @@ pub(crate) fn scalar_binop(op: BinaryOp, l: f64, r: f64) -> f64 {
 fn changes_metric_schema(op: BinaryOp) -> bool {
     matches!(
         op,
-        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow | BinaryOp::Mod | BinaryOp::Atan2
+        BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Pow
+            | BinaryOp::Mod
+            | BinaryOp::Atan2
     )
 }
 
@@ -119,7 +132,11 @@ fn elem_binop(
     span: Span,
     notes: &mut Notes,
 ) -> ElemResult {
-    let drop = ElemResult { f: 0.0, h: None, keep: false };
+    let drop = ElemResult {
+        f: 0.0,
+        h: None,
+        keep: false,
+    };
     let incompatible = |l: &str, r: &str| {
         Annotation::new(
             AnnotationLevel::Info,
@@ -155,19 +172,41 @@ fn elem_binop(
             ElemResult { f, h: None, keep }
         }
         (None, Some(h)) => match op {
-            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scaled(h, |c| { c.mul(lf); }))), keep: true },
+            BinaryOp::Mul => ElemResult {
+                f: 0.0,
+                h: Some(Arc::new(scaled(h, |c| {
+                    c.mul(lf);
+                }))),
+                keep: true,
+            },
             _ => {
                 notes.err = Some(incompatible("float", "histogram"));
                 drop
             }
         },
         (Some(h), None) => match op {
-            BinaryOp::Mul => ElemResult { f: 0.0, h: Some(Arc::new(scaled(h, |c| { c.mul(rf); }))), keep: true },
-            BinaryOp::Div => ElemResult { f: 0.0, h: Some(Arc::new(scaled(h, |c| { c.div(rf); }))), keep: true },
+            BinaryOp::Mul => ElemResult {
+                f: 0.0,
+                h: Some(Arc::new(scaled(h, |c| {
+                    c.mul(rf);
+                }))),
+                keep: true,
+            },
+            BinaryOp::Div => ElemResult {
+                f: 0.0,
+                h: Some(Arc::new(scaled(h, |c| {
+                    c.div(rf);
+                }))),
+                keep: true,
+            },
             BinaryOp::TrimUpper | BinaryOp::TrimLower => {
                 let mut c = (**h).clone();
                 c.trim_buckets(rf, op == BinaryOp::TrimUpper);
-                ElemResult { f: 0.0, h: Some(Arc::new(c)), keep: true }
+                ElemResult {
+                    f: 0.0,
+                    h: Some(Arc::new(c)),
+                    keep: true,
+                }
             }
             _ => {
                 notes.err = Some(incompatible("histogram", "float"));
@@ -182,7 +221,11 @@ fn elem_binop(
                 } else {
                     result.sub_in_place(r)
                 };
-                let operation = if op == BinaryOp::Add { "addition" } else { "subtraction" };
+                let operation = if op == BinaryOp::Add {
+                    "addition"
+                } else {
+                    "subtraction"
+                };
                 match combined {
                     Ok(flags) => {
                         if op == BinaryOp::Sub {
@@ -192,7 +235,9 @@ fn elem_binop(
                         if flags.nhcb_bounds_reconciled {
                             notes.info = Some(Annotation::new(
                                 AnnotationLevel::Info,
-                                format!("mismatched custom buckets were reconciled during {operation}"),
+                                format!(
+                                    "mismatched custom buckets were reconciled during {operation}"
+                                ),
                                 span,
                             ));
                         }
@@ -203,20 +248,35 @@ fn elem_binop(
                                 span,
                             ));
                         }
-                        ElemResult { f: 0.0, h: Some(Arc::new(result)), keep: true }
+                        ElemResult {
+                            f: 0.0,
+                            h: Some(Arc::new(result)),
+                            keep: true,
+                        }
                     }
                     Err(_) => {
                         notes.err = Some(Annotation::new(
                             AnnotationLevel::Warning,
-                            format!("incompatible bucket layout encountered for binary operator {}", op.as_str()),
+                            format!(
+                                "incompatible bucket layout encountered for binary operator {}",
+                                op.as_str()
+                            ),
                             span,
                         ));
                         drop
                     }
                 }
             }
-            BinaryOp::Eql => ElemResult { f: 0.0, h: Some(l.clone()), keep: l.equals(r) },
-            BinaryOp::Neq => ElemResult { f: 0.0, h: Some(l.clone()), keep: !l.equals(r) },
+            BinaryOp::Eql => ElemResult {
+                f: 0.0,
+                h: Some(l.clone()),
+                keep: l.equals(r),
+            },
+            BinaryOp::Neq => ElemResult {
+                f: 0.0,
+                h: Some(l.clone()),
+                keep: !l.equals(r),
+            },
             _ => {
                 notes.err = Some(incompatible("histogram", "histogram"));
                 drop
@@ -291,7 +351,11 @@ fn signature(labels: &Labels, matching: &VectorMatching) -> Labels {
     if matching.on {
         labels.keep(&matching.matching_labels)
     } else {
-        let mut names: Vec<&str> = matching.matching_labels.iter().map(String::as_str).collect();
+        let mut names: Vec<&str> = matching
+            .matching_labels
+            .iter()
+            .map(String::as_str)
+            .collect();
         names.push(METRIC_NAME);
         labels.drop(&names)
     }
@@ -301,8 +365,11 @@ fn vector_and(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) -> 
     if lhs.is_empty() || rhs.is_empty() {
         return Vec::new();
     }
-    let right: std::collections::HashSet<Labels> = rhs.iter().map(|s| signature(&s.metric, matching)).collect();
-    lhs.into_iter().filter(|s| right.contains(&signature(&s.metric, matching))).collect()
+    let right: std::collections::HashSet<Labels> =
+        rhs.iter().map(|s| signature(&s.metric, matching)).collect();
+    lhs.into_iter()
+        .filter(|s| right.contains(&signature(&s.metric, matching)))
+        .collect()
 }
 
 fn vector_or(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) -> Vec<Sample> {
@@ -312,9 +379,13 @@ fn vector_or(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) -> V
     if rhs.is_empty() {
         return lhs;
     }
-    let left: std::collections::HashSet<Labels> = lhs.iter().map(|s| signature(&s.metric, matching)).collect();
+    let left: std::collections::HashSet<Labels> =
+        lhs.iter().map(|s| signature(&s.metric, matching)).collect();
     let mut out = lhs;
-    out.extend(rhs.into_iter().filter(|s| !left.contains(&signature(&s.metric, matching))));
+    out.extend(
+        rhs.into_iter()
+            .filter(|s| !left.contains(&signature(&s.metric, matching))),
+    );
     out
 }
 
@@ -322,12 +393,21 @@ fn vector_unless(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) 
     if lhs.is_empty() || rhs.is_empty() {
         return lhs;
     }
-    let right: std::collections::HashSet<Labels> = rhs.iter().map(|s| signature(&s.metric, matching)).collect();
-    lhs.into_iter().filter(|s| !right.contains(&signature(&s.metric, matching))).collect()
+    let right: std::collections::HashSet<Labels> =
+        rhs.iter().map(|s| signature(&s.metric, matching)).collect();
+    lhs.into_iter()
+        .filter(|s| !right.contains(&signature(&s.metric, matching)))
+        .collect()
 }
 
 /// The labels of a result sample (Prometheus's `resultMetric`).
-fn result_metric(ev: &Evaluator<'_>, lhs: &Labels, rhs: &Labels, b: &BinaryExpr, matching: &VectorMatching) -> Labels {
+fn result_metric(
+    ev: &Evaluator<'_>,
+    lhs: &Labels,
+    rhs: &Labels,
+    b: &BinaryExpr,
+    matching: &VectorMatching,
+) -> Labels {
     let mut builder = lhs.builder();
     let drop_name = !ev.delayed_name_removal() && b.return_bool;
     if drop_name || changes_metric_schema(b.op) {
@@ -399,11 +479,31 @@ fn vector_binop(
     for ls in &many {
         let sig = signature(&ls.metric, matching);
         match one_by_sig.get(&sig) {
-            Some(&i) => do_op(ev, b, span, matching, one_to_many, &mut state, ls, &one[i], &sig)?,
+            Some(&i) => do_op(
+                ev,
+                b,
+                span,
+                matching,
+                one_to_many,
+                &mut state,
+                ls,
+                &one[i],
+                &sig,
+            )?,
             None => {
                 let Some(fill) = fill_one else { continue };
                 let rs = Sample::float(match_labels(&ls.metric, matching), fill);
-                do_op(ev, b, span, matching, one_to_many, &mut state, ls, &rs, &sig)?;
+                do_op(
+                    ev,
+                    b,
+                    span,
+                    matching,
+                    one_to_many,
+                    &mut state,
+                    ls,
+                    &rs,
+                    &sig,
+                )?;
             }
         }
     }
@@ -422,7 +522,9 @@ fn vector_binop(
             do_op(ev, b, span, matching, one_to_many, &mut state, &ls, rs, sig)?;
         }
     }
-    let MatchState { mut out, last_note, .. } = state;
+    let MatchState {
+        mut out, last_note, ..
+    } = state;
     if let Some(note) = last_note {
         ev.annotations.add(note);
     }
@@ -478,7 +580,12 @@ fn do_op(
         if !state.one_to_one.insert(sig.clone()) {
             return Err(EvalError::MultipleMatchesOneToOne);
         }
-    } else if !state.many.entry(sig.clone()).or_default().insert(metric.clone()) {
+    } else if !state
+        .many
+        .entry(sig.clone())
+        .or_default()
+        .insert(metric.clone())
+    {
         return Err(EvalError::MultipleMatchesGrouping);
     }
     if !result.keep && !b.return_bool {

@@ -11,7 +11,8 @@ use super::error::EvalError;
 use super::value::{RangeSeries, Sample, Series, Val, Value};
 use super::{EngineOptions, QueryResult, Semantics};
 use crate::model::{
-    is_stale_nan, CounterResetHint, FPoint, HPoint, Labels, Matcher, SampleValue, Timestamp, METRIC_NAME,
+    CounterResetHint, FPoint, HPoint, Labels, METRIC_NAME, Matcher, SampleValue, Timestamp,
+    is_stale_nan,
 };
 use crate::promql::{
     AtModifier, BinaryOp, DurationExpr, DurationNode, Expr, ExprKind, MatrixSelector, SubqueryExpr,
@@ -29,7 +30,10 @@ const METADATA_LABELS: [&str; 3] = [METRIC_NAME, "__type__", "__unit__"];
 
 /// `labels` without the metric name and the metadata labels that go with it.
 pub(crate) fn drop_metric_name(labels: &Labels) -> Labels {
-    if !labels.iter().any(|l| l.name().starts_with("__") && METADATA_LABELS.contains(&l.name())) {
+    if !labels
+        .iter()
+        .any(|l| l.name().starts_with("__") && METADATA_LABELS.contains(&l.name()))
+    {
         return labels.clone();
     }
     labels.drop(&METADATA_LABELS)
@@ -52,7 +56,13 @@ pub(crate) struct Evaluator<'s> {
 }
 
 impl<'s> Evaluator<'s> {
-    pub fn new(store: &'s Store, opts: &'s EngineOptions, start: Timestamp, end: Timestamp, interval: i64) -> Self {
+    pub fn new(
+        store: &'s Store,
+        opts: &'s EngineOptions,
+        start: Timestamp,
+        end: Timestamp,
+        interval: i64,
+    ) -> Self {
         Evaluator {
             store,
             opts,
@@ -89,8 +99,12 @@ impl<'s> Evaluator<'s> {
     pub fn run_range(mut self, expr: &Expr) -> Result<QueryResult, EvalError> {
         match expr.value_type() {
             crate::promql::ValueType::Scalar | crate::promql::ValueType::Vector => {}
-            crate::promql::ValueType::String => return Err(EvalError::InvalidRangeQueryType("string")),
-            crate::promql::ValueType::Matrix => return Err(EvalError::InvalidRangeQueryType("range vector")),
+            crate::promql::ValueType::String => {
+                return Err(EvalError::InvalidRangeQueryType("string"));
+            }
+            crate::promql::ValueType::Matrix => {
+                return Err(EvalError::InvalidRangeQueryType("range vector"));
+            }
         }
         let mut series: BTreeMap<Labels, (Series, bool)> = BTreeMap::new();
         // The metric of each series as produced (before delayed name removal), to detect two
@@ -108,9 +122,9 @@ impl<'s> Evaluator<'s> {
                 }
                 Val::Vector(vector) => {
                     for sample in vector {
-                        let entry = series
-                            .entry(sample.metric.clone())
-                            .or_insert_with(|| (empty_series(sample.metric.clone()), sample.drop_name));
+                        let entry = series.entry(sample.metric.clone()).or_insert_with(|| {
+                            (empty_series(sample.metric.clone()), sample.drop_name)
+                        });
                         let last_t = entry
                             .0
                             .floats
@@ -177,7 +191,9 @@ impl<'s> Evaluator<'s> {
                     UnaryOp::Neg => self.negate(val),
                 }
             }
-            ExprKind::VectorSelector(vs) => Ok(Val::Vector(self.vector_selector(vs, expr.span, t)?)),
+            ExprKind::VectorSelector(vs) => {
+                Ok(Val::Vector(self.vector_selector(vs, expr.span, t)?))
+            }
             ExprKind::MatrixSelector(ms) => Ok(Val::Matrix(self.matrix_selector(ms, t)?)),
             ExprKind::Subquery(sq) => Ok(Val::Matrix(self.subquery(sq, t)?)),
             ExprKind::Binary(b) => super::binary::eval(self, b, expr.span, t),
@@ -266,10 +282,19 @@ impl<'s> Evaluator<'s> {
                     UnaryOp::Pos => v,
                 }
             }
-            DurationExpr::MinOf(a, b) => go_min(self.duration_seconds(a, span)?, self.duration_seconds(b, span)?),
-            DurationExpr::MaxOf(a, b) => go_max(self.duration_seconds(a, span)?, self.duration_seconds(b, span)?),
+            DurationExpr::MinOf(a, b) => go_min(
+                self.duration_seconds(a, span)?,
+                self.duration_seconds(b, span)?,
+            ),
+            DurationExpr::MaxOf(a, b) => go_max(
+                self.duration_seconds(a, span)?,
+                self.duration_seconds(b, span)?,
+            ),
             DurationExpr::Binary(op, a, b) => {
-                let (a, b) = (self.duration_seconds(a, span)?, self.duration_seconds(b, span)?);
+                let (a, b) = (
+                    self.duration_seconds(a, span)?,
+                    self.duration_seconds(b, span)?,
+                );
                 match op {
                     BinaryOp::Add => a + b,
                     BinaryOp::Sub => a - b,
@@ -302,7 +327,12 @@ impl<'s> Evaluator<'s> {
     }
 
     /// The reference time of a selector: its `@` time or the evaluation time, minus the offset.
-    pub fn reference_time(&self, at: Option<AtModifier>, offset: &Option<DurationNode>, t: Timestamp) -> Result<Timestamp, EvalError> {
+    pub fn reference_time(
+        &self,
+        at: Option<AtModifier>,
+        offset: &Option<DurationNode>,
+        t: Timestamp,
+    ) -> Result<Timestamp, EvalError> {
         let base = match at {
             None => t,
             Some(AtModifier::Timestamp(ts)) => ts,
@@ -327,7 +357,10 @@ impl<'s> Evaluator<'s> {
                 let matchers: Vec<Matcher> = vs
                     .matchers
                     .iter()
-                    .map(|m| m.in_dialect(crate::model::RegexDialect::Prometheus2).unwrap_or_else(|_| m.clone()))
+                    .map(|m| {
+                        m.in_dialect(crate::model::RegexDialect::Prometheus2)
+                            .unwrap_or_else(|_| m.clone())
+                    })
                     .collect();
                 self.store.select(&matchers)
             }
@@ -339,7 +372,12 @@ impl<'s> Evaluator<'s> {
 
     /// An instant vector selector at `t`: the newest sample of each series within the lookback
     /// window, unless it is a stale marker.
-    pub fn vector_selector(&mut self, vs: &VectorSelector, span: Span, t: Timestamp) -> Result<Vec<Sample>, EvalError> {
+    pub fn vector_selector(
+        &mut self,
+        vs: &VectorSelector,
+        span: Span,
+        t: Timestamp,
+    ) -> Result<Vec<Sample>, EvalError> {
         let series = self.select(vs);
         let ref_t = self.reference_time(vs.at, &vs.offset, t)?;
         if vs.smoothed {
@@ -348,7 +386,8 @@ impl<'s> Evaluator<'s> {
         let lookback = self.opts.lookback_delta;
         let mut out = Vec::with_capacity(series.len());
         for s in series.iter() {
-            let Some((_, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window) else {
+            let Some((_, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window)
+            else {
                 continue;
             };
             match value {
@@ -362,18 +401,27 @@ impl<'s> Evaluator<'s> {
     }
 
     /// The timestamp of each series' sample seen by an instant selector (for `timestamp()`).
-    pub fn vector_selector_timestamps(&mut self, vs: &VectorSelector, t: Timestamp) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
+    pub fn vector_selector_timestamps(
+        &mut self,
+        vs: &VectorSelector,
+        t: Timestamp,
+    ) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
         let ref_t = self.reference_time(vs.at, &vs.offset, t)?;
         self.vector_selector_timestamps_at(vs, ref_t)
     }
 
     /// Like [`Evaluator::vector_selector_timestamps`], with the reference time given.
-    pub fn vector_selector_timestamps_at(&mut self, vs: &VectorSelector, ref_t: Timestamp) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
+    pub fn vector_selector_timestamps_at(
+        &mut self,
+        vs: &VectorSelector,
+        ref_t: Timestamp,
+    ) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
         let series = self.select(vs);
         let lookback = self.opts.lookback_delta;
         let mut out = Vec::with_capacity(series.len());
         for s in series.iter() {
-            let Some((ts, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window) else {
+            let Some((ts, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window)
+            else {
                 continue;
             };
             if value.is_stale() {
@@ -388,30 +436,51 @@ impl<'s> Evaluator<'s> {
 
     /// A `smoothed` instant selector: the value interpolated at the reference time from the
     /// samples around it.
-    fn smoothed_selector(&mut self, series: &[&'s StoreSeries], ref_t: Timestamp, span: Span) -> Result<Vec<Sample>, EvalError> {
+    fn smoothed_selector(
+        &mut self,
+        series: &[&'s StoreSeries],
+        ref_t: Timestamp,
+        span: Span,
+    ) -> Result<Vec<Sample>, EvalError> {
         let lb = self.opts.lookback_delta;
         let mut out = Vec::new();
         for s in series {
             let floats: Vec<FPoint> = s
-                .floats_in(ref_t.saturating_sub(lb), ref_t.saturating_add(lb), Window::LeftOpen)
+                .floats_in(
+                    ref_t.saturating_sub(lb),
+                    ref_t.saturating_add(lb),
+                    Window::LeftOpen,
+                )
                 .iter()
                 .copied()
                 .filter(|p| !is_stale_nan(p.f))
                 .collect();
-            let hists = s.histograms_in(ref_t.saturating_sub(lb), ref_t.saturating_add(lb), Window::LeftOpen);
+            let hists = s.histograms_in(
+                ref_t.saturating_sub(lb),
+                ref_t.saturating_add(lb),
+                Window::LeftOpen,
+            );
             if floats.is_empty() && hists.is_empty() {
                 continue;
             }
             if !floats.is_empty() && !hists.is_empty() {
                 let name = s.labels().metric_name().unwrap_or("");
                 self.annotations.warn(
-                    format!("encountered a mix of histograms and floats for metric name {}", crate::syntax::lex::quote(name)),
+                    format!(
+                        "encountered a mix of histograms and floats for metric name {}",
+                        crate::syntax::lex::quote(name)
+                    ),
                     span,
                 );
                 continue;
             }
             if !hists.is_empty() {
-                if let Some(h) = self.smoothed_histogram(hists, ref_t, s.labels().metric_name().unwrap_or(""), span) {
+                if let Some(h) = self.smoothed_histogram(
+                    hists,
+                    ref_t,
+                    s.labels().metric_name().unwrap_or(""),
+                    span,
+                ) {
                     out.push(Sample::histogram(s.labels().clone(), Arc::new(h)));
                 }
                 continue;
@@ -437,7 +506,13 @@ impl<'s> Evaluator<'s> {
     /// The histogram a `smoothed` selector sees at `ref_t`: the sample there, or one interpolated
     /// between its neighbours (as a counter unless both are gauges), or the last one carried
     /// forward with an unknown counter-reset hint (Prometheus's `smoothSeries`).
-    fn smoothed_histogram(&mut self, hists: &[HPoint], ref_t: Timestamp, name: &str, span: Span) -> Option<crate::model::FloatHistogram> {
+    fn smoothed_histogram(
+        &mut self,
+        hists: &[HPoint],
+        ref_t: Timestamp,
+        name: &str,
+        span: Span,
+    ) -> Option<crate::model::FloatHistogram> {
         use super::functions::rate::{interpolate_histograms, mixed_exponential_custom};
         let i = hists.partition_point(|p| p.t < ref_t);
         if i < hists.len() && hists[i].t == ref_t {
@@ -449,8 +524,16 @@ impl<'s> Evaluator<'s> {
                 self.annotations.warn(mixed_exponential_custom(name), span);
                 return None;
             }
-            let is_counter = prev.h.counter_reset_hint != CounterResetHint::Gauge || next.h.counter_reset_hint != CounterResetHint::Gauge;
-            return match interpolate_histograms(&mut self.annotations, span, prev, next, ref_t, is_counter) {
+            let is_counter = prev.h.counter_reset_hint != CounterResetHint::Gauge
+                || next.h.counter_reset_hint != CounterResetHint::Gauge;
+            return match interpolate_histograms(
+                &mut self.annotations,
+                span,
+                prev,
+                next,
+                ref_t,
+                is_counter,
+            ) {
                 Ok(h) => Some(h),
                 Err(_) => {
                     self.annotations.warn(mixed_exponential_custom(name), span);
@@ -468,18 +551,31 @@ impl<'s> Evaluator<'s> {
 
     /// A range vector selector at `t`, as a query result: `anchored` and `smoothed` windows are
     /// extended with points at their edges (Prometheus's `matrixSelector` with `extendFloats`).
-    pub fn matrix_selector(&mut self, ms: &MatrixSelector, t: Timestamp) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+    pub fn matrix_selector(
+        &mut self,
+        ms: &MatrixSelector,
+        t: Timestamp,
+    ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
         self.range_selection(ms, t, true)
     }
 
     /// A range vector selector at `t` as a range function's argument: the raw samples, with the
     /// window widened by the lookback delta for `anchored` (before) and `smoothed` (both sides);
     /// the function picks or interpolates the edges itself.
-    pub fn matrix_selector_for_function(&mut self, ms: &MatrixSelector, t: Timestamp) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+    pub fn matrix_selector_for_function(
+        &mut self,
+        ms: &MatrixSelector,
+        t: Timestamp,
+    ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
         self.range_selection(ms, t, false)
     }
 
-    fn range_selection(&mut self, ms: &MatrixSelector, t: Timestamp, extend: bool) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+    fn range_selection(
+        &mut self,
+        ms: &MatrixSelector,
+        t: Timestamp,
+        extend: bool,
+    ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
         let vs = &ms.selector;
         let series = self.select(vs);
         let range = self.duration_ms(&ms.range, false)?;
@@ -517,7 +613,10 @@ impl<'s> Evaluator<'s> {
                     }
                     (Cow::Owned(kept), starts.map(|_| Cow::Owned(kept_starts)))
                 } else {
-                    (Cow::Borrowed(all_floats), s.float_start_times(float_range).map(Cow::Borrowed))
+                    (
+                        Cow::Borrowed(all_floats),
+                        s.float_start_times(float_range).map(Cow::Borrowed),
+                    )
                 };
             let histograms = Cow::Borrowed(&s.histograms()[hist_range.clone()]);
             let histogram_start_times = s.histogram_start_times(hist_range).map(Cow::Borrowed);
@@ -556,7 +655,11 @@ impl<'s> Evaluator<'s> {
 
     /// A subquery at `t`: the inner expression evaluated at every step-aligned timestamp in the
     /// window, collected into series.
-    pub fn subquery(&mut self, sq: &SubqueryExpr, t: Timestamp) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+    pub fn subquery(
+        &mut self,
+        sq: &SubqueryExpr,
+        t: Timestamp,
+    ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
         let range = self.duration_ms(&sq.range, false)?;
         let step = match &sq.step {
             Some(step) => self.duration_ms(step, false)?,
@@ -593,7 +696,11 @@ impl<'s> Evaluator<'s> {
                             Some(&i) => i,
                             None => {
                                 index.insert(sample.metric.clone(), series.len());
-                                series.push((sample.metric.clone(), empty_series(sample.metric.clone()), false));
+                                series.push((
+                                    sample.metric.clone(),
+                                    empty_series(sample.metric.clone()),
+                                    false,
+                                ));
                                 series.len() - 1
                             }
                         };
@@ -653,10 +760,16 @@ impl<'s> Evaluator<'s> {
 fn start_time_at(series: &StoreSeries, t: Timestamp) -> Timestamp {
     let range = series.float_range(t.saturating_sub(1), t, Window::LeftOpen);
     if !range.is_empty() {
-        return series.float_start_times(range).and_then(|s| s.first().copied()).unwrap_or(0);
+        return series
+            .float_start_times(range)
+            .and_then(|s| s.first().copied())
+            .unwrap_or(0);
     }
     let range = series.histogram_range(t.saturating_sub(1), t, Window::LeftOpen);
-    series.histogram_start_times(range).and_then(|s| s.first().copied()).unwrap_or(0)
+    series
+        .histogram_start_times(range)
+        .and_then(|s| s.first().copied())
+        .unwrap_or(0)
 }
 
 fn empty_series(metric: Labels) -> Series {
@@ -693,7 +806,12 @@ pub(crate) fn interpolate(p1: FPoint, p2: FPoint, t: Timestamp, is_counter: bool
 
 /// Prometheus's `extendFloats`: adds points at the window edges for `anchored` and `smoothed`
 /// selectors, picking or interpolating their values.
-fn extend_floats(floats: &[FPoint], mint: Timestamp, maxt: Timestamp, smoothed: bool) -> Vec<FPoint> {
+fn extend_floats(
+    floats: &[FPoint],
+    mint: Timestamp,
+    maxt: Timestamp,
+    smoothed: bool,
+) -> Vec<FPoint> {
     let mut last = floats.len() - 1;
     let search = |n: usize, pred: &dyn Fn(usize) -> bool| -> usize {
         let (mut lo, mut hi) = (0, n);
@@ -719,7 +837,11 @@ fn extend_floats(floats: &[FPoint], mint: Timestamp, maxt: Timestamp, smoothed: 
     if floats[first].t <= mint {
         first += 1;
     }
-    let last_inclusive = if floats[last].t >= maxt { last as isize - 1 } else { last as isize };
+    let last_inclusive = if floats[last].t >= maxt {
+        last as isize - 1
+    } else {
+        last as isize
+    };
     let mut out = Vec::with_capacity(floats.len() + 2);
     out.push(FPoint { t: mint, f: left });
     if last_inclusive >= first as isize {
@@ -729,14 +851,24 @@ fn extend_floats(floats: &[FPoint], mint: Timestamp, maxt: Timestamp, smoothed: 
     out
 }
 
-fn pick_or_interpolate_left(floats: &[FPoint], first: usize, mint: Timestamp, smoothed: bool) -> f64 {
+fn pick_or_interpolate_left(
+    floats: &[FPoint],
+    first: usize,
+    mint: Timestamp,
+    smoothed: bool,
+) -> f64 {
     if smoothed && floats[first].t < mint && first + 1 < floats.len() {
         return interpolate(floats[first], floats[first + 1], mint, false);
     }
     floats[first].f
 }
 
-fn pick_or_interpolate_right(floats: &[FPoint], last: usize, maxt: Timestamp, smoothed: bool) -> f64 {
+fn pick_or_interpolate_right(
+    floats: &[FPoint],
+    last: usize,
+    maxt: Timestamp,
+    smoothed: bool,
+) -> f64 {
     if smoothed && last > 0 && floats[last].t > maxt {
         return interpolate(floats[last - 1], floats[last], maxt, false);
     }
@@ -755,7 +887,8 @@ pub(crate) fn check_no_duplicates(vector: &[Sample]) -> Result<(), EvalError> {
     if vector.len() < 2 {
         return Ok(());
     }
-    let mut seen: std::collections::HashSet<&Labels> = std::collections::HashSet::with_capacity(vector.len());
+    let mut seen: std::collections::HashSet<&Labels> =
+        std::collections::HashSet::with_capacity(vector.len());
     for s in vector {
         if !seen.insert(&s.metric) {
             return Err(EvalError::DuplicateLabelSet);
@@ -778,7 +911,9 @@ fn finish_vector(mut vector: Vec<Sample>) -> Result<Vec<Sample>, EvalError> {
 
 /// Applies delayed name removal to matrix series, merges series that end up with the same
 /// labels (an error if they overlap in time), and sorts them by labels.
-fn finish_matrix(series: impl IntoIterator<Item = (Series, bool)>) -> Result<Vec<Series>, EvalError> {
+fn finish_matrix(
+    series: impl IntoIterator<Item = (Series, bool)>,
+) -> Result<Vec<Series>, EvalError> {
     let mut merged: BTreeMap<Labels, Series> = BTreeMap::new();
     for (mut s, drop) in series {
         if drop {

@@ -15,7 +15,9 @@ pub enum EvalError {
     #[error("vector cannot contain metrics with the same labelset")]
     DuplicateLabelSet,
     /// The "one" side of a vector match has two series for one match group.
-    #[error("found duplicate series for the match group {group} on the {side} hand-side of the operation: [{first}, {second}];many-to-many matching not allowed: matching labels must be unique on one side")]
+    #[error(
+        "found duplicate series for the match group {group} on the {side} hand-side of the operation: [{first}, {second}];many-to-many matching not allowed: matching labels must be unique on one side"
+    )]
     ManyToManyMatching {
         /// The labels the series were matched on.
         group: Labels,
@@ -27,7 +29,9 @@ pub enum EvalError {
         second: Labels,
     },
     /// One-to-one matching found several matches for one series.
-    #[error("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")]
+    #[error(
+        "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
+    )]
     MultipleMatchesOneToOne,
     /// Many-to-one matching produced the same output series twice.
     #[error("multiple matches for labels: grouping labels must ensure unique matches")]
@@ -48,7 +52,9 @@ pub enum EvalError {
     #[error("invalid label name {0}")]
     InvalidCountValuesLabel(String),
     /// A range function that does not accept `anchored`.
-    #[error("anchored modifier can only be used with: changes, delta, increase, rate, resets - not with {0}")]
+    #[error(
+        "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with {0}"
+    )]
     AnchoredNotAllowed(&'static str),
     /// A range function that does not accept `smoothed`.
     #[error("smoothed modifier can only be used with: delta, increase, rate - not with {0}")]
@@ -102,7 +108,9 @@ pub enum EvalError {
     #[error("this should be an info metric, with float samples: {0}")]
     InfoSeriesNotFloat(Labels),
     /// `info()`: two info series with the same identifying labels at one time.
-    #[error("found duplicate series for info metric: existing {existing} @ {existing_t}, new {new} @ {new_t}")]
+    #[error(
+        "found duplicate series for info metric: existing {existing} @ {existing_t}, new {new} @ {new_t}"
+    )]
     DuplicateInfoSeries {
         /// The series seen first.
         existing: Labels,

@@ -33,7 +33,7 @@ mod value;
 
 pub use annotations::{Annotation, AnnotationLevel, Annotations};
 pub use error::EvalError;
-pub use value::{format_timestamp, Sample, Series, Value};
+pub use value::{Sample, Series, Value, format_timestamp};
 
 use crate::model::Timestamp;
 use crate::promql::Expr;
@@ -163,7 +163,12 @@ impl Engine {
     /// let r = Engine::default().instant_query(&Store::new(), &expr, 0).unwrap();
     /// assert_eq!(r.value, Value::Scalar(3.0));
     /// ```
-    pub fn instant_query(&self, store: &Store, expr: &Expr, t: Timestamp) -> Result<QueryResult, EvalError> {
+    pub fn instant_query(
+        &self,
+        store: &Store,
+        expr: &Expr,
+        t: Timestamp,
+    ) -> Result<QueryResult, EvalError> {
         engine::Evaluator::new(store, &self.options, t, t, 0).run_instant(expr, t)
     }
 

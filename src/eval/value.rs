@@ -1,6 +1,6 @@
 //! Query result values: scalars, strings, instant vectors and matrices.
 
-use crate::model::{format_float, FPoint, FloatHistogram, HPoint, Labels, Timestamp};
+use crate::model::{FPoint, FloatHistogram, HPoint, Labels, Timestamp, format_float};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;

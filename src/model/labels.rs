@@ -70,7 +70,12 @@ impl Label {
 
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.name, crate::syntax::lex::quote(&self.value))
+        write!(
+            f,
+            "{}={}",
+            self.name,
+            crate::syntax::lex::quote(&self.value)
+        )
     }
 }
 

@@ -630,22 +630,3 @@ impl PError {
         (self.0.kind, self.0.span)
     }
 }
-
-/// nom's own errors never reach users: the parser maps every failure of a nom combinator to a
-/// specific error. This implementation exists so nom combinators can run with `PError`.
-impl<'a> nom::error::ParseError<&'a str> for PError {
-    fn from_error_kind(_input: &'a str, _kind: nom::error::ErrorKind) -> Self {
-        PError::new(
-            ParseErrorKind::Unexpected {
-                found: "input".to_string(),
-                context: None,
-                expected: None,
-            },
-            Span::default(),
-        )
-    }
-
-    fn append(_input: &'a str, _kind: nom::error::ErrorKind, other: Self) -> Self {
-        other
-    }
-}

@@ -7,6 +7,7 @@
 //! `lex.go`, so users who compare with promtool see the same wording.
 
 use nom::Parser as _;
+use nom::branch::alt;
 use nom::bytes::complete::{take_till, take_while};
 use nom::character::complete::{char as nom_char, multispace1, satisfy};
 use nom::combinator::recognize;
@@ -15,6 +16,7 @@ use nom::sequence::{pair, preceded};
 
 use super::error::{CharContext, PError, ParseErrorKind};
 use crate::syntax::Span;
+use std::cell::Cell;
 
 /// Keywords of PromQL, as in `lex.go`'s `key` map. Matching is case-insensitive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,27 +301,17 @@ fn is_number_word(word: &str) -> bool {
     word.eq_ignore_ascii_case("inf") || word.eq_ignore_ascii_case("nan")
 }
 
-type NomResult<'a, O> = nom::IResult<&'a str, O, PError>;
+/// Results of the nom lexeme parsers. Their errors only mean "not here" and never reach users,
+/// so they are nom's allocation-free tuple error.
+type NomResult<'a, O> = nom::IResult<&'a str, O, (&'a str, nom::error::ErrorKind)>;
 
 /// Whitespace (` `, `\t`, `\n`, `\r`) and `#` comments to the end of the line.
 fn trivia(i: &str) -> NomResult<'_, &str> {
-    recognize(many0_count(alt2(
+    recognize(many0_count(alt((
         multispace1,
         preceded(nom_char('#'), take_till(|c| c == '\n' || c == '\r')),
-    )))
+    ))))
     .parse(i)
-}
-
-/// `nom::branch::alt` for two parsers of the same output, written out to keep the trivia parser
-/// free of tuple-trait bounds.
-fn alt2<'a, O>(
-    mut a: impl nom::Parser<&'a str, Output = O, Error = PError>,
-    mut b: impl nom::Parser<&'a str, Output = O, Error = PError>,
-) -> impl nom::Parser<&'a str, Output = O, Error = PError> {
-    move |i: &'a str| match a.parse(i) {
-        Err(nom::Err::Error(_)) => b.parse(i),
-        other => other,
-    }
 }
 
 /// An identifier outside braces: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
@@ -341,13 +333,16 @@ fn label_identifier(i: &str) -> NomResult<'_, &str> {
 /// a matching `(`.
 #[derive(Debug, Default)]
 pub(crate) struct LexState {
-    pub paren_depth: std::cell::Cell<u32>,
+    pub paren_depth: Cell<u32>,
 }
 
 /// Recognises tokens in the three modes of Prometheus's lexer.
 pub(crate) struct Lexer<'a> {
     src: &'a str,
     pub state: LexState,
+    /// The last token [`Lexer::normal`] recognised, with its input position and the parenthesis
+    /// depth then: the parser peeks at a token and often looks at it again from another rule.
+    last: Cell<Option<(usize, u32, Token<'a>)>>,
 }
 
 /// Where a duration token was met, which changes Prometheus's wording of lexer errors.
@@ -364,6 +359,7 @@ impl<'a> Lexer<'a> {
         Lexer {
             src,
             state: LexState::default(),
+            last: Cell::new(None),
         }
     }
 
@@ -418,7 +414,21 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next token outside braces and brackets (Prometheus's `lexStatements`).
+    #[inline]
     pub(crate) fn normal(&self, i: &'a str) -> Result<Token<'a>, PError> {
+        let pos = self.offset(i);
+        let depth = self.state.paren_depth.get();
+        if let Some((last_pos, last_depth, tok)) = self.last.get() {
+            if last_pos == pos && last_depth == depth {
+                return Ok(tok);
+            }
+        }
+        let tok = self.scan_normal(i)?;
+        self.last.set(Some((pos, depth, tok)));
+        Ok(tok)
+    }
+
+    fn scan_normal(&self, i: &'a str) -> Result<Token<'a>, PError> {
         let i = self.skip_trivia(i);
         let start = self.offset(i);
         let bytes = i.as_bytes();

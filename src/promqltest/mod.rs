@@ -15,9 +15,9 @@
 mod run;
 mod script;
 
-pub use run::{run_script, run_script_with, EvalOutcome, FileReport};
+pub use run::{EvalOutcome, FileReport, run_script, run_script_with};
 pub use script::{
-    parse_script, Command, EvalCommand, EvalTime, Expected, ExpectedSeries, MessageMatcher, Script,
+    Command, EvalCommand, EvalTime, Expected, ExpectedSeries, MessageMatcher, Script, parse_script,
 };
 
 /// A script that cannot be parsed: its file, line and what is wrong.

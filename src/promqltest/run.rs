@@ -1,9 +1,11 @@
 //! Running promqltest commands against the engine, with Prometheus's comparison rules.
 
-use super::script::{Command, EvalCommand, EvalTime, Expected, ExpectedSeries, MessageMatcher, Script};
+use super::script::{
+    Command, EvalCommand, EvalTime, Expected, ExpectedSeries, MessageMatcher, Script,
+};
 use crate::eval::{Engine, EngineOptions, QueryResult, Value};
-use crate::fixture::{load_block, LoadOptions, SeriesValue};
-use crate::model::{is_stale_nan, FloatHistogram, Labels};
+use crate::fixture::{LoadOptions, SeriesValue, load_block};
+use crate::model::{FloatHistogram, Labels, is_stale_nan};
 use crate::promql::{AtModifier, Expr, ExprKind};
 use crate::store::Store;
 
@@ -64,12 +66,26 @@ pub fn run_script_with(script: &Script, options: &EngineOptions) -> FileReport {
     for command in &script.commands {
         match command {
             Command::Clear { .. } => store.clear(),
-            Command::Load { line, interval, nhcb, body } => {
+            Command::Load {
+                line,
+                interval,
+                nhcb,
+                body,
+            } => {
                 if report.fatal.is_some() {
                     continue;
                 }
-                let lines: Vec<(usize, &str)> = body.iter().map(|(n, l)| (*n, l.as_str())).collect();
-                if let Err(e) = load_block(&mut store, *interval, &lines, &LoadOptions { nhcb: *nhcb, ..LoadOptions::default() }) {
+                let lines: Vec<(usize, &str)> =
+                    body.iter().map(|(n, l)| (*n, l.as_str())).collect();
+                if let Err(e) = load_block(
+                    &mut store,
+                    *interval,
+                    &lines,
+                    &LoadOptions {
+                        nhcb: *nhcb,
+                        ..LoadOptions::default()
+                    },
+                ) {
                     report.fatal = Some(format!("line {line}: {e}"));
                 }
             }
@@ -148,7 +164,9 @@ fn run_eval(engine: &Engine, store: &Store, cmd: &EvalCommand) -> Result<(), Str
 
 /// Whether the query text calls `start()`, `end()`, `range()` or `step()`.
 fn uses_query_context_functions(query: &str) -> bool {
-    ["start()", "end()", "range()", "step()"].iter().any(|f| query.contains(f))
+    ["start()", "end()", "range()", "step()"]
+        .iter()
+        .any(|f| query.contains(f))
 }
 
 /// The query with `@ t` set on every selector and subquery that has no numeric `@` (not
@@ -216,7 +234,9 @@ fn check_run(
             let message = e.to_string();
             return match &cmd.expect_fail {
                 Some(matcher) if matcher.matches(&message) => Ok(()),
-                Some(matcher) => Err(format!("expected error matching {matcher}, but got: {message}")),
+                Some(matcher) => Err(format!(
+                    "expected error matching {matcher}, but got: {message}"
+                )),
                 None => Err(format!("error evaluating query: {message}")),
             };
         }
@@ -230,8 +250,16 @@ fn check_run(
 }
 
 fn check_annotations(cmd: &EvalCommand, query: &str, result: &QueryResult) -> Result<(), String> {
-    let warnings: Vec<String> = result.annotations.warnings().map(|a| a.with_position(query)).collect();
-    let infos: Vec<String> = result.annotations.infos().map(|a| a.with_position(query)).collect();
+    let warnings: Vec<String> = result
+        .annotations
+        .warnings()
+        .map(|a| a.with_position(query))
+        .collect();
+    let infos: Vec<String> = result
+        .annotations
+        .infos()
+        .map(|a| a.with_position(query))
+        .collect();
     if cmd.legacy_warn && warnings.is_empty() {
         return Err("expected warnings but got none".into());
     }
@@ -249,7 +277,11 @@ fn check_annotations(cmd: &EvalCommand, query: &str, result: &QueryResult) -> Re
     Ok(())
 }
 
-fn check_annotation_kind(expected: &[MessageMatcher], actual: &[String], kind: &str) -> Result<(), String> {
+fn check_annotation_kind(
+    expected: &[MessageMatcher],
+    actual: &[String],
+    kind: &str,
+) -> Result<(), String> {
     if expected.is_empty() {
         return Ok(());
     }
@@ -258,7 +290,9 @@ fn check_annotation_kind(expected: &[MessageMatcher], actual: &[String], kind: &
     }
     for e in expected {
         if !actual.iter().any(|a| e.matches(a)) {
-            return Err(format!("expected {kind} annotation matching {e} but found: {actual:?}"));
+            return Err(format!(
+                "expected {kind} annotation matching {e} but found: {actual:?}"
+            ));
         }
     }
     for a in actual {
@@ -271,7 +305,13 @@ fn check_annotation_kind(expected: &[MessageMatcher], actual: &[String], kind: &
 
 /// The range-mode cross-check: the same query as a range query around `t` must give the same
 /// result at `t`.
-fn range_cross_check(engine: &Engine, store: &Store, cmd: &EvalCommand, expr: &Expr, t: i64) -> Result<(), String> {
+fn range_cross_check(
+    engine: &Engine,
+    store: &Store,
+    cmd: &EvalCommand,
+    expr: &Expr,
+    t: i64,
+) -> Result<(), String> {
     let result = engine
         .range_query(store, expr, t - 60_000, t + 60_000, 60_000)
         .map_err(|e| format!("error evaluating query in range mode: {e}"))?;
@@ -290,7 +330,10 @@ fn range_cross_check(engine: &Engine, store: &Store, cmd: &EvalCommand, expr: &E
             vector.push(crate::eval::Sample::float(s.metric.clone(), p.f));
         }
         if let Some(p) = s.histograms.iter().find(|p| p.t == t) {
-            vector.push(crate::eval::Sample::histogram(s.metric.clone(), p.h.clone()));
+            vector.push(crate::eval::Sample::histogram(
+                s.metric.clone(),
+                p.h.clone(),
+            ));
         }
     }
     let value = match &cmd.expected {
@@ -328,7 +371,13 @@ fn expected_series<'a>(cmd: &'a EvalCommand, labels: &Labels) -> Option<&'a Expe
     }
 }
 
-fn compare_result(cmd: &EvalCommand, value: &Value, start: i64, end: i64, step: i64) -> Result<(), String> {
+fn compare_result(
+    cmd: &EvalCommand,
+    value: &Value,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<(), String> {
     let expected_list: &[ExpectedSeries] = match &cmd.expected {
         Expected::Series(list) => list,
         Expected::Scalar(_) => &[],
@@ -362,7 +411,10 @@ fn compare_result(cmd: &EvalCommand, value: &Value, start: i64, end: i64, step: 
                     match v {
                         SeriesValue::Omitted => {}
                         SeriesValue::Float(f) => floats.push((t, *f)),
-                        SeriesValue::Histogram { histogram, explicit_hint } => hists.push((t, histogram, *explicit_hint)),
+                        SeriesValue::Histogram {
+                            histogram,
+                            explicit_hint,
+                        } => hists.push((t, histogram, *explicit_hint)),
                     }
                 }
                 if floats.len() != s.floats.len() || hists.len() != s.histograms.len() {
@@ -377,18 +429,30 @@ fn compare_result(cmd: &EvalCommand, value: &Value, start: i64, end: i64, step: 
                 }
                 for ((t, f), actual) in floats.iter().zip(&s.floats) {
                     if *t != actual.t {
-                        return Err(format!("expected float point for {} at {t}, got one at {}", exp.labels, actual.t));
+                        return Err(format!(
+                            "expected float point for {} at {t}, got one at {}",
+                            exp.labels, actual.t
+                        ));
                     }
                     if !almost_equal(actual.f, *f) {
-                        return Err(format!("expected {f} at {t} for {} but got {}", exp.labels, actual.f));
+                        return Err(format!(
+                            "expected {f} at {t} for {} but got {}",
+                            exp.labels, actual.f
+                        ));
                     }
                 }
                 for ((t, h, explicit), actual) in hists.iter().zip(&s.histograms) {
                     if *t != actual.t {
-                        return Err(format!("expected histogram point for {} at {t}, got one at {}", exp.labels, actual.t));
+                        return Err(format!(
+                            "expected histogram point for {} at {t}, got one at {}",
+                            exp.labels, actual.t
+                        ));
                     }
                     if !histograms_match(h, &actual.h, *explicit) {
-                        return Err(format!("expected {h} at {t} for {} but got {}", exp.labels, actual.h));
+                        return Err(format!(
+                            "expected {h} at {t} for {} but got {}",
+                            exp.labels, actual.h
+                        ));
                     }
                 }
             }
@@ -406,8 +470,13 @@ fn compare_result(cmd: &EvalCommand, value: &Value, start: i64, end: i64, step: 
             for (pos, s) in vector.iter().enumerate() {
                 let Some(exp) = expected_series(cmd, &s.metric) else {
                     return Err(match &s.h {
-                        Some(h) => format!("unexpected metric {} in result, has value {h}", s.metric),
-                        None => format!("unexpected metric {} in result, has value {}", s.metric, s.f),
+                        Some(h) => {
+                            format!("unexpected metric {} in result, has value {h}", s.metric)
+                        }
+                        None => format!(
+                            "unexpected metric {} in result, has value {}",
+                            s.metric, s.f
+                        ),
                     });
                 };
                 if cmd.ordered && exp.position != pos + 1 {
@@ -419,16 +488,31 @@ fn compare_result(cmd: &EvalCommand, value: &Value, start: i64, end: i64, step: 
                     ));
                 }
                 match (exp.values.first(), &s.h) {
-                    (Some(SeriesValue::Histogram { histogram, explicit_hint }), Some(h)) => {
+                    (
+                        Some(SeriesValue::Histogram {
+                            histogram,
+                            explicit_hint,
+                        }),
+                        Some(h),
+                    ) => {
                         if !histograms_match(histogram, h, *explicit_hint) {
-                            return Err(format!("expected {histogram} for {} but got {h}", s.metric));
+                            return Err(format!(
+                                "expected {histogram} for {} but got {h}",
+                                s.metric
+                            ));
                         }
                     }
                     (Some(SeriesValue::Histogram { histogram, .. }), None) => {
-                        return Err(format!("expected histogram {histogram} for {} but got float value {}", s.metric, s.f));
+                        return Err(format!(
+                            "expected histogram {histogram} for {} but got float value {}",
+                            s.metric, s.f
+                        ));
                     }
                     (_, Some(h)) => {
-                        return Err(format!("expected float value for {} but got histogram {h}", s.metric));
+                        return Err(format!(
+                            "expected float value for {} but got histogram {h}",
+                            s.metric
+                        ));
                     }
                     (Some(SeriesValue::Float(f)), None) => {
                         if !almost_equal(*f, s.f) {
@@ -437,7 +521,10 @@ fn compare_result(cmd: &EvalCommand, value: &Value, start: i64, end: i64, step: 
                     }
                     (_, None) => {
                         if !almost_equal(0.0, s.f) {
-                            return Err(format!("expected no value for {} but got {}", s.metric, s.f));
+                            return Err(format!(
+                                "expected no value for {} but got {}",
+                                s.metric, s.f
+                            ));
                         }
                     }
                 }
@@ -457,7 +544,9 @@ fn compare_result(cmd: &EvalCommand, value: &Value, start: i64, end: i64, step: 
                     Err(format!("expected scalar {e} but got {v}"))
                 }
             }
-            Expected::Series(_) => Err(format!("expected vector or matrix result, but got scalar {v}")),
+            Expected::Series(_) => Err(format!(
+                "expected vector or matrix result, but got scalar {v}"
+            )),
         },
         Value::String(s) => {
             let expected = cmd.expect_string.clone().unwrap_or_default();
@@ -472,6 +561,12 @@ fn compare_result(cmd: &EvalCommand, value: &Value, start: i64, end: i64, step: 
 
 /// Compares histograms as the test harness does: after compaction, schema and zero threshold
 /// exactly, counts and buckets with the float rule, the hint only when spelled out.
-fn histograms_match(expected: &FloatHistogram, actual: &FloatHistogram, explicit_hint: bool) -> bool {
-    expected.test_mismatch(actual, explicit_hint, almost_equal).is_none()
+fn histograms_match(
+    expected: &FloatHistogram,
+    actual: &FloatHistogram,
+    explicit_hint: bool,
+) -> bool {
+    expected
+        .test_mismatch(actual, explicit_hint, almost_equal)
+        .is_none()
 }

@@ -1,9 +1,9 @@
 //! Parsing promqltest scripts into commands.
 
 use super::ScriptError;
-use crate::fixture::{parse_series_line, SeriesValue};
+use crate::fixture::{SeriesValue, parse_series_line};
 use crate::model::Labels;
-use crate::promql::{parse_with, Expr, ParseOptions};
+use crate::promql::{Expr, ParseOptions, parse_with};
 use crate::syntax::lex::{parse_duration, parse_number, unquote};
 use regex::Regex;
 use std::sync::OnceLock;
@@ -183,7 +183,11 @@ pub fn parse_script(name: &str, text: &str) -> Result<Script, ScriptError> {
         .split('\n')
         .map(|l| {
             let t = l.trim();
-            if t.starts_with('#') { String::new() } else { t.to_string() }
+            if t.starts_with('#') {
+                String::new()
+            } else {
+                t.to_string()
+            }
         })
         .collect();
     let err = |line: usize, message: String| ScriptError {
@@ -204,9 +208,12 @@ pub fn parse_script(name: &str, text: &str) -> Result<Script, ScriptError> {
             commands.push(Command::Clear { line: i + 1 });
             i += 1;
         } else if word.starts_with("load") {
-            let caps = patterns()[0]
-                .captures(line)
-                .ok_or_else(|| err(i, "invalid load command. (load[_with_nhcb] <step:duration>)".into()))?;
+            let caps = patterns()[0].captures(line).ok_or_else(|| {
+                err(
+                    i,
+                    "invalid load command. (load[_with_nhcb] <step:duration>)".into(),
+                )
+            })?;
             let step_text = caps.get(2).map_or("", |m| m.as_str());
             let interval = parse_duration(step_text)
                 .map_err(|e| err(i, format!("invalid step definition {step_text:?}: {e}")))?;
@@ -242,7 +249,11 @@ fn parse_go_number(text: &str) -> Option<f64> {
     parse_number(text).ok()
 }
 
-fn parse_eval(lines: &[String], start: usize, file: &str) -> Result<(EvalCommand, usize), ScriptError> {
+fn parse_eval(
+    lines: &[String],
+    start: usize,
+    file: &str,
+) -> Result<(EvalCommand, usize), ScriptError> {
     let err = |line: usize, message: String| ScriptError {
         file: file.to_string(),
         line: line + 1,
@@ -252,20 +263,43 @@ fn parse_eval(lines: &[String], start: usize, file: &str) -> Result<(EvalCommand
     let [_, instant_re, range_re, expect_re] = patterns();
     let (modifier, query, time) = if let Some(c) = instant_re.captures(header) {
         let at = c.get(2).map_or("", |m| m.as_str());
-        let t = parse_duration(at).map_err(|e| err(start, format!("invalid timestamp definition {at:?}: {e}")))?;
-        (c.get(1).map(|m| m.as_str()), c.get(3).map_or("", |m| m.as_str()), EvalTime::Instant(t))
+        let t = parse_duration(at)
+            .map_err(|e| err(start, format!("invalid timestamp definition {at:?}: {e}")))?;
+        (
+            c.get(1).map(|m| m.as_str()),
+            c.get(3).map_or("", |m| m.as_str()),
+            EvalTime::Instant(t),
+        )
     } else if let Some(c) = range_re.captures(header) {
         let get = |i: usize| c.get(i).map_or("", |m| m.as_str());
-        let from = parse_duration(get(2)).map_err(|e| err(start, format!("invalid start timestamp definition {:?}: {e}", get(2))))?;
-        let to = parse_duration(get(3)).map_err(|e| err(start, format!("invalid end timestamp definition {:?}: {e}", get(3))))?;
+        let from = parse_duration(get(2)).map_err(|e| {
+            err(
+                start,
+                format!("invalid start timestamp definition {:?}: {e}", get(2)),
+            )
+        })?;
+        let to = parse_duration(get(3)).map_err(|e| {
+            err(
+                start,
+                format!("invalid end timestamp definition {:?}: {e}", get(3)),
+            )
+        })?;
         if to < from {
-            return Err(err(start, "invalid test definition, end timestamp is before start timestamp".into()));
+            return Err(err(
+                start,
+                "invalid test definition, end timestamp is before start timestamp".into(),
+            ));
         }
-        let step = parse_duration(get(4)).map_err(|e| err(start, format!("invalid step definition {:?}: {e}", get(4))))?;
+        let step = parse_duration(get(4))
+            .map_err(|e| err(start, format!("invalid step definition {:?}: {e}", get(4))))?;
         (
             c.get(1).map(|m| m.as_str()),
             get(5),
-            EvalTime::Range { start: from, end: to, step },
+            EvalTime::Range {
+                start: from,
+                end: to,
+                step,
+            },
         )
     } else {
         return Err(err(
@@ -273,7 +307,8 @@ fn parse_eval(lines: &[String], start: usize, file: &str) -> Result<(EvalCommand
             "invalid evaluation command. Must be either 'eval[_fail|_warn|_ordered] instant [at <offset:duration>] <query>' or 'eval[_fail|_warn] range from <from> to <to> step <step> <query>'".into(),
         ));
     };
-    let expr = parse_with(query, &ParseOptions::all_features()).map_err(|e| err(start, e.to_string()))?;
+    let expr =
+        parse_with(query, &ParseOptions::all_features()).map_err(|e| err(start, e.to_string()))?;
     let mut cmd = EvalCommand {
         line: start + 1,
         query: query.to_string(),
@@ -310,7 +345,8 @@ fn parse_eval(lines: &[String], start: usize, file: &str) -> Result<(EvalCommand
                 break;
             }
             if let Some(rest) = line.strip_prefix("expected_fail_regexp") {
-                let re = Regex::new(rest.trim()).map_err(|e| err(i - 1, format!("invalid regexp {:?}: {e}", rest.trim())))?;
+                let re = Regex::new(rest.trim())
+                    .map_err(|e| err(i - 1, format!("invalid regexp {:?}: {e}", rest.trim())))?;
                 cmd.expect_fail = Some(MessageMatcher::Regex(re));
                 break;
             }
@@ -319,7 +355,10 @@ fn parse_eval(lines: &[String], start: usize, file: &str) -> Result<(EvalCommand
             let c = expect_range_pattern()
                 .captures(line)
                 .ok_or_else(|| err(i - 1, format!("invalid range vector definition {line:?}")))?;
-            let d = |k: usize| parse_duration(c.get(k).map_or("", |m| m.as_str())).map_err(|e| err(i - 1, e.to_string()));
+            let d = |k: usize| {
+                parse_duration(c.get(k).map_or("", |m| m.as_str()))
+                    .map_err(|e| err(i - 1, e.to_string()))
+            };
             let (s, e, st) = (d(1)?, d(2)?, d(3)?);
             cmd.range_vector = Some((s, e, st));
             continue;
@@ -327,20 +366,34 @@ fn parse_eval(lines: &[String], start: usize, file: &str) -> Result<(EvalCommand
         if let Some(rest) = line.strip_prefix("expect string") {
             let text = rest.trim();
             let s = unquote(text).map_err(|_| {
-                err(i - 1, "expected string literal not valid - check that the string is correctly quoted".into())
+                err(
+                    i - 1,
+                    "expected string literal not valid - check that the string is correctly quoted"
+                        .into(),
+                )
             })?;
             cmd.expect_string = Some(s);
             continue;
         }
         if line.split(' ').next() == Some("expect") {
-            let c = expect_re
-                .captures(line)
-                .ok_or_else(|| err(i - 1, format!("invalid expect statement, must match `{}`", expect_re.as_str())))?;
+            let c = expect_re.captures(line).ok_or_else(|| {
+                err(
+                    i - 1,
+                    format!(
+                        "invalid expect statement, must match `{}`",
+                        expect_re.as_str()
+                    ),
+                )
+            })?;
             let kind = c.get(1).map_or("", |m| m.as_str());
-            let matcher = match (c.get(2).map(|m| m.as_str()), c.get(3).map(|m| m.as_str().trim())) {
+            let matcher = match (
+                c.get(2).map(|m| m.as_str()),
+                c.get(3).map(|m| m.as_str().trim()),
+            ) {
                 (Some("msg"), Some(text)) => MessageMatcher::Exact(text.to_string()),
                 (Some("regex"), Some(text)) => MessageMatcher::Regex(
-                    Regex::new(text).map_err(|e| err(i - 1, format!("invalid regex {text:?}: {e}")))?,
+                    Regex::new(text)
+                        .map_err(|e| err(i - 1, format!("invalid regex {text:?}: {e}")))?,
                 ),
                 _ => MessageMatcher::Any,
             };
@@ -359,10 +412,16 @@ fn parse_eval(lines: &[String], start: usize, file: &str) -> Result<(EvalCommand
                 _ => {}
             }
             if cmd.no_warn && !cmd.expect_warn.is_empty() {
-                return Err(err(i - 1, "invalid expect lines, warn and no_warn cannot be used together".into()));
+                return Err(err(
+                    i - 1,
+                    "invalid expect lines, warn and no_warn cannot be used together".into(),
+                ));
             }
             if cmd.no_info && !cmd.expect_info.is_empty() {
-                return Err(err(i - 1, "invalid expect lines, info and no_info cannot be used together".into()));
+                return Err(err(
+                    i - 1,
+                    "invalid expect lines, info and no_info cannot be used together".into(),
+                ));
             }
             continue;
         }

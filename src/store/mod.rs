@@ -874,7 +874,9 @@ mod tests {
     use super::*;
     use crate::model::stale_nan;
 
-    fn store_with(series: &[(&str, &str, &[(i64, f64)])]) -> Store {
+    type SeriesSpec<'a> = (&'a str, &'a str, &'a [(i64, f64)]);
+
+    fn store_with(series: &[SeriesSpec<'_>]) -> Store {
         let mut store = Store::new();
         for (name, job, samples) in series {
             let id = store

@@ -1,22 +1,22 @@
 //! Loading a fixture file for `promgate query`: a promqltest script (its `load` blocks) or a
 //! promtool test file (its `input_series`).
 
-use anyhow::{bail, Context, Result};
-use promgate::fixture::{load_block, load_input_series, LoadOptions, PromtoolTestFile};
-use promgate::promqltest::{parse_script, Command};
+use anyhow::{Context, Result, bail};
+use promgate::fixture::{LoadOptions, PromtoolTestFile, load_block, load_input_series};
+use promgate::promqltest::{Command, parse_script};
 use promgate::store::Store;
 use std::path::Path;
 
 /// Loads the series of `path` into a new store. Returns the store and, for promtool files, the
 /// evaluation interval (promtool's default subquery step).
 pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<(Store, Option<i64>)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let is_yaml = path
-        .extension()
-        .is_some_and(|e| e == "yml" || e == "yaml");
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let is_yaml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");
     let mut store = Store::new();
     if is_yaml {
-        let file = PromtoolTestFile::from_yaml(&text).with_context(|| format!("{}: not a promtool test file", path.display()))?;
+        let file = PromtoolTestFile::from_yaml(&text)
+            .with_context(|| format!("{}: not a promtool test file", path.display()))?;
         let evaluation_interval = file
             .evaluation_interval_ms()
             .map_err(|e| anyhow::anyhow!("{}: evaluation_interval: {e}", path.display()))?;
@@ -45,10 +45,24 @@ pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<(Store, Option<i6
     let script = parse_script(&name, &text)?;
     for command in &script.commands {
         match command {
-            Command::Load { line, interval, nhcb, body } => {
-                let lines: Vec<(usize, &str)> = body.iter().map(|(n, l)| (*n, l.as_str())).collect();
-                load_block(&mut store, *interval, &lines, &LoadOptions { nhcb: *nhcb, ..LoadOptions::default() })
-                    .map_err(|e| anyhow::anyhow!("{name}:{line}: {e}"))?;
+            Command::Load {
+                line,
+                interval,
+                nhcb,
+                body,
+            } => {
+                let lines: Vec<(usize, &str)> =
+                    body.iter().map(|(n, l)| (*n, l.as_str())).collect();
+                load_block(
+                    &mut store,
+                    *interval,
+                    &lines,
+                    &LoadOptions {
+                        nhcb: *nhcb,
+                        ..LoadOptions::default()
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("{name}:{line}: {e}"))?;
             }
             Command::Clear { .. } => store.clear(),
             Command::Eval(_) => {}

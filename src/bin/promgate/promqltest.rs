@@ -59,5 +59,9 @@ pub fn run(args: &PromqltestArgs) -> Result<ExitCode> {
         }
     }
     println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 && !fatal { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 && !fatal {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

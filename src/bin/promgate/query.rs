@@ -1,9 +1,9 @@
 //! `promgate query`: evaluate an expression over the series of a fixture file.
 
-use anyhow::{bail, Result};
-use promgate::eval::{format_timestamp, Engine, EngineOptions, Semantics, Value};
-use promgate::model::{format_float, FloatHistogram};
-use promgate::promql::{parse_with, ParseOptions};
+use anyhow::{Result, bail};
+use promgate::eval::{Engine, EngineOptions, Semantics, Value, format_timestamp};
+use promgate::model::{FloatHistogram, format_float};
+use promgate::promql::{ParseOptions, parse_with};
 use promgate::syntax::lex::parse_duration;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -69,7 +69,9 @@ fn parse_time(text: &str) -> Result<i64> {
         return Ok(ms);
     }
     match text.parse::<f64>() {
-        Ok(seconds) if seconds.is_finite() && seconds.abs() < 9.2e15 => Ok((seconds * 1000.0).round() as i64),
+        Ok(seconds) if seconds.is_finite() && seconds.abs() < 9.2e15 => {
+            Ok((seconds * 1000.0).round() as i64)
+        }
         _ => bail!("invalid time {text:?}: expected a duration like 5m or seconds like 300"),
     }
 }
@@ -142,7 +144,10 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
                 eprintln!("{}", a.with_position(&args.expr));
             }
         }
-        OutputArg::Json => println!("{}", to_json(&result.value, eval_time, &result.annotations, &args.expr)),
+        OutputArg::Json => println!(
+            "{}",
+            to_json(&result.value, eval_time, &result.annotations, &args.expr)
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -168,16 +173,28 @@ fn json_histogram(h: &FloatHistogram) -> String {
 }
 
 /// The Prometheus HTTP API response for a query result.
-fn to_json(value: &Value, t: i64, annotations: &promgate::eval::Annotations, query: &str) -> String {
+fn to_json(
+    value: &Value,
+    t: i64,
+    annotations: &promgate::eval::Annotations,
+    query: &str,
+) -> String {
     let ts = format_timestamp(t);
     let (kind, result) = match value {
-        Value::Scalar(f) => ("scalar", format!("[{ts},{}]", json_string(&format_float(*f)))),
+        Value::Scalar(f) => (
+            "scalar",
+            format!("[{ts},{}]", json_string(&format_float(*f))),
+        ),
         Value::String(s) => ("string", format!("[{ts},{}]", json_string(s))),
         Value::Vector(samples) => {
             let items: Vec<String> = samples
                 .iter()
                 .map(|s| match &s.h {
-                    Some(h) => format!("{{\"metric\":{},\"histogram\":[{ts},{}]}}", json_labels(&s.metric), json_histogram(h)),
+                    Some(h) => format!(
+                        "{{\"metric\":{},\"histogram\":[{ts},{}]}}",
+                        json_labels(&s.metric),
+                        json_histogram(h)
+                    ),
                     None => format!(
                         "{{\"metric\":{},\"value\":[{ts},{}]}}",
                         json_labels(&s.metric),
@@ -196,7 +213,13 @@ fn to_json(value: &Value, t: i64, annotations: &promgate::eval::Annotations, que
                         let points: Vec<String> = s
                             .floats
                             .iter()
-                            .map(|p| format!("[{},{}]", format_timestamp(p.t), json_string(&format_float(p.f))))
+                            .map(|p| {
+                                format!(
+                                    "[{},{}]",
+                                    format_timestamp(p.t),
+                                    json_string(&format_float(p.f))
+                                )
+                            })
                             .collect();
                         let _ = write!(out, ",\"values\":[{}]", points.join(","));
                     }
@@ -204,7 +227,9 @@ fn to_json(value: &Value, t: i64, annotations: &promgate::eval::Annotations, que
                         let points: Vec<String> = s
                             .histograms
                             .iter()
-                            .map(|p| format!("[{},{}]", format_timestamp(p.t), json_histogram(&p.h)))
+                            .map(|p| {
+                                format!("[{},{}]", format_timestamp(p.t), json_histogram(&p.h))
+                            })
                             .collect();
                         let _ = write!(out, ",\"histograms\":[{}]", points.join(","));
                     }
@@ -215,9 +240,17 @@ fn to_json(value: &Value, t: i64, annotations: &promgate::eval::Annotations, que
             ("matrix", format!("[{}]", items.join(",")))
         }
     };
-    let mut out = format!("{{\"status\":\"success\",\"data\":{{\"resultType\":\"{kind}\",\"result\":{result}}}");
-    let warnings: Vec<String> = annotations.warnings().map(|a| json_string(&a.with_position(query))).collect();
-    let infos: Vec<String> = annotations.infos().map(|a| json_string(&a.with_position(query))).collect();
+    let mut out = format!(
+        "{{\"status\":\"success\",\"data\":{{\"resultType\":\"{kind}\",\"result\":{result}}}"
+    );
+    let warnings: Vec<String> = annotations
+        .warnings()
+        .map(|a| json_string(&a.with_position(query)))
+        .collect();
+    let infos: Vec<String> = annotations
+        .infos()
+        .map(|a| json_string(&a.with_position(query)))
+        .collect();
     if !warnings.is_empty() {
         let _ = write!(out, ",\"warnings\":[{}]", warnings.join(","));
     }

@@ -660,7 +660,10 @@ impl FloatHistogram {
             )
         };
         let mut out = format!("{{count:{}, sum:{}", g(self.count), g(self.sum));
-        let negative: Vec<HistogramBucket> = self.negative_bucket_iter().filter(|b| b.count != 0.0).collect();
+        let negative: Vec<HistogramBucket> = self
+            .negative_bucket_iter()
+            .filter(|b| b.count != 0.0)
+            .collect();
         for b in negative.iter().rev() {
             out.push_str(", ");
             out.push_str(&bucket(b));

@@ -431,7 +431,13 @@ impl<'a> Parser<'a> {
                 .map(|v| v as f64)
                 .map_err(|_| invalid());
         }
-        let value = crate::syntax::lex::parse_number(text).map_err(|_| invalid())?;
+        // Plain decimals, the common case, need none of Go's integer forms.
+        let plain = text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && !(text.len() > 1 && text.starts_with('0') && text.as_bytes()[1].is_ascii_digit());
+        let value = match plain {
+            true => text.parse::<f64>().map_err(|_| invalid())?,
+            false => crate::syntax::lex::parse_number(text).map_err(|_| invalid())?,
+        };
         let written_infinite = text.eq_ignore_ascii_case("inf");
         if value.is_infinite() && !written_infinite {
             return Err(PError::new(

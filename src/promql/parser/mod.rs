@@ -3,7 +3,11 @@
 //!
 //! The grammar is Prometheus 3.14's (`promql/parser/generated_parser.y`). It is LL(1) on
 //! tokens, so every rule peeks at most one token and commits: the parser never backtracks, and
-//! each error is reported where it is found. As in Prometheus, the first error wins.
+//! each error is reported where it is found. As in Prometheus, the first error wins. nom
+//! recognises the lexemes (see [`lexer`](super::lexer)); the rules themselves are plain methods
+//! over the remaining `&str`, since each decides on one peeked token and nom's `alt`, `cut` and
+//! `context` would only add indirection. Error messages name the construct and what was
+//! expected, in Prometheus's words.
 //!
 //! Rules, one method each:
 //!
@@ -61,8 +65,13 @@ pub struct ParseOptions {
     /// Accept Prometheus 2's `holt_winters(range vector, scalar, scalar)`, renamed
     /// `double_exponential_smoothing` in Prometheus 3. Default off.
     pub legacy_holt_winters: bool,
-    /// The deepest nesting of expressions accepted; deeper input is a
-    /// [`ParseErrorKind::TooDeep`] error rather than a stack overflow. Default 200.
+    /// The deepest expression tree accepted, counted in nodes from the root to a leaf; deeper
+    /// input is a [`ParseErrorKind::TooDeep`] error rather than a stack overflow. Parentheses,
+    /// calls, aggregations, subqueries and operators each add a level, and a chain like
+    /// `a or b or c` nests to the left, so it adds a level per operator. Default 200.
+    ///
+    /// Parsing, checking, printing and dropping a tree recurse once per level; at the default
+    /// even an unoptimised build stays well within a 2 MiB thread stack.
     pub max_depth: u32,
 }
 
