@@ -406,8 +406,17 @@ impl<'s> Evaluator<'s> {
         vs: &VectorSelector,
         t: Timestamp,
     ) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
-        let series = self.select(vs);
         let ref_t = self.reference_time(vs.at, &vs.offset, t)?;
+        self.vector_selector_timestamps_at(vs, ref_t)
+    }
+
+    /// Like [`Evaluator::vector_selector_timestamps`], with the reference time given.
+    pub fn vector_selector_timestamps_at(
+        &mut self,
+        vs: &VectorSelector,
+        ref_t: Timestamp,
+    ) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
+        let series = self.select(vs);
         let lookback = self.opts.lookback_delta;
         let mut out = Vec::with_capacity(series.len());
         for s in series.iter() {
@@ -437,27 +446,44 @@ impl<'s> Evaluator<'s> {
         let mut out = Vec::new();
         for s in series {
             let floats: Vec<FPoint> = s
-                .floats_in(ref_t - lb, ref_t + lb, Window::LeftOpen)
+                .floats_in(
+                    ref_t.saturating_sub(lb),
+                    ref_t.saturating_add(lb),
+                    Window::LeftOpen,
+                )
                 .iter()
                 .copied()
                 .filter(|p| !is_stale_nan(p.f))
                 .collect();
-            let hists = s.histograms_in(ref_t - lb, ref_t + lb, Window::LeftOpen);
+            let hists = s.histograms_in(
+                ref_t.saturating_sub(lb),
+                ref_t.saturating_add(lb),
+                Window::LeftOpen,
+            );
             if floats.is_empty() && hists.is_empty() {
                 continue;
             }
             if !floats.is_empty() && !hists.is_empty() {
                 let name = s.labels().metric_name().unwrap_or("");
                 self.annotations.warn(
-                    format!("encountered a mix of histograms and floats for metric name {name:?}"),
+                    format!(
+                        "encountered a mix of histograms and floats for metric name {}",
+                        crate::syntax::lex::quote(name)
+                    ),
                     span,
                 );
                 continue;
             }
             if !hists.is_empty() {
-                return Err(EvalError::Unsupported(
-                    "smoothed selectors over native histograms",
-                ));
+                if let Some(h) = self.smoothed_histogram(
+                    hists,
+                    ref_t,
+                    s.labels().metric_name().unwrap_or(""),
+                    span,
+                ) {
+                    out.push(Sample::histogram(s.labels().clone(), Arc::new(h)));
+                }
+                continue;
             }
             let i = floats.partition_point(|p| p.t < ref_t);
             let value = if i < floats.len() && floats[i].t == ref_t {
@@ -477,11 +503,78 @@ impl<'s> Evaluator<'s> {
         Ok(out)
     }
 
-    /// A range vector selector at `t`.
+    /// The histogram a `smoothed` selector sees at `ref_t`: the sample there, or one interpolated
+    /// between its neighbours (as a counter unless both are gauges), or the last one carried
+    /// forward with an unknown counter-reset hint (Prometheus's `smoothSeries`).
+    fn smoothed_histogram(
+        &mut self,
+        hists: &[HPoint],
+        ref_t: Timestamp,
+        name: &str,
+        span: Span,
+    ) -> Option<crate::model::FloatHistogram> {
+        use super::functions::rate::{interpolate_histograms, mixed_exponential_custom};
+        let i = hists.partition_point(|p| p.t < ref_t);
+        if i < hists.len() && hists[i].t == ref_t {
+            return Some((*hists[i].h).clone());
+        }
+        if i > 0 && i < hists.len() {
+            let (prev, next) = (&hists[i - 1], &hists[i]);
+            if prev.h.uses_custom_buckets() != next.h.uses_custom_buckets() {
+                self.annotations.warn(mixed_exponential_custom(name), span);
+                return None;
+            }
+            let is_counter = prev.h.counter_reset_hint != CounterResetHint::Gauge
+                || next.h.counter_reset_hint != CounterResetHint::Gauge;
+            return match interpolate_histograms(
+                &mut self.annotations,
+                span,
+                prev,
+                next,
+                ref_t,
+                is_counter,
+            ) {
+                Ok(h) => Some(h),
+                Err(_) => {
+                    self.annotations.warn(mixed_exponential_custom(name), span);
+                    None
+                }
+            };
+        }
+        if i > 0 {
+            let mut h = (*hists[i - 1].h).clone();
+            h.counter_reset_hint = CounterResetHint::Unknown;
+            return Some(h);
+        }
+        None
+    }
+
+    /// A range vector selector at `t`, as a query result: `anchored` and `smoothed` windows are
+    /// extended with points at their edges (Prometheus's `matrixSelector` with `extendFloats`).
     pub fn matrix_selector(
         &mut self,
         ms: &MatrixSelector,
         t: Timestamp,
+    ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+        self.range_selection(ms, t, true)
+    }
+
+    /// A range vector selector at `t` as a range function's argument: the raw samples, with the
+    /// window widened by the lookback delta for `anchored` (before) and `smoothed` (both sides);
+    /// the function picks or interpolates the edges itself.
+    pub fn matrix_selector_for_function(
+        &mut self,
+        ms: &MatrixSelector,
+        t: Timestamp,
+    ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+        self.range_selection(ms, t, false)
+    }
+
+    fn range_selection(
+        &mut self,
+        ms: &MatrixSelector,
+        t: Timestamp,
+        extend: bool,
     ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
         let vs = &ms.selector;
         let series = self.select(vs);
@@ -490,9 +583,9 @@ impl<'s> Evaluator<'s> {
         let maxt0 = self.reference_time(vs.at, &vs.offset, t)?;
         let mint0 = maxt0.saturating_sub(range);
         let (mint, maxt) = if vs.anchored {
-            (mint0 - lb, maxt0)
+            (mint0.saturating_sub(lb), maxt0)
         } else if vs.smoothed {
-            (mint0 - lb, maxt0 + lb)
+            (mint0.saturating_sub(lb), maxt0.saturating_add(lb))
         } else {
             (mint0, maxt0)
         };
@@ -535,7 +628,7 @@ impl<'s> Evaluator<'s> {
                 histogram_start_times,
                 drop_name: false,
             };
-            if vs.anchored || vs.smoothed {
+            if extend && (vs.anchored || vs.smoothed) {
                 if !rs.histograms.is_empty() {
                     return Err(if vs.anchored {
                         EvalError::AnchoredWithHistograms
@@ -665,14 +758,14 @@ impl<'s> Evaluator<'s> {
 
 /// The start timestamp stored for the sample of `series` at `t` (0 when unknown).
 fn start_time_at(series: &StoreSeries, t: Timestamp) -> Timestamp {
-    let range = series.float_range(t - 1, t, Window::LeftOpen);
+    let range = series.float_range(t.saturating_sub(1), t, Window::LeftOpen);
     if !range.is_empty() {
         return series
             .float_start_times(range)
             .and_then(|s| s.first().copied())
             .unwrap_or(0);
     }
-    let range = series.histogram_range(t - 1, t, Window::LeftOpen);
+    let range = series.histogram_range(t.saturating_sub(1), t, Window::LeftOpen);
     series
         .histogram_start_times(range)
         .and_then(|s| s.first().copied())
@@ -708,7 +801,7 @@ pub(crate) fn go_max(a: f64, b: f64) -> f64 {
 /// Linear interpolation of the value at `t` between two points.
 pub(crate) fn interpolate(p1: FPoint, p2: FPoint, t: Timestamp, is_counter: bool) -> f64 {
     let y1 = if is_counter && p2.f < p1.f { 0.0 } else { p1.f };
-    y1 + (p2.f - y1) * (t - p1.t) as f64 / (p2.t - p1.t) as f64
+    y1 + (p2.f - y1) * t.wrapping_sub(p1.t) as f64 / p2.t.wrapping_sub(p1.t) as f64
 }
 
 /// Prometheus's `extendFloats`: adds points at the window edges for `anchored` and `smoothed`
