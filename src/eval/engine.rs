@@ -53,6 +53,9 @@ pub(crate) struct Evaluator<'s> {
     samples: usize,
     /// Series selected per selector node, so a range query selects once.
     selections: HashMap<*const VectorSelector, Rc<Vec<&'s StoreSeries>>>,
+    /// Selectors read through Prometheus's `HistogramStatsIterator` (under `histogram_count`,
+    /// `histogram_sum` or `histogram_avg`), which detects counter resets on the fly.
+    stats_selectors: std::collections::HashSet<*const VectorSelector>,
 }
 
 impl<'s> Evaluator<'s> {
@@ -73,11 +76,62 @@ impl<'s> Evaluator<'s> {
             window: opts.semantics.window(),
             samples: 0,
             selections: HashMap::new(),
+            stats_selectors: std::collections::HashSet::new(),
         }
+    }
+
+    /// Finds the selectors Prometheus reads through its histogram-stats iterator: those with a
+    /// `histogram_count`, `histogram_sum` or `histogram_avg` above them and no subquery,
+    /// bucket-reading function or trim operator anywhere above (`detectHistogramStatsDecoding`).
+    fn mark_stats_selectors(&mut self, expr: &Expr, seen: bool, blocked: bool) {
+        match &expr.kind {
+            ExprKind::VectorSelector(vs) => {
+                if seen && !blocked {
+                    self.stats_selectors.insert(vs as *const VectorSelector);
+                }
+            }
+            ExprKind::MatrixSelector(ms) => {
+                if seen && !blocked {
+                    self.stats_selectors
+                        .insert(&ms.selector as *const VectorSelector);
+                }
+            }
+            ExprKind::Subquery(sq) => self.mark_stats_selectors(&sq.expr, seen, true),
+            ExprKind::Call(c) => {
+                let (seen, blocked) = match c.func.name {
+                    "histogram_count" | "histogram_sum" | "histogram_avg" => (true, blocked),
+                    "histogram_quantile" | "histogram_quantiles" | "histogram_fraction" => {
+                        (seen, true)
+                    }
+                    _ => (seen, blocked),
+                };
+                for arg in &c.args {
+                    self.mark_stats_selectors(arg, seen, blocked);
+                }
+            }
+            ExprKind::Binary(b) => {
+                let blocked = blocked || matches!(b.op, BinaryOp::TrimUpper | BinaryOp::TrimLower);
+                self.mark_stats_selectors(&b.lhs, seen, blocked);
+                self.mark_stats_selectors(&b.rhs, seen, blocked);
+            }
+            _ => {
+                for child in expr.children() {
+                    self.mark_stats_selectors(child, seen, blocked);
+                }
+            }
+        }
+    }
+
+    fn is_stats_selector(&self, vs: &VectorSelector) -> bool {
+        !self.stats_selectors.is_empty()
+            && self
+                .stats_selectors
+                .contains(&(vs as *const VectorSelector))
     }
 
     /// An instant query: evaluate, then apply delayed name removal and duplicate checks.
     pub fn run_instant(mut self, expr: &Expr, t: Timestamp) -> Result<QueryResult, EvalError> {
+        self.mark_stats_selectors(expr, false, false);
         self.samples = 0;
         let val = self.eval(expr, t)?;
         let value = match val {
@@ -97,6 +151,7 @@ impl<'s> Evaluator<'s> {
 
     /// A range query: evaluate at every step and stitch the results into series.
     pub fn run_range(mut self, expr: &Expr) -> Result<QueryResult, EvalError> {
+        self.mark_stats_selectors(expr, false, false);
         match expr.value_type() {
             crate::promql::ValueType::Scalar | crate::promql::ValueType::Vector => {}
             crate::promql::ValueType::String => {
@@ -384,16 +439,36 @@ impl<'s> Evaluator<'s> {
             return self.smoothed_selector(&series, ref_t, span);
         }
         let lookback = self.opts.lookback_delta;
+        let stats = self.is_stats_selector(vs);
         let mut out = Vec::with_capacity(series.len());
         for s in series.iter() {
-            let Some((_, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window)
+            let Some((ts, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window)
             else {
                 continue;
             };
             match value {
                 SampleValue::Float(f) if is_stale_nan(f) => continue,
                 SampleValue::Float(f) => out.push(Sample::float(s.labels().clone(), f)),
-                SampleValue::Histogram(h) => out.push(Sample::histogram(s.labels().clone(), h)),
+                SampleValue::Histogram(h) => {
+                    let h = if stats {
+                        // The iterator seeks to the lookback start and reads forward, so the
+                        // sample is compared with the histogram before it in that span.
+                        let earlier = s.histogram_range(
+                            ref_t.saturating_sub(lookback) - 1,
+                            ts - 1,
+                            Window::LeftOpen,
+                        );
+                        let prev = earlier
+                            .end
+                            .checked_sub(1)
+                            .filter(|i| *i >= earlier.start)
+                            .map(|i| &*s.histograms()[i].h);
+                        stats_hint(prev, h)
+                    } else {
+                        h
+                    };
+                    out.push(Sample::histogram(s.labels().clone(), h));
+                }
             }
         }
         self.account(out.len())?;
@@ -618,7 +693,24 @@ impl<'s> Evaluator<'s> {
                         s.float_start_times(float_range).map(Cow::Borrowed),
                     )
                 };
-            let histograms = Cow::Borrowed(&s.histograms()[hist_range.clone()]);
+            let mut histograms: Cow<'s, [HPoint]> =
+                Cow::Borrowed(&s.histograms()[hist_range.clone()]);
+            if self.is_stats_selector(vs) && !histograms.is_empty() {
+                // The iterator seeks to the window start (inclusive) and reads forward,
+                // detecting counter resets against the previous histogram it read.
+                let seek = s.histogram_range(mint - 1, maxt, Window::LeftOpen);
+                let all = &s.histograms()[seek.start..hist_range.end];
+                let mut prev: Option<&crate::model::FloatHistogram> = None;
+                let mut with_hints = Vec::with_capacity(histograms.len());
+                for p in all {
+                    let h = stats_hint(prev, p.h.clone());
+                    prev = Some(&p.h);
+                    if p.t > mint || self.window == Window::LeftClosed {
+                        with_hints.push(HPoint { t: p.t, h });
+                    }
+                }
+                histograms = Cow::Owned(with_hints);
+            }
             let histogram_start_times = s.histogram_start_times(hist_range).map(Cow::Borrowed);
             let mut rs = RangeSeries {
                 metric: s.labels().clone(),
@@ -754,6 +846,27 @@ impl<'s> Evaluator<'s> {
         self.account(held)?;
         Ok(out)
     }
+}
+
+/// The hint Prometheus's `HistogramStatsIterator` gives a histogram: a stored hint other than
+/// `unknown` stays; otherwise `reset` or `not_reset` against the previous histogram read, or
+/// `unknown` for the first one.
+fn stats_hint(
+    prev: Option<&crate::model::FloatHistogram>,
+    h: Arc<crate::model::FloatHistogram>,
+) -> Arc<crate::model::FloatHistogram> {
+    if h.counter_reset_hint != CounterResetHint::Unknown {
+        return h;
+    }
+    let Some(prev) = prev else { return h };
+    let hint = if h.detect_reset(prev) {
+        CounterResetHint::Reset
+    } else {
+        CounterResetHint::NotReset
+    };
+    let mut changed = (*h).clone();
+    changed.counter_reset_hint = hint;
+    Arc::new(changed)
 }
 
 /// The start timestamp stored for the sample of `series` at `t` (0 when unknown).
