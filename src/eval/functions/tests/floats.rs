@@ -480,9 +480,10 @@ fn over_time_functions_with_histograms() {
     assert_eq!(
         eval(&store, "last_over_time(d[2m])", M).unwrap(),
         lines(&[
+            // Later samples of a storage chunk read back as not_reset, as in Prometheus.
             "{__name__=\"d\", type=\"numbers\"} => 3",
-            "{__name__=\"d\", type=\"hlast\"} => {{count:3 sum:2}}",
-            "{__name__=\"d\", type=\"only\"} => {{count:4 sum:3}}"
+            "{__name__=\"d\", type=\"hlast\"} => {{count:3 sum:2 counter_reset_hint:not_reset}}",
+            "{__name__=\"d\", type=\"only\"} => {{count:4 sum:3 counter_reset_hint:not_reset}}"
         ])
     );
     assert_eq!(
