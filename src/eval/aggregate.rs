@@ -4,12 +4,12 @@
 use super::engine::Evaluator;
 use super::error::EvalError;
 use super::value::{Sample, Val};
+use crate::model::fxhash::FxHashMap;
 use crate::model::{
     CounterResetHint, FloatHistogram, Labels, METRIC_NAME, Timestamp, format_float,
 };
 use crate::promql::{AggregateExpr, AggregateOp, ExprKind};
 use crate::syntax::Span;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Evaluates an aggregation at `t`.
@@ -146,7 +146,7 @@ fn aggregate(
         );
     }
     let mut groups: Vec<Group> = Vec::new();
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
     let ignored = |ev: &mut Evaluator<'_>, name: &str| {
         ev.annotations.info(
             format!("ignored histogram in {name} aggregation"),
@@ -551,7 +551,7 @@ pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
 /// `count_values`: one output series per distinct value per group.
 fn count_values(input: &[Sample], grouping: &[String], without: bool, label: &str) -> Vec<Sample> {
     let mut order: Vec<Labels> = Vec::new();
-    let mut counts: HashMap<Labels, f64> = HashMap::new();
+    let mut counts: FxHashMap<Labels, f64> = FxHashMap::default();
     for s in input {
         let value = match &s.h {
             Some(h) => h.go_string(),
@@ -699,7 +699,7 @@ fn aggregate_k(
     let name = op.as_str();
     type Heap = GoHeap<fn(&Sample, &Sample) -> bool>;
     let mut groups: Vec<(Heap, bool)> = Vec::new();
-    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
     for s in input {
         let key = group_key(&s.metric, grouping, without);
         let less: fn(&Sample, &Sample) -> bool = match op {

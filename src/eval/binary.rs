@@ -4,10 +4,10 @@ use super::annotations::{Annotation, AnnotationLevel};
 use super::engine::{Evaluator, drop_metric_name};
 use super::error::EvalError;
 use super::value::{Sample, Val};
+use crate::model::fxhash::{FxHashMap, FxHashSet};
 use crate::model::{CounterResetHint, FloatHistogram, Labels, METRIC_NAME, Timestamp};
 use crate::promql::{BinaryExpr, BinaryOp, VectorMatchCardinality, VectorMatching};
 use crate::syntax::Span;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Evaluates a binary expression at `t`.
@@ -365,8 +365,7 @@ fn vector_and(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) -> 
     if lhs.is_empty() || rhs.is_empty() {
         return Vec::new();
     }
-    let right: std::collections::HashSet<Labels> =
-        rhs.iter().map(|s| signature(&s.metric, matching)).collect();
+    let right: FxHashSet<Labels> = rhs.iter().map(|s| signature(&s.metric, matching)).collect();
     lhs.into_iter()
         .filter(|s| right.contains(&signature(&s.metric, matching)))
         .collect()
@@ -379,8 +378,7 @@ fn vector_or(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) -> V
     if rhs.is_empty() {
         return lhs;
     }
-    let left: std::collections::HashSet<Labels> =
-        lhs.iter().map(|s| signature(&s.metric, matching)).collect();
+    let left: FxHashSet<Labels> = lhs.iter().map(|s| signature(&s.metric, matching)).collect();
     let mut out = lhs;
     out.extend(
         rhs.into_iter()
@@ -393,8 +391,7 @@ fn vector_unless(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) 
     if lhs.is_empty() || rhs.is_empty() {
         return lhs;
     }
-    let right: std::collections::HashSet<Labels> =
-        rhs.iter().map(|s| signature(&s.metric, matching)).collect();
+    let right: FxHashSet<Labels> = rhs.iter().map(|s| signature(&s.metric, matching)).collect();
     lhs.into_iter()
         .filter(|s| !right.contains(&signature(&s.metric, matching)))
         .collect()
@@ -457,7 +454,8 @@ fn vector_binop(
     // "one" side and `fill_left` a missing "many" side even for `group_right`.
     let (fill_many, fill_one) = (fill.lhs, fill.rhs);
 
-    let mut one_by_sig: HashMap<Labels, usize> = HashMap::with_capacity(one.len());
+    let mut one_by_sig: FxHashMap<Labels, usize> =
+        FxHashMap::with_capacity_and_hasher(one.len(), Default::default());
     let one_sigs: Vec<Labels> = one.iter().map(|s| signature(&s.metric, matching)).collect();
     for (i, sig) in one_sigs.iter().enumerate() {
         if let Some(&prev) = one_by_sig.get(sig) {
@@ -542,8 +540,8 @@ fn vector_binop(
 #[derive(Default)]
 struct MatchState {
     out: Vec<Sample>,
-    one_to_one: std::collections::HashSet<Labels>,
-    many: HashMap<Labels, std::collections::HashSet<Labels>>,
+    one_to_one: FxHashSet<Labels>,
+    many: FxHashMap<Labels, FxHashSet<Labels>>,
     last_note: Option<Annotation>,
 }
 

@@ -10,6 +10,7 @@ use super::annotations::Annotations;
 use super::error::EvalError;
 use super::value::{RangeSeries, Sample, Series, Val, Value};
 use super::{EngineOptions, QueryResult, Semantics};
+use crate::model::fxhash::{FxHashMap, FxHashSet};
 use crate::model::{
     CounterResetHint, FPoint, HPoint, Labels, METRIC_NAME, Matcher, SampleValue, Timestamp,
     is_stale_nan,
@@ -21,7 +22,7 @@ use crate::promql::{
 use crate::store::{Series as StoreSeries, Store, Window};
 use crate::syntax::Span;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -52,10 +53,10 @@ pub(crate) struct Evaluator<'s> {
     /// Samples held at the current step, checked against `max_samples`.
     samples: usize,
     /// Series selected per selector node, so a range query selects once.
-    selections: HashMap<*const VectorSelector, Rc<Vec<&'s StoreSeries>>>,
+    selections: FxHashMap<*const VectorSelector, Rc<Vec<&'s StoreSeries>>>,
     /// Selectors read through Prometheus's `HistogramStatsIterator` (under `histogram_count`,
     /// `histogram_sum` or `histogram_avg`), which detects counter resets on the fly.
-    stats_selectors: std::collections::HashSet<*const VectorSelector>,
+    stats_selectors: FxHashSet<*const VectorSelector>,
 }
 
 impl<'s> Evaluator<'s> {
@@ -75,8 +76,8 @@ impl<'s> Evaluator<'s> {
             annotations: Annotations::default(),
             window: opts.semantics.window(),
             samples: 0,
-            selections: HashMap::new(),
-            stats_selectors: std::collections::HashSet::new(),
+            selections: FxHashMap::default(),
+            stats_selectors: FxHashSet::default(),
         }
     }
 
@@ -776,7 +777,7 @@ impl<'s> Evaluator<'s> {
             }
         }
         let mut series: Vec<(Labels, Series, bool)> = Vec::new();
-        let mut index: HashMap<Labels, usize> = HashMap::new();
+        let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
         let saved_samples = self.samples;
         let mut ts = first;
         while ts <= end {
@@ -1000,8 +1001,8 @@ pub(crate) fn check_no_duplicates(vector: &[Sample]) -> Result<(), EvalError> {
     if vector.len() < 2 {
         return Ok(());
     }
-    let mut seen: std::collections::HashSet<&Labels> =
-        std::collections::HashSet::with_capacity(vector.len());
+    let mut seen: FxHashSet<&Labels> =
+        FxHashSet::with_capacity_and_hasher(vector.len(), Default::default());
     for s in vector {
         if !seen.insert(&s.metric) {
             return Err(EvalError::DuplicateLabelSet);

@@ -74,6 +74,7 @@ pub struct Matcher {
     /// The value or regex source text.
     pub value: String,
     regex: Option<Arc<regex::Regex>>,
+    dialect: RegexDialect,
 }
 
 impl Matcher {
@@ -115,6 +116,7 @@ impl Matcher {
             op,
             value,
             regex,
+            dialect,
         })
     }
 
@@ -130,6 +132,7 @@ impl Matcher {
             op: MatchOp::Equal,
             value: value.into(),
             regex: None,
+            dialect: RegexDialect::Prometheus3,
         }
     }
 
@@ -147,6 +150,16 @@ impl Matcher {
             MatchOp::RegexMatch => self.regex.as_ref().is_some_and(|r| r.is_match(value)),
             MatchOp::RegexNoMatch => !self.regex.as_ref().is_some_and(|r| r.is_match(value)),
         }
+    }
+
+    /// The regex dialect the matcher was compiled in.
+    ///
+    /// ```
+    /// # use promgate::{MatchOp, Matcher, RegexDialect};
+    /// assert_eq!(Matcher::equal("a", "b").dialect(), RegexDialect::Prometheus3);
+    /// ```
+    pub fn dialect(&self) -> RegexDialect {
+        self.dialect
     }
 
     /// Whether the matcher matches the empty string, i.e. also selects series that lack the

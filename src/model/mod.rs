@@ -1,6 +1,7 @@
 //! The data model: label sets, matchers, timestamps, samples and native histograms.
 
 mod float;
+pub(crate) mod fxhash;
 mod hash;
 mod histogram;
 mod labels;

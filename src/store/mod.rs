@@ -7,6 +7,7 @@
 //! histogram samples are kept in two time-sorted vectors (as Prometheus's query results keep
 //! `Floats` and `Histograms` apart), so the float path stays dense and binary-searchable.
 
+use crate::model::fxhash::FxHashMap;
 use crate::model::{
     FPoint, FloatHistogram, HPoint, Labels, MatchOp, Matcher, SampleValue, Timestamp,
 };
@@ -56,8 +57,8 @@ impl Window {
     ) -> std::ops::Range<usize> {
         let end = items.partition_point(|x| time(x) <= maxt);
         let first = match self {
-            Window::LeftOpen => items[..end].partition_point(|x| time(x) <= mint),
-            Window::LeftClosed => items[..end].partition_point(|x| time(x) < mint),
+            Window::LeftOpen => gallop_back(&items[..end], |x| time(x) <= mint),
+            Window::LeftClosed => gallop_back(&items[..end], |x| time(x) < mint),
         };
         first..end
     }
@@ -73,6 +74,22 @@ impl Window {
         let last = items.partition_point(|x| time(x) <= maxt).checked_sub(1)?;
         self.contains(mint, maxt, time(&items[last]))
             .then_some(last)
+    }
+}
+
+/// `items.partition_point(before)`, searched from the end with doubling steps. Windows are
+/// short next to whole series, so the answer is usually a few items back from the end, and
+/// probing near it touches fewer cache lines than a binary search over the whole series.
+fn gallop_back<T>(items: &[T], before: impl Fn(&T) -> bool) -> usize {
+    let mut hi = items.len();
+    let mut step = 1;
+    loop {
+        let lo = items.len().saturating_sub(step);
+        if lo == 0 || before(&items[lo]) {
+            return lo + items[lo..hi].partition_point(&before);
+        }
+        hi = lo;
+        step *= 2;
     }
 }
 
@@ -471,6 +488,50 @@ pub struct Store {
     total_samples: usize,
     /// The label order of the series, computed on the first selection after a change.
     order: OnceLock<Order>,
+    /// Selections by matcher set, valid until the next new series (appending samples does
+    /// not change which series a matcher set selects). Rule runners evaluate the same
+    /// selectors at thousands of steps.
+    selections: SelectionCache,
+}
+
+/// Cached selections: matchers (with their regex dialects) to the selected ids in label order.
+#[derive(Debug, Default)]
+struct SelectionCache(std::sync::Mutex<SelectionMap>);
+
+type SelectionMap = FxHashMap<(Vec<Matcher>, Vec<crate::model::RegexDialect>), Arc<[SeriesId]>>;
+
+impl Clone for SelectionCache {
+    /// A clone starts with an empty cache.
+    fn clone(&self) -> Self {
+        SelectionCache::default()
+    }
+}
+
+impl SelectionCache {
+    /// The most matcher sets kept; past this the cache starts over.
+    const CAPACITY: usize = 4096;
+
+    fn get(
+        &self,
+        key: &(Vec<Matcher>, Vec<crate::model::RegexDialect>),
+    ) -> Option<Arc<[SeriesId]>> {
+        self.0.lock().ok().and_then(|m| m.get(key).cloned())
+    }
+
+    fn insert(&self, key: (Vec<Matcher>, Vec<crate::model::RegexDialect>), ids: Arc<[SeriesId]>) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= Self::CAPACITY {
+                m.clear();
+            }
+            m.insert(key, ids);
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Ok(m) = self.0.get_mut() {
+            m.clear();
+        }
+    }
 }
 
 impl Store {
@@ -577,6 +638,7 @@ impl Store {
         }
         self.series.push(Series::new(labels));
         self.order = OnceLock::new();
+        self.selections.clear();
         Ok(next)
     }
 
@@ -861,6 +923,21 @@ impl Store {
     /// assert_eq!(store.select(&[Matcher::equal("__name__", "req"), five]).len(), 1);
     /// ```
     pub fn select(&self, matchers: &[Matcher]) -> Vec<&Series> {
+        let key = (
+            matchers.to_vec(),
+            matchers.iter().map(Matcher::dialect).collect(),
+        );
+        if let Some(ids) = self.selections.get(&key) {
+            return ids.iter().map(|id| self.series(*id)).collect();
+        }
+        let ids: Arc<[SeriesId]> = self.select_ids(matchers).into();
+        let found = ids.iter().map(|id| self.series(*id)).collect();
+        self.selections.insert(key, ids);
+        found
+    }
+
+    /// The ids of the series matching all `matchers`, in label order.
+    fn select_ids(&self, matchers: &[Matcher]) -> Vec<SeriesId> {
         let keep = |id: &SeriesId| {
             let labels = &self.series(*id).labels;
             matchers
@@ -869,16 +946,11 @@ impl Store {
         };
         let order = self.order();
         match self.candidates(matchers) {
-            None => order
-                .sorted
-                .iter()
-                .filter(|id| keep(id))
-                .map(|id| self.series(*id))
-                .collect(),
+            None => order.sorted.iter().copied().filter(|id| keep(id)).collect(),
             Some(mut ids) => {
                 ids.retain(keep);
                 ids.sort_unstable_by_key(|id| order.rank[id.0 as usize]);
-                ids.into_iter().map(|id| self.series(id)).collect()
+                ids
             }
         }
     }

@@ -11,6 +11,7 @@ use crate::eval::annotations::Merge;
 use crate::eval::engine::{Evaluator, drop_metric_name};
 use crate::eval::error::EvalError;
 use crate::eval::value::{Sample, Val};
+use crate::model::fxhash::FxHashMap;
 use crate::model::{FloatHistogram, Labels, METRIC_NAME, Timestamp, format_float_g};
 use crate::promql::Call;
 use crate::syntax::Span;
@@ -116,7 +117,7 @@ fn split_histograms(ev: &mut Evaluator<'_>, input: Vec<Sample>, pos: Span) -> Sp
     let delayed = ev.delayed_name_removal();
     let mut natives = Vec::new();
     let mut classics: Vec<Classic> = Vec::new();
-    let mut index: std::collections::HashMap<Labels, usize> = std::collections::HashMap::new();
+    let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
     for s in input {
         if let Some(h) = s.h {
             natives.push((s.metric, Some(h)));
