@@ -193,3 +193,26 @@ fn query_rejects_bad_input_with_a_position() {
         stderr(&output)
     );
 }
+
+#[test]
+fn query_writes_native_histograms_as_the_api_does() {
+    let path = temp_file(
+        "h.test",
+        "load 1m\n  h {{schema:0 count:3 sum:5 buckets:[1 2]}}\n",
+    );
+    let output = promgate(&[
+        "query",
+        "--fixture",
+        path.to_str().unwrap(),
+        "--time",
+        "1m",
+        "--output",
+        "json",
+        "h",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"__name__\":\"h\"},\"histogram\":[60,{\"count\":\"3\",\"sum\":\"5\",\"buckets\":[[0,\"0.5\",\"1\",\"1\"],[0,\"1\",\"2\",\"2\"]]}]}]}}\n"
+    );
+}

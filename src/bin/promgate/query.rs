@@ -164,12 +164,37 @@ fn json_labels(labels: &promgate::Labels) -> String {
     format!("{{{}}}", fields.join(","))
 }
 
+/// A native histogram as Prometheus's API writes it: count, sum and the non-empty buckets as
+/// `[boundary rule, lower, upper, count]` (rule 0: (a,b], 1: [a,b), 2: (a,b), 3: [a,b]).
 fn json_histogram(h: &FloatHistogram) -> String {
-    format!(
-        "{{\"count\":{},\"sum\":{}}}",
+    let buckets: Vec<String> = h
+        .all_bucket_iter()
+        .filter(|b| b.count != 0.0)
+        .map(|b| {
+            let rule = match (b.lower_inclusive, b.upper_inclusive) {
+                (true, true) => 3,
+                (true, false) => 1,
+                (false, true) => 0,
+                (false, false) => 2,
+            };
+            format!(
+                "[{rule},{},{},{}]",
+                json_string(&format_float(b.lower)),
+                json_string(&format_float(b.upper)),
+                json_string(&format_float(b.count))
+            )
+        })
+        .collect();
+    let mut out = format!(
+        "{{\"count\":{},\"sum\":{}",
         json_string(&format_float(h.count)),
         json_string(&format_float(h.sum))
-    )
+    );
+    if !buckets.is_empty() {
+        let _ = write!(out, ",\"buckets\":[{}]", buckets.join(","));
+    }
+    out.push('}');
+    out
 }
 
 /// The Prometheus HTTP API response for a query result.
