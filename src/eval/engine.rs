@@ -52,6 +52,8 @@ pub(crate) struct Evaluator<'s> {
     pub window: Window,
     /// Samples held at the current step, checked against `max_samples`.
     samples: usize,
+    /// Evaluation steps taken so far, checked against `max_steps`.
+    steps: u64,
     /// Series selected per selector node, so a range query selects once.
     selections: FxHashMap<*const VectorSelector, Rc<Vec<&'s StoreSeries>>>,
     /// Selectors read through Prometheus's `HistogramStatsIterator` (under `histogram_count`,
@@ -76,6 +78,7 @@ impl<'s> Evaluator<'s> {
             annotations: Annotations::default(),
             window: opts.semantics.window(),
             samples: 0,
+            steps: 0,
             selections: FxHashMap::default(),
             stats_selectors: FxHashSet::default(),
         }
@@ -165,6 +168,14 @@ impl<'s> Evaluator<'s> {
         let mut series: BTreeMap<Labels, (Series, bool)> = BTreeMap::new();
         // The metric of each series as produced (before delayed name removal), to detect two
         // results with the same labels at one step.
+        if self.end < self.start {
+            return Ok(QueryResult {
+                value: Value::Matrix(Vec::new()),
+                annotations: self.annotations,
+            });
+        }
+        let count = ((self.end - self.start) / self.interval.max(1)) as u64 + 1;
+        self.take_steps(count)?;
         let mut t = self.start;
         while t <= self.end {
             self.samples = 0;
@@ -210,6 +221,19 @@ impl<'s> Evaluator<'s> {
             value: Value::Matrix(matrix),
             annotations: self.annotations,
         })
+    }
+
+    /// Takes `n` evaluation steps from the query's budget, or fails before taking them.
+    fn take_steps(&mut self, n: u64) -> Result<(), EvalError> {
+        let needed = self.steps.saturating_add(n);
+        if needed > self.opts.max_steps {
+            return Err(EvalError::TooManySteps {
+                needed,
+                limit: self.opts.max_steps,
+            });
+        }
+        self.steps = needed;
+        Ok(())
     }
 
     /// Counts `n` more samples held at this step.
@@ -779,6 +803,9 @@ impl<'s> Evaluator<'s> {
         let mut series: Vec<(Labels, Series, bool)> = Vec::new();
         let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
         let saved_samples = self.samples;
+        if first <= end {
+            self.take_steps(((end - first) / step) as u64 + 1)?;
+        }
         let mut ts = first;
         while ts <= end {
             self.samples = 0;

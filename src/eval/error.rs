@@ -11,6 +11,14 @@ pub enum EvalError {
     /// More samples would be held in memory than [`EngineOptions::max_samples`](super::EngineOptions::max_samples).
     #[error("query processing would load too many samples into memory in query execution")]
     TooManySamples,
+    /// The query would take more evaluation steps than [`EngineOptions::max_steps`](super::EngineOptions::max_steps).
+    #[error("query would take too many evaluation steps ({needed}, the limit is {limit})")]
+    TooManySteps {
+        /// The steps the query needs (so far).
+        needed: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// Two series in a result have the same label set (e.g. after dropping `__name__`).
     #[error("vector cannot contain metrics with the same labelset")]
     DuplicateLabelSet,

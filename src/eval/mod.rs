@@ -89,6 +89,11 @@ pub struct EngineOptions {
     pub default_subquery_step: i64,
     /// Use sample start timestamps in `rate`, `increase`, `irate` and `resets`.
     pub use_start_timestamps: bool,
+    /// The most evaluation steps a query may take, counting every step of a range query and
+    /// every inner step of every subquery evaluation (default 50 million). The engine has no
+    /// clock and no timeout, so this bounds the time a query can take: `x[365d:1ms]` fails at
+    /// once instead of running for hours.
+    pub max_steps: u64,
 }
 
 impl Default for EngineOptions {
@@ -100,6 +105,7 @@ impl Default for EngineOptions {
             delayed_name_removal: false,
             default_subquery_step: 60_000,
             use_start_timestamps: false,
+            max_steps: 50_000_000,
         }
     }
 }

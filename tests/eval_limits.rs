@@ -1,0 +1,105 @@
+//! The evaluator's explicit limits: queries that would take unbounded time or memory fail with a
+//! typed error at once.
+
+use promgate::Labels;
+use promgate::eval::{Engine, EngineOptions, EvalError, Value};
+use promgate::promql::{ParseOptions, parse_with};
+use promgate::store::Store;
+use std::time::{Duration, Instant};
+
+fn store() -> Store {
+    let mut store = Store::new();
+    for (job, v) in [("a", 1.0), ("b", 2.0), ("c", 3.0)] {
+        for i in 0..10 {
+            store
+                .append_float(
+                    Labels::from_pairs([("__name__", "up"), ("job", job)]),
+                    i * 60_000,
+                    v,
+                )
+                .unwrap();
+        }
+    }
+    store
+}
+
+fn expr(text: &str) -> promgate::promql::Expr {
+    parse_with(text, &ParseOptions::all_features()).unwrap()
+}
+
+#[test]
+fn a_subquery_with_a_tiny_step_over_a_year_fails_fast() {
+    let started = Instant::now();
+    let err = Engine::default()
+        .instant_query(&store(), &expr("max_over_time(up[365d:1ms])"), 600_000)
+        .unwrap_err();
+    assert!(matches!(err, EvalError::TooManySteps { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn nested_subqueries_share_one_step_budget() {
+    let opts = EngineOptions {
+        max_steps: 10_000,
+        ..EngineOptions::default()
+    };
+    let err = Engine::new(opts)
+        .instant_query(
+            &store(),
+            &expr("max_over_time(max_over_time(up[1h:1m])[1d:1m])"),
+            600_000,
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("query would take too many evaluation steps"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_range_query_with_too_many_steps_fails_before_running() {
+    let started = Instant::now();
+    let err = Engine::default()
+        .range_query(&store(), &expr("up"), 0, 365 * 86_400_000, 1)
+        .unwrap_err();
+    assert!(matches!(err, EvalError::TooManySteps { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn a_range_query_ending_before_it_starts_is_empty() {
+    let r = Engine::default()
+        .range_query(&store(), &expr("up"), 600_000, 0, 60_000)
+        .unwrap();
+    assert_eq!(r.value, Value::Matrix(Vec::new()));
+}
+
+#[test]
+fn too_many_samples_is_an_error() {
+    let opts = EngineOptions {
+        max_samples: 2,
+        ..EngineOptions::default()
+    };
+    let err = Engine::new(opts)
+        .instant_query(&store(), &expr("up"), 60_000)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "query processing would load too many samples into memory in query execution"
+    );
+    let opts = EngineOptions {
+        max_samples: 20,
+        ..EngineOptions::default()
+    };
+    let err = Engine::new(opts)
+        .instant_query(&store(), &expr("sum_over_time(up[10m])"), 600_000)
+        .unwrap_err();
+    assert!(matches!(err, EvalError::TooManySamples));
+}
+
+#[test]
+fn deeply_nested_expressions_are_rejected_by_the_parser_not_the_stack() {
+    let text = format!("{}up{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(parse_with(&text, &ParseOptions::default()).is_err());
+}
