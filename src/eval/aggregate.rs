@@ -3,11 +3,10 @@
 
 use super::engine::Evaluator;
 use super::error::EvalError;
+use super::subset::{Subset, SubsetIndex};
 use super::value::{Sample, Val};
 use crate::model::fxhash::FxHashMap;
-use crate::model::{
-    CounterResetHint, FloatHistogram, Labels, METRIC_NAME, Timestamp, format_float,
-};
+use crate::model::{CounterResetHint, FloatHistogram, Labels, Timestamp, format_float};
 use crate::promql::{AggregateExpr, AggregateOp, ExprKind};
 use crate::syntax::Span;
 use std::sync::Arc;
@@ -76,18 +75,19 @@ pub(crate) fn eval<'s>(
     }
 }
 
-/// The key of a sample's group: the values of the `by` labels, or all labels but the `without`
-/// ones (and the metric name).
-fn group_key(metric: &Labels, grouping: &[String], without: bool) -> Labels {
+/// The labels a sample's group is decided by: the `by` labels, or all labels but the
+/// `without` ones and the metric name.
+fn grouping_subset(grouping: &[String], without: bool) -> Subset<'_> {
     if without {
-        let mut names: Vec<&str> = grouping.iter().map(String::as_str).collect();
-        names.push(METRIC_NAME);
-        metric.drop(&names)
-    } else if grouping.is_empty() {
-        Labels::empty()
+        Subset::all_but(grouping)
     } else {
-        metric.keep(grouping)
+        Subset::only(grouping)
     }
+}
+
+/// A sample's group labels.
+fn group_key(metric: &Labels, grouping: &[String], without: bool) -> Labels {
+    grouping_subset(grouping, without).labels(metric)
 }
 
 /// Prometheus's Kahan–Neumaier increment.
@@ -105,7 +105,10 @@ pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
 
 #[derive(Default)]
 struct Group {
+    /// The output labels.
     labels: Labels,
+    /// The labels of the group's first sample, which later samples are compared with.
+    representative: Labels,
     float_value: f64,
     float_mean: f64,
     float_kahan: f64,
@@ -146,7 +149,8 @@ fn aggregate(
         );
     }
     let mut groups: Vec<Group> = Vec::new();
-    let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
+    let subset = grouping_subset(grouping, without);
+    let mut index = SubsetIndex::new(subset);
     let ignored = |ev: &mut Evaluator<'_>, name: &str| {
         ev.annotations.info(
             format!("ignored histogram in {name} aggregation"),
@@ -154,24 +158,22 @@ fn aggregate(
         );
     };
     for sample in input {
-        let key = group_key(&sample.metric, grouping, without);
-        let gi = match index.get(&key) {
-            Some(&i) => i,
-            None => {
-                index.insert(key.clone(), groups.len());
-                groups.push(Group {
-                    labels: key,
-                    ..Group::default()
-                });
-                groups.len() - 1
-            }
-        };
+        let (gi, new) =
+            index.find_or_insert(&sample.metric, groups.len(), |i| &groups[i].representative);
+        if new {
+            groups.push(Group {
+                labels: subset.labels(&sample.metric),
+                representative: sample.metric.clone(),
+                ..Group::default()
+            });
+        }
         let group = &mut groups[gi];
         let f = sample.f;
         let h = sample.h.as_deref();
         if !group.seen {
             *group = Group {
                 labels: std::mem::take(&mut group.labels),
+                representative: std::mem::take(&mut group.representative),
                 seen: true,
                 float_value: f,
                 float_mean: f,
@@ -699,14 +701,16 @@ fn aggregate_k(
     let name = op.as_str();
     type Heap = GoHeap<fn(&Sample, &Sample) -> bool>;
     let mut groups: Vec<(Heap, bool)> = Vec::new();
-    let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
+    let mut representatives: Vec<Labels> = Vec::new();
+    let mut index = SubsetIndex::new(grouping_subset(grouping, without));
+    let less: fn(&Sample, &Sample) -> bool = match op {
+        AggregateOp::Bottomk => less_by_reverse_value,
+        _ => less_by_value,
+    };
     for s in input {
-        let key = group_key(&s.metric, grouping, without);
-        let less: fn(&Sample, &Sample) -> bool = match op {
-            AggregateOp::Bottomk => less_by_reverse_value,
-            _ => less_by_value,
-        };
-        let gi = *index.entry(key).or_insert_with(|| {
+        let (gi, new) = index.find_or_insert(&s.metric, groups.len(), |i| &representatives[i]);
+        if new {
+            representatives.push(s.metric.clone());
             groups.push((
                 GoHeap {
                     items: Vec::new(),
@@ -714,8 +718,7 @@ fn aggregate_k(
                 },
                 false,
             ));
-            groups.len() - 1
-        });
+        }
         let (heap, seen) = &mut groups[gi];
         if !*seen {
             *seen = true;

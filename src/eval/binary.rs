@@ -3,9 +3,10 @@
 use super::annotations::{Annotation, AnnotationLevel};
 use super::engine::{Evaluator, drop_metric_name};
 use super::error::EvalError;
+use super::subset::{Subset, SubsetIndex};
 use super::value::{Sample, Val};
 use crate::model::fxhash::{FxHashMap, FxHashSet};
-use crate::model::{CounterResetHint, FloatHistogram, Labels, METRIC_NAME, Timestamp};
+use crate::model::{CounterResetHint, FloatHistogram, Labels, Timestamp};
 use crate::promql::{BinaryExpr, BinaryOp, VectorMatchCardinality, VectorMatching};
 use crate::syntax::Span;
 use std::sync::Arc;
@@ -346,28 +347,32 @@ fn vector_scalar(
     Ok(out)
 }
 
-/// The label set two series are matched on.
-fn signature(labels: &Labels, matching: &VectorMatching) -> Labels {
+/// The labels two series are matched on: the `on (...)` labels, or all but the
+/// `ignoring (...)` ones and the metric name.
+fn matching_subset(matching: &VectorMatching) -> Subset<'_> {
     if matching.on {
-        labels.keep(&matching.matching_labels)
+        Subset::only(&matching.matching_labels)
     } else {
-        let mut names: Vec<&str> = matching
-            .matching_labels
-            .iter()
-            .map(String::as_str)
-            .collect();
-        names.push(METRIC_NAME);
-        labels.drop(&names)
+        Subset::all_but(&matching.matching_labels)
     }
+}
+
+/// An index of `samples` by their matching signatures.
+fn signature_index<'m>(samples: &[Sample], matching: &'m VectorMatching) -> SubsetIndex<'m> {
+    let mut index = SubsetIndex::new(matching_subset(matching));
+    for (i, s) in samples.iter().enumerate() {
+        index.find_or_insert(&s.metric, i, |j| &samples[j].metric);
+    }
+    index
 }
 
 fn vector_and(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) -> Vec<Sample> {
     if lhs.is_empty() || rhs.is_empty() {
         return Vec::new();
     }
-    let right: FxHashSet<Labels> = rhs.iter().map(|s| signature(&s.metric, matching)).collect();
+    let right = signature_index(&rhs, matching);
     lhs.into_iter()
-        .filter(|s| right.contains(&signature(&s.metric, matching)))
+        .filter(|s| right.find(&s.metric, |j| &rhs[j].metric).is_some())
         .collect()
 }
 
@@ -378,12 +383,13 @@ fn vector_or(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) -> V
     if rhs.is_empty() {
         return lhs;
     }
-    let left: FxHashSet<Labels> = lhs.iter().map(|s| signature(&s.metric, matching)).collect();
+    let left = signature_index(&lhs, matching);
+    let extra: Vec<Sample> = rhs
+        .into_iter()
+        .filter(|s| left.find(&s.metric, |j| &lhs[j].metric).is_none())
+        .collect();
     let mut out = lhs;
-    out.extend(
-        rhs.into_iter()
-            .filter(|s| !left.contains(&signature(&s.metric, matching))),
-    );
+    out.extend(extra);
     out
 }
 
@@ -391,9 +397,9 @@ fn vector_unless(lhs: Vec<Sample>, rhs: Vec<Sample>, matching: &VectorMatching) 
     if lhs.is_empty() || rhs.is_empty() {
         return lhs;
     }
-    let right: FxHashSet<Labels> = rhs.iter().map(|s| signature(&s.metric, matching)).collect();
+    let right = signature_index(&rhs, matching);
     lhs.into_iter()
-        .filter(|s| !right.contains(&signature(&s.metric, matching)))
+        .filter(|s| right.find(&s.metric, |j| &rhs[j].metric).is_none())
         .collect()
 }
 
@@ -454,30 +460,33 @@ fn vector_binop(
     // "one" side and `fill_left` a missing "many" side even for `group_right`.
     let (fill_many, fill_one) = (fill.lhs, fill.rhs);
 
-    let mut one_by_sig: FxHashMap<Labels, usize> =
-        FxHashMap::with_capacity_and_hasher(one.len(), Default::default());
-    let one_sigs: Vec<Labels> = one.iter().map(|s| signature(&s.metric, matching)).collect();
-    for (i, sig) in one_sigs.iter().enumerate() {
-        if let Some(&prev) = one_by_sig.get(sig) {
+    // The "one" side must have at most one series per signature.
+    let subset = matching_subset(matching);
+    let mut one_index = SubsetIndex::new(subset);
+    for (i, s) in one.iter().enumerate() {
+        let (prev, new) = one_index.find_or_insert(&s.metric, i, |j| &one[j].metric);
+        if !new {
             let (mut first, mut second) = (one[i].metric.clone(), one[prev].metric.clone());
             if first.to_string() > second.to_string() {
                 std::mem::swap(&mut first, &mut second);
             }
             return Err(EvalError::ManyToManyMatching {
-                group: match_labels(&one[i].metric, matching),
+                group: subset.labels(&one[i].metric),
                 side: if one_to_many { "left" } else { "right" },
                 first,
                 second,
             });
         }
-        one_by_sig.insert(sig.clone(), i);
     }
 
+    // Signatures are identified by the position of their "one" side sample; signatures only
+    // the "many" side has (met with `fill_right`) get positions after those.
     let mut state = MatchState::default();
+    let mut unmatched: Vec<Labels> = Vec::new();
+    let mut unmatched_index = SubsetIndex::new(subset);
     for ls in &many {
-        let sig = signature(&ls.metric, matching);
-        match one_by_sig.get(&sig) {
-            Some(&i) => do_op(
+        match one_index.find(&ls.metric, |j| &one[j].metric) {
+            Some(i) => do_op(
                 ev,
                 b,
                 span,
@@ -486,11 +495,16 @@ fn vector_binop(
                 &mut state,
                 ls,
                 &one[i],
-                &sig,
+                i,
             )?,
             None => {
                 let Some(fill) = fill_one else { continue };
-                let rs = Sample::float(match_labels(&ls.metric, matching), fill);
+                let (k, new) =
+                    unmatched_index.find_or_insert(&ls.metric, unmatched.len(), |j| &unmatched[j]);
+                if new {
+                    unmatched.push(ls.metric.clone());
+                }
+                let rs = Sample::float(subset.labels(&ls.metric), fill);
                 do_op(
                     ev,
                     b,
@@ -500,24 +514,23 @@ fn vector_binop(
                     &mut state,
                     ls,
                     &rs,
-                    &sig,
+                    one.len() + k,
                 )?;
             }
         }
     }
     if let Some(fill) = fill_many {
         for (i, rs) in one.iter().enumerate() {
-            let sig = &one_sigs[i];
             let already = if matching.card == VectorMatchCardinality::OneToOne {
-                state.one_to_one.contains(sig)
+                state.one_to_one.contains(&i)
             } else {
-                state.many.get(sig).is_some_and(|m| !m.is_empty())
+                state.many.get(&i).is_some_and(|m| !m.is_empty())
             };
             if already {
                 continue;
             }
-            let ls = Sample::float(match_labels(&rs.metric, matching), fill);
-            do_op(ev, b, span, matching, one_to_many, &mut state, &ls, rs, sig)?;
+            let ls = Sample::float(subset.labels(&rs.metric), fill);
+            do_op(ev, b, span, matching, one_to_many, &mut state, &ls, rs, i)?;
         }
     }
     let MatchState {
@@ -540,8 +553,10 @@ fn vector_binop(
 #[derive(Default)]
 struct MatchState {
     out: Vec<Sample>,
-    one_to_one: FxHashSet<Labels>,
-    many: FxHashMap<Labels, FxHashSet<Labels>>,
+    /// Signatures matched in one-to-one matching.
+    one_to_one: FxHashSet<usize>,
+    /// Result label sets per signature in many-to-one matching.
+    many: FxHashMap<usize, FxHashSet<Labels>>,
     last_note: Option<Annotation>,
 }
 
@@ -556,7 +571,7 @@ fn do_op(
     state: &mut MatchState,
     ls: &Sample,
     rs: &Sample,
-    sig: &Labels,
+    sig: usize,
 ) -> Result<(), EvalError> {
     let (l, r) = if one_to_many { (rs, ls) } else { (ls, rs) };
     let mut notes = Notes::default();
@@ -575,15 +590,10 @@ fn do_op(
     };
     let metric = result_metric(ev, &ls.metric, &rs.metric, b, matching);
     if matching.card == VectorMatchCardinality::OneToOne {
-        if !state.one_to_one.insert(sig.clone()) {
+        if !state.one_to_one.insert(sig) {
             return Err(EvalError::MultipleMatchesOneToOne);
         }
-    } else if !state
-        .many
-        .entry(sig.clone())
-        .or_default()
-        .insert(metric.clone())
-    {
+    } else if !state.many.entry(sig).or_default().insert(metric.clone()) {
         return Err(EvalError::MultipleMatchesGrouping);
     }
     if !result.keep && !b.return_bool {
@@ -596,10 +606,4 @@ fn do_op(
         drop_name: b.return_bool,
     });
     Ok(())
-}
-
-/// Prometheus's `MatchLabels`: the labels listed in `on(...)`, or all but the `ignoring(...)`
-/// ones and the metric name.
-fn match_labels(labels: &Labels, matching: &VectorMatching) -> Labels {
-    signature(labels, matching)
 }

@@ -29,6 +29,7 @@ mod binary;
 mod engine;
 mod error;
 pub(crate) mod functions;
+mod subset;
 mod value;
 
 pub use annotations::{Annotation, AnnotationLevel, Annotations};

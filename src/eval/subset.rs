@@ -1,0 +1,163 @@
+//! Grouping and matching label sets by a subset of their labels without building the subsets.
+//!
+//! Aggregations group by `by (...)`/`without (...)` labels and vector matching joins on
+//! `on (...)`/`ignoring (...)` labels, for every sample at every step. Building each subset as a
+//! label set costs an allocation per sample; hashing the included pairs in place and comparing
+//! label sets pair by pair does not.
+
+use crate::model::fxhash::{FxHashMap, FxHasher};
+use crate::model::{Label, Labels, METRIC_NAME};
+use std::hash::Hasher;
+
+/// Which labels of a label set take part: only `names`, or all but `names` and `__name__`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Subset<'a> {
+    names: &'a [String],
+    include: bool,
+}
+
+impl<'a> Subset<'a> {
+    /// `by (names)` / `on (names)`: only these labels.
+    pub fn only(names: &'a [String]) -> Subset<'a> {
+        Subset {
+            names,
+            include: true,
+        }
+    }
+
+    /// `without (names)` / `ignoring (names)`: every label but these and the metric name.
+    pub fn all_but(names: &'a [String]) -> Subset<'a> {
+        Subset {
+            names,
+            include: false,
+        }
+    }
+
+    fn takes(&self, label: &Label) -> bool {
+        let listed = self.names.iter().any(|n| n == label.name());
+        if self.include {
+            listed
+        } else {
+            !listed && label.name() != METRIC_NAME
+        }
+    }
+
+    fn pairs<'l>(&self, labels: &'l Labels) -> impl Iterator<Item = &'l Label> + use<'l, '_, 'a> {
+        labels.iter().filter(move |l| self.takes(l))
+    }
+
+    /// The hash of the subset of `labels`.
+    pub fn hash(&self, labels: &Labels) -> u64 {
+        let mut h = FxHasher::default();
+        for l in self.pairs(labels) {
+            h.write(l.name().as_bytes());
+            h.write_u8(0xff);
+            h.write(l.value().as_bytes());
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+
+    /// Whether `a` and `b` agree on the subset.
+    pub fn same(&self, a: &Labels, b: &Labels) -> bool {
+        self.pairs(a).eq(self.pairs(b))
+    }
+
+    /// The subset as a label set.
+    pub fn labels(&self, labels: &Labels) -> Labels {
+        if self.include {
+            labels.keep(self.names)
+        } else {
+            let mut names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+            names.push(METRIC_NAME);
+            labels.drop(&names)
+        }
+    }
+}
+
+/// An index from subsets to the first item that has each: groups items that agree on a
+/// subset. Items are referred to by their position in the caller's list.
+#[derive(Debug)]
+pub(crate) struct SubsetIndex<'a> {
+    subset: Subset<'a>,
+    buckets: FxHashMap<u64, Vec<usize>>,
+}
+
+impl<'a> SubsetIndex<'a> {
+    pub fn new(subset: Subset<'a>) -> SubsetIndex<'a> {
+        SubsetIndex {
+            subset,
+            buckets: FxHashMap::default(),
+        }
+    }
+
+    /// The item (by position) whose labels agree with `labels` on the subset, where
+    /// `labels_of` gives an item's labels.
+    pub fn find<'l>(
+        &self,
+        labels: &Labels,
+        labels_of: impl Fn(usize) -> &'l Labels,
+    ) -> Option<usize> {
+        let candidates = self.buckets.get(&self.subset.hash(labels))?;
+        candidates
+            .iter()
+            .copied()
+            .find(|&i| self.subset.same(labels_of(i), labels))
+    }
+
+    /// The item agreeing with `labels`, or `position` newly recorded for it. Returns the
+    /// found or recorded position and whether it is new.
+    pub fn find_or_insert<'l>(
+        &mut self,
+        labels: &Labels,
+        position: usize,
+        labels_of: impl Fn(usize) -> &'l Labels,
+    ) -> (usize, bool) {
+        let subset = self.subset;
+        let bucket = self.buckets.entry(subset.hash(labels)).or_default();
+        if let Some(&found) = bucket.iter().find(|&&i| subset.same(labels_of(i), labels)) {
+            return (found, false);
+        }
+        bucket.push(position);
+        (position, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_agree_on_the_subset_only() {
+        let names = vec!["job".to_string()];
+        let by_job = Subset::only(&names);
+        let a = Labels::from_pairs([("__name__", "x"), ("job", "a"), ("i", "1")]);
+        let b = Labels::from_pairs([("__name__", "y"), ("job", "a"), ("i", "2")]);
+        let c = Labels::from_pairs([("job", "b")]);
+        assert!(by_job.same(&a, &b));
+        assert_eq!(by_job.hash(&a), by_job.hash(&b));
+        assert!(!by_job.same(&a, &c));
+        assert_eq!(by_job.labels(&a).to_string(), r#"{job="a"}"#);
+
+        let without_i = vec!["i".to_string()];
+        let without = Subset::all_but(&without_i);
+        assert!(without.same(&a, &b), "the metric name and i are ignored");
+        assert_eq!(without.labels(&a).to_string(), r#"{job="a"}"#);
+
+        let items = [a.clone(), b.clone(), c.clone()];
+        let mut index = SubsetIndex::new(by_job);
+        assert_eq!(index.find_or_insert(&a, 0, |i| &items[i]), (0, true));
+        assert_eq!(index.find_or_insert(&b, 1, |i| &items[i]), (0, false));
+        assert_eq!(index.find_or_insert(&c, 2, |i| &items[i]), (2, true));
+        assert_eq!(index.find(&b, |i| &items[i]), Some(0));
+    }
+
+    #[test]
+    fn a_missing_label_differs_from_an_empty_subset() {
+        let names = vec!["job".to_string()];
+        let by_job = Subset::only(&names);
+        let none = Labels::from_pairs([("i", "1")]);
+        let some = Labels::from_pairs([("job", "")]);
+        assert!(by_job.same(&none, &some), "an empty value is no label");
+    }
+}
