@@ -17,9 +17,11 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod eval;
 pub mod fixture;
 pub mod model;
 pub mod promql;
+pub mod promqltest;
 pub mod store;
 pub mod syntax;
 

@@ -107,7 +107,12 @@ impl PartialOrd for Label {
 
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.name, crate::syntax::lex::quote(&self.value))
+        write!(
+            f,
+            "{}={}",
+            self.name,
+            crate::syntax::lex::quote(&self.value)
+        )
     }
 }
 
@@ -297,9 +302,28 @@ impl Labels {
         self.0.iter().map(|l| l.name())
     }
 
-    /// The labels as a slice.
-    pub(crate) fn as_slice(&self) -> &[Label] {
-        &self.0
+    /// Prometheus's `Labels.Hash()` (default `stringlabels` build): xxHash64 of the labels
+    /// encoded as length-prefixed names and values. `limit_ratio` samples series by it.
+    ///
+    /// ```
+    /// # use promgate::Labels;
+    /// let a = Labels::from_pairs([("a", "1")]);
+    /// assert_eq!(a.prometheus_hash(), a.clone().prometheus_hash());
+    /// ```
+    pub fn prometheus_hash(&self) -> u64 {
+        let mut data = Vec::with_capacity(64);
+        for label in self.0.iter() {
+            for text in [label.name(), label.value()] {
+                let len = text.len();
+                if len < 255 {
+                    data.push(len as u8);
+                } else {
+                    data.extend_from_slice(&[255, len as u8, (len >> 8) as u8, (len >> 16) as u8]);
+                }
+                data.extend_from_slice(text.as_bytes());
+            }
+        }
+        super::xxhash64(&data)
     }
 
     /// A builder starting from this label set.

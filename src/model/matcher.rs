@@ -184,7 +184,10 @@ impl Matcher {
 /// assert!(re.is_match("b"));
 /// assert!(!re.is_match("ab"));
 /// ```
-pub fn compile_anchored(pattern: &str, dialect: RegexDialect) -> Result<regex::Regex, regex::Error> {
+pub fn compile_anchored(
+    pattern: &str,
+    dialect: RegexDialect,
+) -> Result<regex::Regex, regex::Error> {
     let source = match dialect {
         RegexDialect::Prometheus3 => format!("^(?s:{pattern})$"),
         RegexDialect::Prometheus2 => format!("^(?:{pattern})$"),

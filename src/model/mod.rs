@@ -1,12 +1,21 @@
 //! The data model: label sets, matchers, timestamps, samples and native histograms.
 
+mod float;
+mod hash;
 mod histogram;
 mod labels;
 mod matcher;
 
-pub use histogram::{BucketSpan, CounterResetHint, FloatHistogram, HistogramError, CUSTOM_BUCKETS_SCHEMA};
+pub use float::{format_float, format_float_e, format_float_g};
+pub use hash::xxhash64;
+pub use histogram::{
+    BucketSide, BucketSpan, CUSTOM_BUCKETS_SCHEMA, CombineFlags, CounterResetHint,
+    EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, FloatHistogram, HistogramBucket,
+    HistogramError, HistogramMismatch, custom_bucket_bounds_match, is_custom_buckets_schema,
+    is_exponential_schema, is_valid_schema, quantile,
+};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
-pub use matcher::{compile_anchored, MatchOp, Matcher, RegexDialect};
+pub use matcher::{MatchOp, Matcher, RegexDialect, compile_anchored};
 
 use std::sync::Arc;
 

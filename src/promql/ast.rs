@@ -302,7 +302,12 @@ impl BinaryOp {
     pub fn is_comparison(self) -> bool {
         matches!(
             self,
-            BinaryOp::Eql | BinaryOp::Neq | BinaryOp::Gtr | BinaryOp::Lss | BinaryOp::Gte | BinaryOp::Lte
+            BinaryOp::Eql
+                | BinaryOp::Neq
+                | BinaryOp::Gtr
+                | BinaryOp::Lss
+                | BinaryOp::Gte
+                | BinaryOp::Lte
         )
     }
 
@@ -539,7 +544,9 @@ impl Expr {
             ExprKind::Paren(inner) => inner.value_type(),
             ExprKind::Unary(u) => u.expr.value_type(),
             ExprKind::Binary(b) => {
-                if b.lhs.value_type() == ValueType::Scalar && b.rhs.value_type() == ValueType::Scalar {
+                if b.lhs.value_type() == ValueType::Scalar
+                    && b.rhs.value_type() == ValueType::Scalar
+                {
                     ValueType::Scalar
                 } else {
                     ValueType::Vector

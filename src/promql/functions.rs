@@ -5,8 +5,9 @@ use crate::promql::ast::ValueType;
 /// A function's signature.
 ///
 /// `variadic` follows Prometheus: `0` means exactly `arg_types.len()` arguments; `n > 0` means
-/// the last `n` arguments are optional; `-1` means the last argument type repeats without
-/// limit (e.g. `label_join`).
+/// at least `arg_types.len() - 1` and at most `arg_types.len() - 1 + n` arguments, the ones past
+/// the table repeating the last type (`round`, `histogram_quantiles`); `-1` means the last
+/// argument type repeats without limit (e.g. `label_join`).
 ///
 /// ```
 /// use promgate::promql::functions::lookup;
@@ -14,7 +15,7 @@ use crate::promql::ast::ValueType;
 /// assert_eq!(f.arg_types.len(), 1);
 /// assert!(!f.experimental);
 /// ```
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, Hash)]
 pub struct Function {
     /// The function name.
     pub name: &'static str,
@@ -35,16 +36,42 @@ impl Function {
     /// use promgate::promql::functions::lookup;
     /// assert_eq!(lookup("round").unwrap().arity(), (1, Some(2)));
     /// assert_eq!(lookup("label_join").unwrap().arity(), (3, None));
+    /// assert_eq!(lookup("histogram_quantiles").unwrap().arity(), (3, Some(12)));
     /// ```
     pub fn arity(&self) -> (usize, Option<usize>) {
         let n = self.arg_types.len();
         match self.variadic {
             0 => (n, Some(n)),
-            v if v > 0 => (n - v as usize, Some(n)),
-            _ => (n - 1, None),
+            v if v > 0 => (n.saturating_sub(1), Some(n.saturating_sub(1) + v as usize)),
+            _ => (n.saturating_sub(1), None),
         }
     }
 }
+
+impl std::fmt::Debug for Function {
+    /// Just the name, so that AST dumps stay readable.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Function({:?})", self.name)
+    }
+}
+
+/// Prometheus 2's `holt_winters(range vector, smoothing factor, trend factor)`, renamed
+/// `double_exponential_smoothing` in Prometheus 3. It is not in [`FUNCTIONS`]; the parser
+/// accepts it with [`ParseOptions::legacy_holt_winters`](crate::promql::ParseOptions).
+///
+/// ```
+/// use promgate::promql::{parse_with, ParseOptions};
+/// let options = ParseOptions { legacy_holt_winters: true, ..ParseOptions::default() };
+/// assert!(parse_with("holt_winters(x[1h], 0.5, 0.5)", &options).is_ok());
+/// assert!(parse_with("holt_winters(x[1h], 0.5, 0.5)", &ParseOptions::default()).is_err());
+/// ```
+pub static HOLT_WINTERS: Function = Function {
+    name: "holt_winters",
+    arg_types: &[ValueType::Matrix, ValueType::Scalar, ValueType::Scalar],
+    variadic: 0,
+    return_type: ValueType::Vector,
+    experimental: false,
+};
 
 /// Looks up a function by name.
 ///
@@ -61,6 +88,7 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
 }
 
 /// Every function of Prometheus 3.14, sorted by name.
+#[rustfmt::skip]
 pub static FUNCTIONS: &[Function] = &[
     Function { name: "abs", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
     Function { name: "absent", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },

@@ -11,8 +11,14 @@
 //! ```
 
 mod ast;
+mod check;
+mod error;
 pub mod functions;
+mod lexer;
 mod parser;
+mod prec;
+mod print;
 
 pub use ast::*;
-pub use parser::{parse, parse_with, ParseError, ParseErrorKind, ParseOptions};
+pub use error::{ArityBound, CharContext, Feature, ParseError, ParseErrorKind};
+pub use parser::{ParseOptions, parse, parse_with};

@@ -931,10 +931,9 @@ mod tests {
     use super::*;
     use crate::model::stale_nan;
 
-    /// `(metric name, job, samples)` per series.
-    type Samples<'a> = &'a [(i64, f64)];
+    type SeriesSpec<'a> = (&'a str, &'a str, &'a [(i64, f64)]);
 
-    fn store_with(series: &[(&str, &str, Samples<'_>)]) -> Store {
+    fn store_with(series: &[SeriesSpec<'_>]) -> Store {
         let mut store = Store::new();
         for (name, job, samples) in series {
             let id = store

@@ -162,7 +162,9 @@ impl fmt::Display for RenderedDiagnostic<'_> {
         writeln!(f, "{line} | {source_line}")?;
         // The caret starts under the first byte of the span; column counts characters here so the
         // caret lines up on screen even with multi-byte text before it.
-        let prefix_chars = self.text[range.start..start.max(range.start)].chars().count();
+        let prefix_chars = self.text[range.start..start.max(range.start)]
+            .chars()
+            .count();
         let span_end = (d.span.end as usize).clamp(start, range.end.max(start));
         let caret_len = self.text[start..span_end].chars().count().max(1);
         writeln!(

@@ -374,7 +374,9 @@ fn unescape(inner: &str, quote: char) -> Result<String, UnquoteError> {
             let mut value = 0u32;
             for _ in 0..n {
                 let (_, d) = chars.next().ok_or(UnquoteError::InvalidEscape(offset))?;
-                value = value * radix + d.to_digit(radix).ok_or(UnquoteError::InvalidEscape(offset))?;
+                value = value * radix
+                    + d.to_digit(radix)
+                        .ok_or(UnquoteError::InvalidEscape(offset))?;
             }
             Ok(value)
         };
@@ -547,7 +549,9 @@ mod tests {
         ] {
             assert_eq!(parse_number(text), Ok(want), "{text}");
         }
-        for text in ["", "1_", "_1", "1__0", "1._5", "0x", "e3", "1e", "1.2.3", "abc"] {
+        for text in [
+            "", "1_", "_1", "1__0", "1._5", "0x", "e3", "1e", "1.2.3", "abc",
+        ] {
             assert!(parse_number(text).is_err(), "{text}");
         }
     }

@@ -3,8 +3,38 @@
 //! The layout mirrors Prometheus's `model/histogram.FloatHistogram` field for field, so readers
 //! can cross-reference the Go source: buckets are sparse, described by spans of consecutive
 //! bucket indices, and every bucket holds an absolute count.
+//!
+//! The operations follow Prometheus 3.14 to the bit, including its use of Go's `math`
+//! functions: arithmetic and reconciliation in `ops`, layouts in `spans`, bounds and
+//! iterators in `bounds`/`iter`, reset detection in `reset`, trimming in `trim`, validation in
+//! `validate`, test comparison in `compare`, and the quantile math in [`quantile`]. Each
+//! function names its Go counterpart.
 
 use std::fmt;
+
+mod bounds;
+mod compare;
+mod error;
+mod gomath;
+mod iter;
+mod ops;
+pub mod quantile;
+mod reset;
+mod spans;
+mod trim;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use bounds::{
+    EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, custom_bucket_bounds_match,
+    is_custom_buckets_schema, is_exponential_schema, is_valid_schema,
+};
+pub use compare::HistogramMismatch;
+pub use error::{BucketSide, HistogramError};
+pub use iter::HistogramBucket;
+pub use ops::CombineFlags;
 
 /// What a histogram says about counter resets relative to the previous sample.
 ///
@@ -146,17 +176,47 @@ impl fmt::Display for FloatHistogram {
             parts.push(format!("custom_values:[{}]", list(&self.custom_values)));
         }
         write_buckets(&mut parts, "", &self.positive_spans, &self.positive_buckets);
-        write_buckets(&mut parts, "n_", &self.negative_spans, &self.negative_buckets);
+        write_buckets(
+            &mut parts,
+            "n_",
+            &self.negative_spans,
+            &self.negative_buckets,
+        );
         write!(f, "{{{{{}}}}}", parts.join(" "))
     }
 }
 
 /// Appends `offset:` and `buckets:` in the notation's dense form (gaps filled with zeros).
+/// Layouts the notation cannot express compactly (inconsistent spans, negative or huge gaps)
+/// are written as `spans:[offset:length ...]` plus the raw bucket list instead.
 fn write_buckets(parts: &mut Vec<String>, prefix: &str, spans: &[BucketSpan], buckets: &[f64]) {
     if buckets.is_empty() {
         return;
     }
-    let mut dense: Vec<f64> = Vec::new();
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let gaps_ok = spans.iter().skip(1).all(|s| s.offset >= 0);
+    let slots: u64 = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| u64::from(s.length) + if i > 0 { s.offset.max(0) as u64 } else { 0 })
+        .sum();
+    let lengths: u64 = spans.iter().map(|s| u64::from(s.length)).sum();
+    if !gaps_ok || slots > 10_000 || lengths != buckets.len() as u64 {
+        let spans = spans
+            .iter()
+            .map(|s| format!("{}:{}", s.offset, s.length))
+            .collect::<Vec<_>>()
+            .join(" ");
+        parts.push(format!("{prefix}spans:[{spans}]"));
+        parts.push(format!("{prefix}buckets:[{}]", list(buckets)));
+        return;
+    }
+    let mut dense: Vec<f64> = Vec::with_capacity(slots as usize);
     let mut values = buckets.iter();
     for (i, span) in spans.iter().enumerate() {
         if i > 0 {
@@ -170,111 +230,5 @@ fn write_buckets(parts: &mut Vec<String>, prefix: &str, spans: &[BucketSpan], bu
     if offset != 0 {
         parts.push(format!("{prefix}offset:{offset}"));
     }
-    let text = dense
-        .iter()
-        .map(|x| x.to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
-    parts.push(format!("{prefix}buckets:[{text}]"));
-}
-
-/// Why a histogram operation failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HistogramError {
-    /// Custom-bucket and exponential histograms cannot be combined.
-    #[error("cannot apply this operation to histograms with a mix of exponential and custom bucket schemas")]
-    MixedSchemas,
-}
-
-impl FloatHistogram {
-    /// `self + other`, bucket by bucket.
-    ///
-    /// ```
-    /// use promgate::{FloatHistogram, model::BucketSpan};
-    /// let a = FloatHistogram { count: 1.0, positive_spans: vec![BucketSpan { offset: 0, length: 1 }], positive_buckets: vec![1.0], ..Default::default() };
-    /// let sum = a.add(&a).unwrap();
-    /// assert_eq!(sum.count, 2.0);
-    /// assert_eq!(sum.positive_buckets, vec![2.0]);
-    /// ```
-    pub fn add(&self, other: &FloatHistogram) -> Result<FloatHistogram, HistogramError> {
-        self.combine(other, 1.0)
-    }
-
-    /// `self - other`, bucket by bucket.
-    ///
-    /// ```
-    /// use promgate::FloatHistogram;
-    /// let a = FloatHistogram { count: 3.0, sum: 2.0, ..Default::default() };
-    /// assert_eq!(a.sub(&a).unwrap().count, 0.0);
-    /// ```
-    pub fn sub(&self, other: &FloatHistogram) -> Result<FloatHistogram, HistogramError> {
-        self.combine(other, -1.0)
-    }
-
-    /// Simple same-schema combination; the full implementation (resolution reduction, zero
-    /// bucket reconciliation, NHCB bound intersection, hint rules) replaces it.
-    fn combine(&self, other: &FloatHistogram, sign: f64) -> Result<FloatHistogram, HistogramError> {
-        if self.uses_custom_buckets() != other.uses_custom_buckets() {
-            return Err(HistogramError::MixedSchemas);
-        }
-        let dense = |spans: &[BucketSpan], buckets: &[f64]| {
-            let mut out = std::collections::BTreeMap::new();
-            let mut index = 0i32;
-            let mut values = buckets.iter();
-            for span in spans {
-                index += span.offset;
-                for _ in 0..span.length {
-                    out.insert(index, values.next().copied().unwrap_or(0.0));
-                    index += 1;
-                }
-            }
-            out
-        };
-        let merge = |a: (&[BucketSpan], &[f64]), b: (&[BucketSpan], &[f64])| {
-            let mut m = dense(a.0, a.1);
-            for (i, v) in dense(b.0, b.1) {
-                *m.entry(i).or_insert(0.0) += sign * v;
-            }
-            let mut spans: Vec<BucketSpan> = Vec::new();
-            let mut values = Vec::new();
-            let mut next = None;
-            for (i, v) in m {
-                match next {
-                    Some(n) if n == i => spans.last_mut().map(|s| s.length += 1).unwrap_or(()),
-                    _ => {
-                        let offset = match next {
-                            Some(n) => i - n,
-                            None => i,
-                        };
-                        spans.push(BucketSpan { offset, length: 1 });
-                    }
-                }
-                values.push(v);
-                next = Some(i + 1);
-            }
-            (spans, values)
-        };
-        let (positive_spans, positive_buckets) = merge(
-            (&self.positive_spans, &self.positive_buckets),
-            (&other.positive_spans, &other.positive_buckets),
-        );
-        let (negative_spans, negative_buckets) = merge(
-            (&self.negative_spans, &self.negative_buckets),
-            (&other.negative_spans, &other.negative_buckets),
-        );
-        Ok(FloatHistogram {
-            counter_reset_hint: self.counter_reset_hint,
-            schema: self.schema,
-            zero_threshold: self.zero_threshold,
-            zero_count: self.zero_count + sign * other.zero_count,
-            count: self.count + sign * other.count,
-            sum: self.sum + sign * other.sum,
-            positive_spans,
-            negative_spans,
-            positive_buckets,
-            negative_buckets,
-            custom_values: self.custom_values.clone(),
-        })
-    }
+    parts.push(format!("{prefix}buckets:[{}]", list(&dense)));
 }

@@ -1,0 +1,72 @@
+//! Loading a fixture file for `promgate query`: a promqltest script (its `load` blocks) or a
+//! promtool test file (its `input_series`).
+
+use anyhow::{Context, Result, bail};
+use promgate::fixture::{LoadOptions, PromtoolTestFile, load_block, load_input_series};
+use promgate::promqltest::{Command, parse_script};
+use promgate::store::Store;
+use std::path::Path;
+
+/// Loads the series of `path` into a new store. Returns the store and, for promtool files, the
+/// evaluation interval (promtool's default subquery step).
+pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<(Store, Option<i64>)> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let is_yaml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");
+    let mut store = Store::new();
+    if is_yaml {
+        let file = PromtoolTestFile::from_yaml(&text)
+            .with_context(|| format!("{}: not a promtool test file", path.display()))?;
+        let evaluation_interval = file
+            .evaluation_interval_ms()
+            .map_err(|e| anyhow::anyhow!("{}: evaluation_interval: {e}", path.display()))?;
+        let group = match test {
+            Some(name) => file
+                .tests
+                .iter()
+                .find(|g| g.name.as_deref() == Some(name))
+                .with_context(|| format!("{}: no test group named {name:?}", path.display()))?,
+            None => match file.tests.first() {
+                Some(g) => g,
+                None => bail!("{}: the file has no test groups", path.display()),
+            },
+        };
+        let interval = group
+            .interval_ms(evaluation_interval)
+            .map_err(|e| anyhow::anyhow!("{}: interval: {e}", path.display()))?;
+        load_input_series(&mut store, &group.input_pairs(), interval)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        return Ok((store, Some(evaluation_interval)));
+    }
+    if test.is_some() {
+        bail!("--test applies to promtool test files (.yml) only");
+    }
+    let name = path.display().to_string();
+    let script = parse_script(&name, &text)?;
+    for command in &script.commands {
+        match command {
+            Command::Load {
+                line,
+                interval,
+                nhcb,
+                body,
+            } => {
+                let lines: Vec<(usize, &str)> =
+                    body.iter().map(|(n, l)| (*n, l.as_str())).collect();
+                load_block(
+                    &mut store,
+                    *interval,
+                    &lines,
+                    &LoadOptions {
+                        nhcb: *nhcb,
+                        ..LoadOptions::default()
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("{name}:{line}: {e}"))?;
+            }
+            Command::Clear { .. } => store.clear(),
+            Command::Eval(_) => {}
+        }
+    }
+    Ok((store, None))
+}

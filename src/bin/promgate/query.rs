@@ -1,0 +1,262 @@
+//! `promgate query`: evaluate an expression over the series of a fixture file.
+
+use anyhow::{Result, bail};
+use promgate::eval::{Engine, EngineOptions, Semantics, Value, format_timestamp};
+use promgate::model::{FloatHistogram, format_float};
+use promgate::promql::{ParseOptions, parse_with};
+use promgate::syntax::lex::parse_duration;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `promgate query`.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// A promqltest script (its `load` blocks) or a promtool test file (its `input_series`).
+    #[arg(long)]
+    pub fixture: PathBuf,
+    /// With a promtool test file: the name of the test group whose series to load (default: the
+    /// first group).
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Evaluate at this time (a duration since the epoch, e.g. `5m`, or seconds).
+    #[arg(long, conflicts_with_all = ["start", "end", "step"])]
+    pub time: Option<String>,
+    /// Range query start.
+    #[arg(long, requires_all = ["end", "step"])]
+    pub start: Option<String>,
+    /// Range query end.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Range query step.
+    #[arg(long)]
+    pub step: Option<String>,
+    /// Query semantics.
+    #[arg(long, value_enum, default_value_t = SemanticsArg::Prometheus3)]
+    pub semantics: SemanticsArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputArg::Text)]
+    pub output: OutputArg,
+    /// Enable experimental PromQL syntax and functions.
+    #[arg(long)]
+    pub experimental: bool,
+    /// The PromQL expression.
+    pub expr: String,
+}
+
+/// `--semantics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SemanticsArg {
+    /// Prometheus 3.x (left-open windows).
+    Prometheus3,
+    /// Prometheus 2.x (left-closed windows).
+    Prometheus2,
+}
+
+/// `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputArg {
+    /// A readable table.
+    Text,
+    /// The Prometheus HTTP API response shape.
+    Json,
+}
+
+/// A time argument: a Prometheus duration since the epoch (`5m`) or plain seconds (`300`,
+/// `1.5`).
+fn parse_time(text: &str) -> Result<i64> {
+    if let Ok(ms) = parse_duration(text) {
+        return Ok(ms);
+    }
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds.abs() < 9.2e15 => {
+            Ok((seconds * 1000.0).round() as i64)
+        }
+        _ => bail!("invalid time {text:?}: expected a duration like 5m or seconds like 300"),
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &QueryArgs) -> Result<ExitCode> {
+    let (store, default_step) = crate::fixtures::load_fixture(&args.fixture, args.test.as_deref())?;
+    let semantics = match args.semantics {
+        SemanticsArg::Prometheus3 => Semantics::Prometheus3,
+        SemanticsArg::Prometheus2 => Semantics::Prometheus2,
+    };
+    let parse_options = if args.experimental {
+        ParseOptions::all_features()
+    } else {
+        ParseOptions {
+            legacy_holt_winters: semantics == Semantics::Prometheus2,
+            ..ParseOptions::default()
+        }
+    };
+    let expr = match parse_with(&args.expr, &parse_options) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let engine = Engine::new(EngineOptions {
+        semantics,
+        default_subquery_step: default_step.unwrap_or(60_000),
+        ..EngineOptions::default()
+    });
+    let (result, eval_time) = match (&args.time, &args.start, &args.end, &args.step) {
+        (Some(t), None, None, None) => {
+            let t = parse_time(t)?;
+            (engine.instant_query(&store, &expr, t), t)
+        }
+        (None, Some(s), Some(e), Some(st)) => {
+            let (s, e, st) = (parse_time(s)?, parse_time(e)?, parse_time(st)?);
+            if e < s {
+                bail!("--end must not be before --start");
+            }
+            if st <= 0 {
+                bail!("--step must be positive");
+            }
+            if (e - s) / st > 11_000 {
+                bail!("too many steps: at most 11000 points per series, as Prometheus");
+            }
+            (engine.range_query(&store, &expr, s, e, st), e)
+        }
+        (None, None, None, None) => bail!("give --time, or --start, --end and --step"),
+        _ => bail!("give either --time or all of --start, --end and --step"),
+    };
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            match args.output {
+                OutputArg::Json => println!(
+                    "{{\"status\":\"error\",\"errorType\":\"execution\",\"error\":{}}}",
+                    json_string(&e.to_string())
+                ),
+                OutputArg::Text => eprintln!("error: {e}"),
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match args.output {
+        OutputArg::Text => {
+            print!("{}", result.value);
+            for a in result.annotations.iter() {
+                eprintln!("{}", a.with_position(&args.expr));
+            }
+        }
+        OutputArg::Json => println!(
+            "{}",
+            to_json(&result.value, eval_time, &result.annotations, &args.expr)
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn json_labels(labels: &promgate::Labels) -> String {
+    let fields: Vec<String> = labels
+        .iter()
+        .map(|l| format!("{}:{}", json_string(l.name()), json_string(l.value())))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+fn json_histogram(h: &FloatHistogram) -> String {
+    format!(
+        "{{\"count\":{},\"sum\":{}}}",
+        json_string(&format_float(h.count)),
+        json_string(&format_float(h.sum))
+    )
+}
+
+/// The Prometheus HTTP API response for a query result.
+fn to_json(
+    value: &Value,
+    t: i64,
+    annotations: &promgate::eval::Annotations,
+    query: &str,
+) -> String {
+    let ts = format_timestamp(t);
+    let (kind, result) = match value {
+        Value::Scalar(f) => (
+            "scalar",
+            format!("[{ts},{}]", json_string(&format_float(*f))),
+        ),
+        Value::String(s) => ("string", format!("[{ts},{}]", json_string(s))),
+        Value::Vector(samples) => {
+            let items: Vec<String> = samples
+                .iter()
+                .map(|s| match &s.h {
+                    Some(h) => format!(
+                        "{{\"metric\":{},\"histogram\":[{ts},{}]}}",
+                        json_labels(&s.metric),
+                        json_histogram(h)
+                    ),
+                    None => format!(
+                        "{{\"metric\":{},\"value\":[{ts},{}]}}",
+                        json_labels(&s.metric),
+                        json_string(&format_float(s.f))
+                    ),
+                })
+                .collect();
+            ("vector", format!("[{}]", items.join(",")))
+        }
+        Value::Matrix(series) => {
+            let items: Vec<String> = series
+                .iter()
+                .map(|s| {
+                    let mut out = format!("{{\"metric\":{}", json_labels(&s.metric));
+                    if !s.floats.is_empty() {
+                        let points: Vec<String> = s
+                            .floats
+                            .iter()
+                            .map(|p| {
+                                format!(
+                                    "[{},{}]",
+                                    format_timestamp(p.t),
+                                    json_string(&format_float(p.f))
+                                )
+                            })
+                            .collect();
+                        let _ = write!(out, ",\"values\":[{}]", points.join(","));
+                    }
+                    if !s.histograms.is_empty() {
+                        let points: Vec<String> = s
+                            .histograms
+                            .iter()
+                            .map(|p| {
+                                format!("[{},{}]", format_timestamp(p.t), json_histogram(&p.h))
+                            })
+                            .collect();
+                        let _ = write!(out, ",\"histograms\":[{}]", points.join(","));
+                    }
+                    out.push('}');
+                    out
+                })
+                .collect();
+            ("matrix", format!("[{}]", items.join(",")))
+        }
+    };
+    let mut out = format!(
+        "{{\"status\":\"success\",\"data\":{{\"resultType\":\"{kind}\",\"result\":{result}}}"
+    );
+    let warnings: Vec<String> = annotations
+        .warnings()
+        .map(|a| json_string(&a.with_position(query)))
+        .collect();
+    let infos: Vec<String> = annotations
+        .infos()
+        .map(|a| json_string(&a.with_position(query)))
+        .collect();
+    if !warnings.is_empty() {
+        let _ = write!(out, ",\"warnings\":[{}]", warnings.join(","));
+    }
+    if !infos.is_empty() {
+        let _ = write!(out, ",\"infos\":[{}]", infos.join(","));
+    }
+    out.push('}');
+    out
+}

@@ -1,0 +1,803 @@
+//! Aggregation operators: `sum`, `avg`, `count`, `min`, `max`, `group`, `stddev`, `stdvar`,
+//! `quantile`, `topk`, `bottomk`, `count_values`, `limitk`, `limit_ratio`.
+
+use super::engine::Evaluator;
+use super::error::EvalError;
+use super::value::{Sample, Val};
+use crate::model::{
+    CounterResetHint, FloatHistogram, Labels, METRIC_NAME, Timestamp, format_float,
+};
+use crate::promql::{AggregateExpr, AggregateOp, ExprKind};
+use crate::syntax::Span;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Evaluates an aggregation at `t`.
+pub(crate) fn eval<'s>(
+    ev: &mut Evaluator<'s>,
+    a: &AggregateExpr,
+    span: Span,
+    t: Timestamp,
+) -> Result<Val<'s>, EvalError> {
+    let mut grouping: Vec<String> = a.grouping.clone();
+    grouping.sort();
+    if a.op == AggregateOp::CountValues {
+        let label = match a.param.as_deref().map(|p| &p.unparen().kind) {
+            Some(ExprKind::String(s)) => s.clone(),
+            _ => String::new(),
+        };
+        if label.is_empty() {
+            return Err(EvalError::InvalidCountValuesLabel(
+                crate::syntax::lex::quote(&label),
+            ));
+        }
+        if !a.without {
+            grouping.push(label.clone());
+            grouping.sort();
+        }
+        let input = ev.eval_vector(&a.expr, t)?;
+        return Ok(Val::Vector(count_values(
+            &input, &grouping, a.without, &label,
+        )));
+    }
+    let param = match &a.param {
+        Some(p) => Some(ev.eval_scalar(p, t)?),
+        None => None,
+    };
+    let input = ev.eval_vector(&a.expr, t)?;
+    let expr_span = a.expr.span;
+    let param_span = a.param.as_ref().map(|p| p.span).unwrap_or(span);
+    match a.op {
+        AggregateOp::Topk
+        | AggregateOp::Bottomk
+        | AggregateOp::Limitk
+        | AggregateOp::LimitRatio => aggregate_k(
+            ev,
+            a.op,
+            param.unwrap_or(f64::NAN),
+            input,
+            &grouping,
+            a.without,
+            span,
+            param_span,
+        )
+        .map(Val::Vector),
+        _ => aggregate(
+            ev,
+            a.op,
+            param.unwrap_or(f64::NAN),
+            input,
+            &grouping,
+            a.without,
+            expr_span,
+            param_span,
+        )
+        .map(Val::Vector),
+    }
+}
+
+/// The key of a sample's group: the values of the `by` labels, or all labels but the `without`
+/// ones (and the metric name).
+fn group_key(metric: &Labels, grouping: &[String], without: bool) -> Labels {
+    if without {
+        let mut names: Vec<&str> = grouping.iter().map(String::as_str).collect();
+        names.push(METRIC_NAME);
+        metric.drop(&names)
+    } else if grouping.is_empty() {
+        Labels::empty()
+    } else {
+        metric.keep(grouping)
+    }
+}
+
+/// Prometheus's Kahan–Neumaier increment.
+pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    let t = sum + inc;
+    let c = if t.is_infinite() {
+        0.0
+    } else if sum.abs() >= inc.abs() {
+        c + ((sum - t) + inc)
+    } else {
+        c + ((inc - t) + sum)
+    };
+    (t, c)
+}
+
+#[derive(Default)]
+struct Group {
+    labels: Labels,
+    float_value: f64,
+    float_mean: f64,
+    float_kahan: f64,
+    histogram: Option<FloatHistogram>,
+    histogram_kahan: Option<FloatHistogram>,
+    histogram_mean: Option<FloatHistogram>,
+    histogram_incremental_mean: bool,
+    count: f64,
+    values: Vec<f64>,
+    seen: bool,
+    has_float: bool,
+    has_histogram: bool,
+    incompatible: bool,
+    incremental_mean: bool,
+    counter_reset_seen: bool,
+    not_counter_reset_seen: bool,
+    drop_name: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn aggregate(
+    ev: &mut Evaluator<'_>,
+    op: AggregateOp,
+    q: f64,
+    input: Vec<Sample>,
+    grouping: &[String],
+    without: bool,
+    expr_span: Span,
+    param_span: Span,
+) -> Result<Vec<Sample>, EvalError> {
+    if op == AggregateOp::Quantile && (q.is_nan() || !(0.0..=1.0).contains(&q)) {
+        ev.annotations.warn(
+            format!(
+                "quantile value should be between 0 and 1, got {}",
+                crate::model::format_float_g(q)
+            ),
+            param_span,
+        );
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let ignored = |ev: &mut Evaluator<'_>, name: &str| {
+        ev.annotations.info(
+            format!("ignored histogram in {name} aggregation"),
+            expr_span,
+        );
+    };
+    for sample in input {
+        let key = group_key(&sample.metric, grouping, without);
+        let gi = match index.get(&key) {
+            Some(&i) => i,
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push(Group {
+                    labels: key,
+                    ..Group::default()
+                });
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[gi];
+        let f = sample.f;
+        let h = sample.h.as_deref();
+        if !group.seen {
+            *group = Group {
+                labels: std::mem::take(&mut group.labels),
+                seen: true,
+                float_value: f,
+                float_mean: f,
+                count: 1.0,
+                drop_name: sample.drop_name,
+                ..Group::default()
+            };
+            match op {
+                AggregateOp::Sum | AggregateOp::Avg => match h {
+                    None => group.has_float = true,
+                    Some(h) => {
+                        group.histogram = Some(h.clone());
+                        group.has_histogram = true;
+                        note_hint(group, h);
+                    }
+                },
+                AggregateOp::Stddev | AggregateOp::Stdvar => {
+                    if h.is_some() {
+                        group.seen = false;
+                        ignored(ev, op.as_str());
+                    } else if f.is_nan() || f.is_infinite() {
+                        group.float_value = f64::NAN;
+                    } else {
+                        group.float_value = 0.0;
+                    }
+                }
+                AggregateOp::Quantile => {
+                    if h.is_some() {
+                        group.seen = false;
+                        ignored(ev, "quantile");
+                    }
+                    group.values = vec![f];
+                }
+                AggregateOp::Group => group.float_value = 1.0,
+                AggregateOp::Min | AggregateOp::Max if h.is_some() => {
+                    group.seen = false;
+                    ignored(ev, op.as_str());
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if group.incompatible {
+            continue;
+        }
+        if sample.drop_name {
+            group.drop_name = true;
+        }
+        match op {
+            AggregateOp::Sum => match h {
+                Some(h) => {
+                    group.has_histogram = true;
+                    sum_histogram(ev, group, h, &sample, expr_span);
+                }
+                None => {
+                    group.has_float = true;
+                    (group.float_value, group.float_kahan) =
+                        kahan_inc(f, group.float_value, group.float_kahan);
+                }
+            },
+            AggregateOp::Avg => {
+                group.count += 1.0;
+                match h {
+                    Some(h) => {
+                        group.has_histogram = true;
+                        average_histogram(ev, group, h, &sample, expr_span);
+                    }
+                    None => {
+                        group.has_float = true;
+                        if !group.incremental_mean {
+                            let (new_v, new_c) = kahan_inc(f, group.float_value, group.float_kahan);
+                            if !new_v.is_infinite() {
+                                group.float_value = new_v;
+                                group.float_kahan = new_c;
+                                continue;
+                            }
+                            group.incremental_mean = true;
+                            group.float_mean = group.float_value / (group.count - 1.0);
+                            group.float_kahan /= group.count - 1.0;
+                        }
+                        let q = (group.count - 1.0) / group.count;
+                        (group.float_mean, group.float_kahan) =
+                            kahan_inc(f / group.count, q * group.float_mean, q * group.float_kahan);
+                    }
+                }
+            }
+            AggregateOp::Group => {}
+            AggregateOp::Max => {
+                if h.is_some() {
+                    ignored(ev, "max");
+                    continue;
+                }
+                if group.float_value < f || group.float_value.is_nan() {
+                    group.float_value = f;
+                }
+            }
+            AggregateOp::Min => {
+                if h.is_some() {
+                    ignored(ev, "min");
+                    continue;
+                }
+                if group.float_value > f || group.float_value.is_nan() {
+                    group.float_value = f;
+                }
+            }
+            AggregateOp::Count => group.count += 1.0,
+            AggregateOp::Stddev | AggregateOp::Stdvar => {
+                if h.is_some() {
+                    ignored(ev, op.as_str());
+                    continue;
+                }
+                group.count += 1.0;
+                let delta = f - group.float_mean;
+                group.float_mean += delta / group.count;
+                group.float_value += delta * (f - group.float_mean);
+            }
+            AggregateOp::Quantile => {
+                if h.is_some() {
+                    ignored(ev, "quantile");
+                    continue;
+                }
+                group.values.push(f);
+            }
+            _ => {}
+        }
+    }
+
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups {
+        if !group.seen {
+            continue;
+        }
+        let mut f = group.float_value;
+        let mut h: Option<FloatHistogram> = None;
+        match op {
+            AggregateOp::Avg | AggregateOp::Sum => {
+                if group.has_float && group.has_histogram {
+                    ev.annotations.warn(
+                        "encountered a mix of histograms and floats for aggregation",
+                        expr_span,
+                    );
+                    continue;
+                }
+                if group.incompatible {
+                    continue;
+                }
+                if group.has_histogram {
+                    h = Some(finish_histogram(op, group_histogram_parts(&group)));
+                } else if op == AggregateOp::Avg {
+                    f = if group.incremental_mean {
+                        group.float_mean + group.float_kahan
+                    } else {
+                        group.float_value / group.count + group.float_kahan / group.count
+                    };
+                } else {
+                    f = group.float_value + group.float_kahan;
+                }
+            }
+            AggregateOp::Count => f = group.count,
+            AggregateOp::Stdvar => f = group.float_value / group.count,
+            AggregateOp::Stddev => f = (group.float_value / group.count).sqrt(),
+            AggregateOp::Quantile => {
+                let mut values = group.values;
+                f = quantile(q, &mut values);
+            }
+            _ => {}
+        }
+        if group.counter_reset_seen && group.not_counter_reset_seen {
+            ev.annotations.warn(
+                "conflicting counter resets during histogram aggregation",
+                expr_span,
+            );
+        }
+        out.push(Sample {
+            metric: group.labels,
+            f,
+            h: h.map(Arc::new),
+            drop_name: group.drop_name,
+        });
+    }
+    Ok(out)
+}
+
+fn reconciled_info(ev: &mut Evaluator<'_>, span: Span) {
+    ev.annotations.info(
+        "mismatched custom buckets were reconciled during aggregation",
+        span,
+    );
+}
+
+/// `sum`: Kahan-adds a histogram to the group (when the group holds one: a group that started
+/// with a float is invalid anyway).
+fn sum_histogram(
+    ev: &mut Evaluator<'_>,
+    group: &mut Group,
+    h: &FloatHistogram,
+    sample: &Sample,
+    span: Span,
+) {
+    if group.histogram.is_none() {
+        return;
+    }
+    note_hint(group, h);
+    let Some(acc) = group.histogram.as_mut() else {
+        return;
+    };
+    match acc.kahan_add(h, &mut group.histogram_kahan) {
+        Ok(flags) => {
+            if flags.nhcb_bounds_reconciled {
+                reconciled_info(ev, span);
+            }
+        }
+        Err(_) => {
+            mixed_schemas(ev, sample, span);
+            group.incompatible = true;
+        }
+    }
+}
+
+/// `avg`: Prometheus's direct mean with Kahan summation, switching to an incremental mean when
+/// the running sum would overflow.
+fn average_histogram(
+    ev: &mut Evaluator<'_>,
+    group: &mut Group,
+    h: &FloatHistogram,
+    sample: &Sample,
+    span: Span,
+) {
+    if group.histogram.is_none() {
+        return;
+    }
+    note_hint(group, h);
+    let Some(value) = group.histogram.clone() else {
+        return;
+    };
+    if !group.histogram_incremental_mean {
+        let mut v = value.clone();
+        let mut c = group.histogram_kahan.clone();
+        match v.kahan_add(h, &mut c) {
+            Err(_) => {
+                mixed_schemas(ev, sample, span);
+                group.incompatible = true;
+                return;
+            }
+            Ok(flags) => {
+                if flags.nhcb_bounds_reconciled {
+                    reconciled_info(ev, span);
+                }
+            }
+        }
+        if !v.has_overflow() {
+            group.histogram = Some(v);
+            group.histogram_kahan = c;
+            return;
+        }
+        group.histogram_incremental_mean = true;
+        let mut mean = value.clone();
+        mean.div(group.count - 1.0);
+        group.histogram_mean = Some(mean);
+        if let Some(k) = group.histogram_kahan.as_mut() {
+            k.div(group.count - 1.0);
+        }
+    }
+    let q = (group.count - 1.0) / group.count;
+    if let Some(k) = group.histogram_kahan.as_mut() {
+        k.mul(q);
+    }
+    let mut to_add = h.clone();
+    to_add.div(group.count);
+    let Some(mean) = group.histogram_mean.as_mut() else {
+        return;
+    };
+    mean.mul(q);
+    match mean.kahan_add(&to_add, &mut group.histogram_kahan) {
+        Ok(flags) => {
+            if flags.nhcb_bounds_reconciled {
+                reconciled_info(ev, span);
+            }
+        }
+        Err(_) => {
+            mixed_schemas(ev, sample, span);
+            group.incompatible = true;
+        }
+    }
+}
+
+struct HistogramParts {
+    value: FloatHistogram,
+    kahan: Option<FloatHistogram>,
+    mean: Option<FloatHistogram>,
+    incremental: bool,
+    count: f64,
+}
+
+fn group_histogram_parts(group: &Group) -> HistogramParts {
+    HistogramParts {
+        value: group.histogram.clone().unwrap_or_default(),
+        kahan: group.histogram_kahan.clone(),
+        mean: group.histogram_mean.clone(),
+        incremental: group.histogram_incremental_mean,
+        count: group.count,
+    }
+}
+
+/// The final histogram of a `sum` or `avg` group.
+fn finish_histogram(op: AggregateOp, parts: HistogramParts) -> FloatHistogram {
+    let mut value = parts.value;
+    if op == AggregateOp::Avg {
+        if parts.incremental {
+            value = parts.mean.unwrap_or_default();
+            if let Some(k) = &parts.kahan {
+                let _ = value.add_in_place(k);
+            }
+        } else {
+            value.div(parts.count);
+            if let Some(mut k) = parts.kahan {
+                k.div(parts.count);
+                let _ = value.add_in_place(&k);
+            }
+        }
+    } else if let Some(k) = &parts.kahan {
+        let _ = value.add_in_place(k);
+    }
+    value.compact(0);
+    value
+}
+
+fn note_hint(group: &mut Group, h: &FloatHistogram) {
+    match h.counter_reset_hint {
+        CounterResetHint::Reset => group.counter_reset_seen = true,
+        CounterResetHint::NotReset => group.not_counter_reset_seen = true,
+        _ => {}
+    }
+}
+
+fn mixed_schemas(ev: &mut Evaluator<'_>, sample: &Sample, span: Span) {
+    let name = sample.metric.metric_name().unwrap_or("");
+    ev.annotations.warn(
+        format!(
+            "vector contains a mix of histograms with exponential and custom buckets schemas for metric name {name:?}"
+        ),
+        span,
+    );
+}
+
+/// Prometheus's `quantile`: the φ-quantile of `values` with linear interpolation between ranks.
+pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
+    if values.is_empty() || q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    // Go's sort with a Less that puts NaN first.
+    values.sort_by(|a, b| {
+        if a.is_nan() && b.is_nan() {
+            std::cmp::Ordering::Equal
+        } else if a.is_nan() {
+            std::cmp::Ordering::Less
+        } else if b.is_nan() {
+            std::cmp::Ordering::Greater
+        } else {
+            a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+        }
+    });
+    let n = values.len() as f64;
+    let rank = q * (n - 1.0);
+    let lower = rank.floor().max(0.0);
+    let upper = (lower + 1.0).min(n - 1.0);
+    let weight = rank - rank.floor();
+    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
+}
+
+/// `count_values`: one output series per distinct value per group.
+fn count_values(input: &[Sample], grouping: &[String], without: bool, label: &str) -> Vec<Sample> {
+    let mut order: Vec<Labels> = Vec::new();
+    let mut counts: HashMap<Labels, f64> = HashMap::new();
+    for s in input {
+        let value = match &s.h {
+            Some(h) => h.go_string(),
+            None => format_float(s.f),
+        };
+        let metric = s.metric.builder().set(label, value).build();
+        let key = group_key(&metric, grouping, without);
+        match counts.get_mut(&key) {
+            Some(c) => *c += 1.0,
+            None => {
+                counts.insert(key.clone(), 1.0);
+                order.push(key);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|labels| {
+            let count = counts[&labels];
+            Sample::float(labels, count)
+        })
+        .collect()
+}
+
+/// A binary heap with Go's `container/heap` algorithm, so ties come out in Prometheus's order.
+struct GoHeap<F: Fn(&Sample, &Sample) -> bool> {
+    items: Vec<Sample>,
+    less: F,
+}
+
+impl<F: Fn(&Sample, &Sample) -> bool> GoHeap<F> {
+    fn push(&mut self, s: Sample) {
+        self.items.push(s);
+        self.up(self.items.len() - 1);
+    }
+
+    fn up(&mut self, mut j: usize) {
+        while j > 0 {
+            let i = (j - 1) / 2;
+            if !(self.less)(&self.items[j], &self.items[i]) {
+                break;
+            }
+            self.items.swap(i, j);
+            j = i;
+        }
+    }
+
+    fn down(&mut self, i0: usize) -> bool {
+        let n = self.items.len();
+        let mut i = i0;
+        loop {
+            let j1 = 2 * i + 1;
+            if j1 >= n {
+                break;
+            }
+            let mut j = j1;
+            let j2 = j1 + 1;
+            if j2 < n && (self.less)(&self.items[j2], &self.items[j1]) {
+                j = j2;
+            }
+            if !(self.less)(&self.items[j], &self.items[i]) {
+                break;
+            }
+            self.items.swap(i, j);
+            i = j;
+        }
+        i > i0
+    }
+
+    fn fix(&mut self, i: usize) {
+        if !self.down(i) {
+            self.up(i);
+        }
+    }
+}
+
+fn less_by_value(a: &Sample, b: &Sample) -> bool {
+    a.f.is_nan() || a.f < b.f
+}
+
+fn less_by_reverse_value(a: &Sample, b: &Sample) -> bool {
+    a.f.is_nan() || a.f > b.f
+}
+
+/// `topk`, `bottomk`, `limitk`, `limit_ratio`: keep some of the input series of each group.
+#[allow(clippy::too_many_arguments)]
+fn aggregate_k(
+    ev: &mut Evaluator<'_>,
+    op: AggregateOp,
+    param: f64,
+    input: Vec<Sample>,
+    grouping: &[String],
+    without: bool,
+    span: Span,
+    param_span: Span,
+) -> Result<Vec<Sample>, EvalError> {
+    let mut ratio = 0.0;
+    let mut k = 0usize;
+    match op {
+        AggregateOp::LimitRatio => {
+            if param == 0.0 {
+                return Ok(Vec::new());
+            }
+            if param.is_nan() {
+                return Err(EvalError::RatioNaN);
+            }
+            if param > 1.0 {
+                ev.annotations.warn(
+                    format!(
+                        "ratio value should be between -1 and 1, got {}, capping to 1",
+                        crate::model::format_float_g(param)
+                    ),
+                    param_span,
+                );
+            }
+            if param < -1.0 {
+                ev.annotations.warn(
+                    format!(
+                        "ratio value should be between -1 and 1, got {}, capping to -1",
+                        crate::model::format_float_g(param)
+                    ),
+                    param_span,
+                );
+            }
+            ratio = param.clamp(-1.0, 1.0);
+        }
+        _ => {
+            if param < 1.0 {
+                return Ok(Vec::new());
+            }
+            if param.is_nan() {
+                return Err(EvalError::ParameterNaN);
+            }
+            if param >= 9.223372036854776e18 {
+                return Err(EvalError::ScalarOverflow(crate::model::format_float_g(
+                    param,
+                )));
+            }
+            k = (param as i64).min(input.len() as i64).max(0) as usize;
+            if k < 1 {
+                return Ok(Vec::new());
+            }
+        }
+    }
+    let name = op.as_str();
+    type Heap = GoHeap<fn(&Sample, &Sample) -> bool>;
+    let mut groups: Vec<(Heap, bool)> = Vec::new();
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    for s in input {
+        let key = group_key(&s.metric, grouping, without);
+        let less: fn(&Sample, &Sample) -> bool = match op {
+            AggregateOp::Bottomk => less_by_reverse_value,
+            _ => less_by_value,
+        };
+        let gi = *index.entry(key).or_insert_with(|| {
+            groups.push((
+                GoHeap {
+                    items: Vec::new(),
+                    less,
+                },
+                false,
+            ));
+            groups.len() - 1
+        });
+        let (heap, seen) = &mut groups[gi];
+        if !*seen {
+            *seen = true;
+            match op {
+                AggregateOp::LimitRatio => {
+                    if ratio_sample_in(ratio, &s.metric) {
+                        heap.push(s);
+                    }
+                }
+                AggregateOp::Limitk => heap.items.push(s),
+                _ => {
+                    if s.h.is_some() {
+                        *seen = false;
+                        ev.annotations
+                            .info(format!("ignored histogram in {name} aggregation"), span);
+                    } else {
+                        heap.push(s);
+                    }
+                }
+            }
+            continue;
+        }
+        match op {
+            AggregateOp::Topk | AggregateOp::Bottomk => {
+                if s.h.is_some() {
+                    ev.annotations
+                        .info(format!("ignored histogram in {name} aggregation"), span);
+                } else if heap.items.len() < k {
+                    heap.push(s);
+                } else {
+                    let top = &heap.items[0];
+                    let replace = if op == AggregateOp::Topk {
+                        top.f < s.f || (top.f.is_nan() && !s.f.is_nan())
+                    } else {
+                        top.f > s.f || (top.f.is_nan() && !s.f.is_nan())
+                    };
+                    if replace {
+                        heap.items[0] = s;
+                        if k > 1 {
+                            heap.fix(0);
+                        }
+                    }
+                }
+            }
+            AggregateOp::Limitk if heap.items.len() < k => heap.push(s),
+            AggregateOp::LimitRatio if ratio_sample_in(ratio, &s.metric) => heap.push(s),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (heap, seen) in groups {
+        if !seen {
+            continue;
+        }
+        let mut items = heap.items;
+        match op {
+            AggregateOp::Topk => {
+                // Reverse of the heap order: biggest first (NaN last). Insertion-sort stability
+                // matches Go's sort for the small k Prometheus users write.
+                items.sort_by(|a, b| order_by(less_by_value, b, a));
+            }
+            AggregateOp::Bottomk => items.sort_by(|a, b| order_by(less_by_reverse_value, b, a)),
+            _ => {}
+        }
+        out.extend(items);
+    }
+    Ok(out)
+}
+
+fn order_by(less: fn(&Sample, &Sample) -> bool, a: &Sample, b: &Sample) -> std::cmp::Ordering {
+    if less(a, b) {
+        std::cmp::Ordering::Less
+    } else if less(b, a) {
+        std::cmp::Ordering::Greater
+    } else {
+        std::cmp::Ordering::Equal
+    }
+}
+
+/// Whether `limit_ratio` keeps a series: its label hash, as a fraction of `u64::MAX`, falls
+/// inside the ratio.
+fn ratio_sample_in(ratio: f64, metric: &Labels) -> bool {
+    let offset = metric.prometheus_hash() as f64 / u64::MAX as f64;
+    (ratio >= 0.0 && offset < ratio) || (ratio < 0.0 && offset >= 1.0 + ratio)
+}

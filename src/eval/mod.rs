@@ -1,0 +1,196 @@
+//! The deterministic PromQL evaluator.
+//!
+//! An [`Engine`] evaluates a parsed expression over a [`Store`](crate::store::Store), either at one
+//! instant ([`Engine::instant_query`]) or over a range of steps ([`Engine::range_query`]), and
+//! returns the [`Value`] with the [`Annotations`] (warnings and infos) Prometheus would return.
+//! The same input gives the same bytes out on every run: no clocks, no randomness, no hash-map
+//! iteration order reaches a result.
+//!
+//! ```
+//! use promgate::eval::{Engine, EngineOptions, Value};
+//! use promgate::store::Store;
+//! use promgate::Labels;
+//! let mut store = Store::new();
+//! for (t, v) in [(0, 1.0), (60_000, 7.0)] {
+//!     store.append_float(Labels::from_pairs([("__name__", "up"), ("job", "api")]), t, v).unwrap();
+//! }
+//! let engine = Engine::new(EngineOptions::default());
+//! let expr = promgate::promql::parse("sum(up) or on() vector(0)").unwrap();
+//! let result = engine.instant_query(&store, &expr, 90_000).unwrap();
+//! match result.value {
+//!     Value::Vector(v) => assert_eq!(v[0].f, 7.0),
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//! ```
+
+mod aggregate;
+mod annotations;
+mod binary;
+mod engine;
+mod error;
+pub(crate) mod functions;
+mod value;
+
+pub use annotations::{Annotation, AnnotationLevel, Annotations};
+pub use error::EvalError;
+pub use value::{Sample, Series, Value, format_timestamp};
+
+use crate::model::Timestamp;
+use crate::promql::Expr;
+use crate::store::{Store, Window};
+
+/// Which Prometheus major version's query semantics to follow.
+///
+/// ```
+/// use promgate::eval::Semantics;
+/// assert_eq!(Semantics::default(), Semantics::Prometheus3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Semantics {
+    /// Prometheus 3.x: left-open range and lookback windows `(t - r, t]`, `.` in regexes
+    /// matches newlines.
+    #[default]
+    Prometheus3,
+    /// Prometheus 2.x: left-closed windows `[t - r, t]`, regexes without the `s` flag, the
+    /// pre-2.51 rate extrapolation. Use it to compare with promtool 2.x.
+    Prometheus2,
+}
+
+impl Semantics {
+    /// The range and lookback window shape of these semantics.
+    pub fn window(self) -> Window {
+        match self {
+            Semantics::Prometheus3 => Window::LeftOpen,
+            Semantics::Prometheus2 => Window::LeftClosed,
+        }
+    }
+}
+
+/// Engine settings.
+///
+/// ```
+/// use promgate::eval::EngineOptions;
+/// let opts = EngineOptions { lookback_delta: 60_000, ..EngineOptions::default() };
+/// assert_eq!(opts.default_subquery_step, 60_000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// How far back an instant selector looks for a sample, in ms (default 5m).
+    pub lookback_delta: i64,
+    /// The most samples a query may hold at one evaluation step (default 50 million, as
+    /// Prometheus's `--query.max-samples`).
+    pub max_samples: usize,
+    /// Prometheus 3 (default) or 2 semantics.
+    pub semantics: Semantics,
+    /// Drop `__name__` at the end of evaluation instead of at each operation (Prometheus's
+    /// `promql-delayed-name-removal` feature; on in Prometheus's own test engine).
+    pub delayed_name_removal: bool,
+    /// The step of subqueries written without one (`[1h:]`), in ms (default 1m).
+    pub default_subquery_step: i64,
+    /// Use sample start timestamps in `rate`, `increase`, `irate` and `resets`.
+    pub use_start_timestamps: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            lookback_delta: 5 * 60_000,
+            max_samples: 50_000_000,
+            semantics: Semantics::Prometheus3,
+            delayed_name_removal: false,
+            default_subquery_step: 60_000,
+            use_start_timestamps: false,
+        }
+    }
+}
+
+impl EngineOptions {
+    /// The settings of Prometheus's own PromQL test engine (`promqltest`): delayed name removal
+    /// and start timestamps on, at most 10,000 samples per query.
+    ///
+    /// ```
+    /// use promgate::eval::EngineOptions;
+    /// assert!(EngineOptions::promqltest().delayed_name_removal);
+    /// ```
+    pub fn promqltest() -> EngineOptions {
+        EngineOptions {
+            max_samples: 10_000,
+            delayed_name_removal: true,
+            use_start_timestamps: true,
+            ..EngineOptions::default()
+        }
+    }
+}
+
+/// A query's result: its value and the annotations raised while computing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResult {
+    /// The value.
+    pub value: Value,
+    /// Warnings and infos.
+    pub annotations: Annotations,
+}
+
+/// Evaluates PromQL expressions over a store.
+///
+/// ```
+/// use promgate::eval::{Engine, EngineOptions};
+/// let engine = Engine::new(EngineOptions::default());
+/// assert_eq!(engine.options().lookback_delta, 300_000);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    options: EngineOptions,
+}
+
+impl Engine {
+    /// An engine with the given options.
+    pub fn new(options: EngineOptions) -> Engine {
+        Engine { options }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Evaluates `expr` at time `t` (ms since the epoch).
+    ///
+    /// ```
+    /// use promgate::eval::{Engine, Value};
+    /// use promgate::store::Store;
+    /// let expr = promgate::promql::parse("1 + 2").unwrap();
+    /// let r = Engine::default().instant_query(&Store::new(), &expr, 0).unwrap();
+    /// assert_eq!(r.value, Value::Scalar(3.0));
+    /// ```
+    pub fn instant_query(
+        &self,
+        store: &Store,
+        expr: &Expr,
+        t: Timestamp,
+    ) -> Result<QueryResult, EvalError> {
+        engine::Evaluator::new(store, &self.options, t, t, 0).run_instant(expr, t)
+    }
+
+    /// Evaluates `expr` at every step from `start` to `end` (inclusive, ms) and returns a matrix
+    /// sorted by labels.
+    ///
+    /// ```
+    /// use promgate::eval::{Engine, Value};
+    /// use promgate::store::Store;
+    /// let expr = promgate::promql::parse("time()").unwrap();
+    /// let r = Engine::default().range_query(&Store::new(), &expr, 0, 120_000, 60_000).unwrap();
+    /// let Value::Matrix(m) = r.value else { panic!() };
+    /// assert_eq!(m[0].floats.iter().map(|p| p.f).collect::<Vec<_>>(), [0.0, 60.0, 120.0]);
+    /// ```
+    pub fn range_query(
+        &self,
+        store: &Store,
+        expr: &Expr,
+        start: Timestamp,
+        end: Timestamp,
+        step: i64,
+    ) -> Result<QueryResult, EvalError> {
+        engine::Evaluator::new(store, &self.options, start, end, step.max(1)).run_range(expr)
+    }
+}

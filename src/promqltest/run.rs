@@ -1,0 +1,572 @@
+//! Running promqltest commands against the engine, with Prometheus's comparison rules.
+
+use super::script::{
+    Command, EvalCommand, EvalTime, Expected, ExpectedSeries, MessageMatcher, Script,
+};
+use crate::eval::{Engine, EngineOptions, QueryResult, Value};
+use crate::fixture::{LoadOptions, SeriesValue, load_block};
+use crate::model::{FloatHistogram, Labels, is_stale_nan};
+use crate::promql::{AtModifier, Expr, ExprKind};
+use crate::store::Store;
+
+/// The outcome of one eval command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalOutcome {
+    /// 1-based line of the eval header.
+    pub line: usize,
+    /// The query.
+    pub query: String,
+    /// `None` when it passed, else why it failed.
+    pub failure: Option<String>,
+}
+
+/// The result of running one script.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileReport {
+    /// The script's name.
+    pub name: String,
+    /// One outcome per eval command, in order.
+    pub evals: Vec<EvalOutcome>,
+    /// A load error that stopped the script (later evals are counted as failed).
+    pub fatal: Option<String>,
+}
+
+impl FileReport {
+    /// How many evals passed.
+    pub fn passed(&self) -> usize {
+        self.evals.iter().filter(|e| e.failure.is_none()).count()
+    }
+
+    /// How many evals failed.
+    pub fn failed(&self) -> usize {
+        self.evals.len() - self.passed()
+    }
+}
+
+/// Runs a parsed script with the test engine's settings.
+///
+/// ```
+/// use promgate::promqltest::{parse_script, run_script};
+/// let script = parse_script("t", "load 1m\n  up 1 2\n\neval instant at 1m up\n  up 2\n").unwrap();
+/// let report = run_script(&script);
+/// assert_eq!(report.passed(), 1, "{:?}", report);
+/// ```
+pub fn run_script(script: &Script) -> FileReport {
+    run_script_with(script, &EngineOptions::promqltest())
+}
+
+/// Runs a parsed script with explicit engine options.
+pub fn run_script_with(script: &Script, options: &EngineOptions) -> FileReport {
+    let engine = Engine::new(options.clone());
+    let mut store = Store::new();
+    let mut report = FileReport {
+        name: script.name.clone(),
+        ..FileReport::default()
+    };
+    for command in &script.commands {
+        match command {
+            Command::Clear { .. } => store.clear(),
+            Command::Load {
+                line,
+                interval,
+                nhcb,
+                body,
+            } => {
+                if report.fatal.is_some() {
+                    continue;
+                }
+                let lines: Vec<(usize, &str)> =
+                    body.iter().map(|(n, l)| (*n, l.as_str())).collect();
+                if let Err(e) = load_block(
+                    &mut store,
+                    *interval,
+                    &lines,
+                    &LoadOptions {
+                        nhcb: *nhcb,
+                        ..LoadOptions::default()
+                    },
+                ) {
+                    report.fatal = Some(format!("line {line}: {e}"));
+                }
+            }
+            Command::Eval(cmd) => {
+                let failure = match &report.fatal {
+                    Some(fatal) => Some(format!("not run: {fatal}")),
+                    None => run_eval(&engine, &store, cmd).err(),
+                };
+                report.evals.push(EvalOutcome {
+                    line: cmd.line,
+                    query: cmd.query.clone(),
+                    failure,
+                });
+            }
+        }
+    }
+    report
+}
+
+/// Functions whose result depends on the evaluation time even with step-invariant arguments;
+/// queries using them skip the `@` reruns.
+const AT_UNSAFE_FUNCTIONS: [&str; 15] = [
+    "days_in_month",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "end",
+    "hour",
+    "minute",
+    "month",
+    "year",
+    "predict_linear",
+    "range",
+    "start",
+    "step",
+    "time",
+    "timestamp",
+];
+
+fn run_eval(engine: &Engine, store: &Store, cmd: &EvalCommand) -> Result<(), String> {
+    match cmd.time {
+        EvalTime::Range { start, end, step } => {
+            let result = engine.range_query(store, &cmd.expr, start, end, step);
+            check_run(cmd, &cmd.query, result, start, end, step)
+        }
+        EvalTime::Instant(at) => {
+            let (t, start, end, step) = match cmd.range_vector {
+                Some((s, e, st)) => (e, s, e, st),
+                None => (at, at, at, 0),
+            };
+            let mut runs: Vec<(Expr, i64)> = vec![(cmd.expr.clone(), t)];
+            if let Some(pinned) = pin_at(&cmd.expr, t) {
+                let times: Vec<i64> = if t == 0 {
+                    vec![-1000, 0, 1000]
+                } else {
+                    vec![-10 * t, 0, t / 5, t, 10 * t]
+                };
+                runs.extend(times.into_iter().map(|time| (pinned.clone(), time)));
+            }
+            for (expr, time) in &runs {
+                let result = engine.instant_query(store, expr, *time);
+                let failed_as_expected = cmd.expects_failure() && result.is_err();
+                check_run(cmd, &cmd.query, result, start, end, step)?;
+                if failed_as_expected || cmd.range_vector.is_some() || cmd.expect_string.is_some() {
+                    continue;
+                }
+                if uses_query_context_functions(&cmd.query) {
+                    continue;
+                }
+                range_cross_check(engine, store, cmd, expr, *time)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Whether the query text calls `start()`, `end()`, `range()` or `step()`.
+fn uses_query_context_functions(query: &str) -> bool {
+    ["start()", "end()", "range()", "step()"]
+        .iter()
+        .any(|f| query.contains(f))
+}
+
+/// The query with `@ t` set on every selector and subquery that has no numeric `@` (not
+/// descending into subqueries), or `None` when the query uses a time-dependent function.
+fn pin_at(expr: &Expr, t: i64) -> Option<Expr> {
+    let mut unsafe_fn = false;
+    expr.walk(&mut |e| {
+        if let ExprKind::Call(c) = &e.kind {
+            if AT_UNSAFE_FUNCTIONS.contains(&c.func.name) {
+                unsafe_fn = true;
+            }
+        }
+    });
+    if unsafe_fn {
+        return None;
+    }
+    let mut pinned = expr.clone();
+    set_at(&mut pinned, t);
+    Some(pinned)
+}
+
+fn pin(at: &mut Option<AtModifier>, t: i64) {
+    if !matches!(at, Some(AtModifier::Timestamp(_))) {
+        *at = Some(AtModifier::Timestamp(t));
+    }
+}
+
+fn set_at(expr: &mut Expr, t: i64) {
+    match &mut expr.kind {
+        ExprKind::VectorSelector(vs) => pin(&mut vs.at, t),
+        ExprKind::MatrixSelector(ms) => pin(&mut ms.selector.at, t),
+        ExprKind::Subquery(sq) => pin(&mut sq.at, t),
+        ExprKind::Paren(inner) => set_at(inner, t),
+        ExprKind::Unary(u) => set_at(&mut u.expr, t),
+        ExprKind::Binary(b) => {
+            set_at(&mut b.lhs, t);
+            set_at(&mut b.rhs, t);
+        }
+        ExprKind::Aggregate(a) => {
+            if let Some(p) = &mut a.param {
+                set_at(p, t);
+            }
+            set_at(&mut a.expr, t);
+        }
+        ExprKind::Call(c) => {
+            for arg in &mut c.args {
+                set_at(arg, t);
+            }
+        }
+        ExprKind::Number(_) | ExprKind::String(_) => {}
+    }
+}
+
+/// Checks one run: failure expectations, annotations, then the result.
+fn check_run(
+    cmd: &EvalCommand,
+    query: &str,
+    result: Result<QueryResult, crate::eval::EvalError>,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<(), String> {
+    let result = match result {
+        Err(e) => {
+            let message = e.to_string();
+            return match &cmd.expect_fail {
+                Some(matcher) if matcher.matches(&message) => Ok(()),
+                Some(matcher) => Err(format!(
+                    "expected error matching {matcher}, but got: {message}"
+                )),
+                None => Err(format!("error evaluating query: {message}")),
+            };
+        }
+        Ok(r) => r,
+    };
+    if cmd.expects_failure() {
+        return Err("expected an error evaluating the query but got none".into());
+    }
+    check_annotations(cmd, query, &result)?;
+    compare_result(cmd, &result.value, start, end, step)
+}
+
+fn check_annotations(cmd: &EvalCommand, query: &str, result: &QueryResult) -> Result<(), String> {
+    let warnings: Vec<String> = result
+        .annotations
+        .warnings()
+        .map(|a| a.with_position(query))
+        .collect();
+    let infos: Vec<String> = result
+        .annotations
+        .infos()
+        .map(|a| a.with_position(query))
+        .collect();
+    if cmd.legacy_warn && warnings.is_empty() {
+        return Err("expected warnings but got none".into());
+    }
+    if cmd.legacy_info && infos.is_empty() {
+        return Err("expected info annotations but got none".into());
+    }
+    check_annotation_kind(&cmd.expect_warn, &warnings, "warn")?;
+    check_annotation_kind(&cmd.expect_info, &infos, "info")?;
+    if cmd.no_warn && !warnings.is_empty() {
+        return Err(format!("unexpected warning annotations: {warnings:?}"));
+    }
+    if cmd.no_info && !infos.is_empty() {
+        return Err(format!("unexpected info annotations: {infos:?}"));
+    }
+    Ok(())
+}
+
+fn check_annotation_kind(
+    expected: &[MessageMatcher],
+    actual: &[String],
+    kind: &str,
+) -> Result<(), String> {
+    if expected.is_empty() {
+        return Ok(());
+    }
+    if actual.is_empty() {
+        return Err(format!("expected {kind} annotations but none were found"));
+    }
+    for e in expected {
+        if !actual.iter().any(|a| e.matches(a)) {
+            return Err(format!(
+                "expected {kind} annotation matching {e} but found: {actual:?}"
+            ));
+        }
+    }
+    for a in actual {
+        if !expected.iter().any(|e| e.matches(a)) {
+            return Err(format!("unexpected {kind} annotation {a:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// The range-mode cross-check: the same query as a range query around `t` must give the same
+/// result at `t`.
+fn range_cross_check(
+    engine: &Engine,
+    store: &Store,
+    cmd: &EvalCommand,
+    expr: &Expr,
+    t: i64,
+) -> Result<(), String> {
+    let result = engine
+        .range_query(store, expr, t - 60_000, t + 60_000, 60_000)
+        .map_err(|e| format!("error evaluating query in range mode: {e}"))?;
+    if cmd.ordered {
+        return Ok(());
+    }
+    let Value::Matrix(matrix) = &result.value else {
+        return Err("range query did not return a matrix".into());
+    };
+    if matrix.windows(2).any(|w| w[0].metric > w[1].metric) {
+        return Err("matrix results should always be sorted by labels".into());
+    }
+    let mut vector = Vec::new();
+    for s in matrix {
+        if let Some(p) = s.floats.iter().find(|p| p.t == t) {
+            vector.push(crate::eval::Sample::float(s.metric.clone(), p.f));
+        }
+        if let Some(p) = s.histograms.iter().find(|p| p.t == t) {
+            vector.push(crate::eval::Sample::histogram(
+                s.metric.clone(),
+                p.h.clone(),
+            ));
+        }
+    }
+    let value = match &cmd.expected {
+        Expected::Scalar(_) => Value::Scalar(vector.first().map_or(f64::NAN, |s| s.f)),
+        Expected::Series(_) => Value::Vector(vector),
+    };
+    compare_result(cmd, &value, t, t, 0).map_err(|e| format!("range mode: {e}"))
+}
+
+/// Prometheus's `almost.Equal` with epsilon 1e-6.
+pub(crate) fn almost_equal(a: f64, b: f64) -> bool {
+    const EPSILON: f64 = 1e-6;
+    const MIN_NORMAL: f64 = f64::MIN_POSITIVE;
+    if is_stale_nan(a) || is_stale_nan(b) {
+        return is_stale_nan(a) && is_stale_nan(b);
+    }
+    if a.is_nan() && b.is_nan() {
+        return true;
+    }
+    if a == b {
+        return true;
+    }
+    let abs_sum = a.abs() + b.abs();
+    let diff = (a - b).abs();
+    if a == 0.0 || b == 0.0 || abs_sum < MIN_NORMAL {
+        return diff < EPSILON * MIN_NORMAL;
+    }
+    diff / abs_sum.min(f64::MAX) < EPSILON
+}
+
+fn expected_series<'a>(cmd: &'a EvalCommand, labels: &Labels) -> Option<&'a ExpectedSeries> {
+    match &cmd.expected {
+        Expected::Series(list) => list.iter().find(|s| &s.labels == labels),
+        Expected::Scalar(_) => None,
+    }
+}
+
+fn compare_result(
+    cmd: &EvalCommand,
+    value: &Value,
+    start: i64,
+    end: i64,
+    step: i64,
+) -> Result<(), String> {
+    let expected_list: &[ExpectedSeries] = match &cmd.expected {
+        Expected::Series(list) => list,
+        Expected::Scalar(_) => &[],
+    };
+    match value {
+        Value::Matrix(matrix) => {
+            if cmd.ordered {
+                return Err("expected ordered result, but query returned a matrix".into());
+            }
+            if let Expected::Scalar(_) = cmd.expected {
+                return Err("expected scalar result, but got a matrix".into());
+            }
+            if matrix.windows(2).any(|w| w[0].metric > w[1].metric) {
+                return Err("matrix results should always be sorted by labels".into());
+            }
+            for s in matrix {
+                let Some(exp) = expected_series(cmd, &s.metric) else {
+                    return Err(format!("unexpected metric {} in result", s.metric));
+                };
+                let mut floats = Vec::new();
+                let mut hists = Vec::new();
+                for (i, v) in exp.values.iter().enumerate() {
+                    let t = start + i as i64 * step;
+                    if t > end || (step == 0 && i > 0) {
+                        return Err(format!(
+                            "expected {} points for {}, but query time range cannot return this many points",
+                            exp.values.len(),
+                            exp.labels
+                        ));
+                    }
+                    match v {
+                        SeriesValue::Omitted => {}
+                        SeriesValue::Float(f) => floats.push((t, *f)),
+                        SeriesValue::Histogram {
+                            histogram,
+                            explicit_hint,
+                        } => hists.push((t, histogram, *explicit_hint)),
+                    }
+                }
+                if floats.len() != s.floats.len() || hists.len() != s.histograms.len() {
+                    return Err(format!(
+                        "expected {} float points and {} histogram points for {}, but got {} and {}",
+                        floats.len(),
+                        hists.len(),
+                        exp.labels,
+                        s.floats.len(),
+                        s.histograms.len()
+                    ));
+                }
+                for ((t, f), actual) in floats.iter().zip(&s.floats) {
+                    if *t != actual.t {
+                        return Err(format!(
+                            "expected float point for {} at {t}, got one at {}",
+                            exp.labels, actual.t
+                        ));
+                    }
+                    if !almost_equal(actual.f, *f) {
+                        return Err(format!(
+                            "expected {f} at {t} for {} but got {}",
+                            exp.labels, actual.f
+                        ));
+                    }
+                }
+                for ((t, h, explicit), actual) in hists.iter().zip(&s.histograms) {
+                    if *t != actual.t {
+                        return Err(format!(
+                            "expected histogram point for {} at {t}, got one at {}",
+                            exp.labels, actual.t
+                        ));
+                    }
+                    if !histograms_match(h, &actual.h, *explicit) {
+                        return Err(format!(
+                            "expected {h} at {t} for {} but got {}",
+                            exp.labels, actual.h
+                        ));
+                    }
+                }
+            }
+            for exp in expected_list {
+                if !matrix.iter().any(|s| s.metric == exp.labels) {
+                    return Err(format!("expected metric {} not found", exp.labels));
+                }
+            }
+            Ok(())
+        }
+        Value::Vector(vector) => {
+            if let Expected::Scalar(_) = cmd.expected {
+                return Err("expected scalar result, but got a vector".into());
+            }
+            for (pos, s) in vector.iter().enumerate() {
+                let Some(exp) = expected_series(cmd, &s.metric) else {
+                    return Err(match &s.h {
+                        Some(h) => {
+                            format!("unexpected metric {} in result, has value {h}", s.metric)
+                        }
+                        None => format!(
+                            "unexpected metric {} in result, has value {}",
+                            s.metric, s.f
+                        ),
+                    });
+                };
+                if cmd.ordered && exp.position != pos + 1 {
+                    return Err(format!(
+                        "expected metric {} at position {} but was at {}",
+                        s.metric,
+                        exp.position,
+                        pos + 1
+                    ));
+                }
+                match (exp.values.first(), &s.h) {
+                    (
+                        Some(SeriesValue::Histogram {
+                            histogram,
+                            explicit_hint,
+                        }),
+                        Some(h),
+                    ) => {
+                        if !histograms_match(histogram, h, *explicit_hint) {
+                            return Err(format!(
+                                "expected {histogram} for {} but got {h}",
+                                s.metric
+                            ));
+                        }
+                    }
+                    (Some(SeriesValue::Histogram { histogram, .. }), None) => {
+                        return Err(format!(
+                            "expected histogram {histogram} for {} but got float value {}",
+                            s.metric, s.f
+                        ));
+                    }
+                    (_, Some(h)) => {
+                        return Err(format!(
+                            "expected float value for {} but got histogram {h}",
+                            s.metric
+                        ));
+                    }
+                    (Some(SeriesValue::Float(f)), None) => {
+                        if !almost_equal(*f, s.f) {
+                            return Err(format!("expected {f} for {} but got {}", s.metric, s.f));
+                        }
+                    }
+                    (_, None) => {
+                        if !almost_equal(0.0, s.f) {
+                            return Err(format!(
+                                "expected no value for {} but got {}",
+                                s.metric, s.f
+                            ));
+                        }
+                    }
+                }
+            }
+            for exp in expected_list {
+                if !vector.iter().any(|s| s.metric == exp.labels) {
+                    return Err(format!("expected metric {} not found", exp.labels));
+                }
+            }
+            Ok(())
+        }
+        Value::Scalar(v) => match &cmd.expected {
+            Expected::Scalar(e) => {
+                if almost_equal(*e, *v) {
+                    Ok(())
+                } else {
+                    Err(format!("expected scalar {e} but got {v}"))
+                }
+            }
+            Expected::Series(_) => Err(format!(
+                "expected vector or matrix result, but got scalar {v}"
+            )),
+        },
+        Value::String(s) => {
+            let expected = cmd.expect_string.clone().unwrap_or_default();
+            if &expected == s {
+                Ok(())
+            } else {
+                Err(format!("expected string {expected:?} but got {s:?}"))
+            }
+        }
+    }
+}
+
+/// Compares histograms as the test harness does: after compaction, schema and zero threshold
+/// exactly, counts and buckets with the float rule, the hint only when spelled out.
+fn histograms_match(
+    expected: &FloatHistogram,
+    actual: &FloatHistogram,
+    explicit_hint: bool,
+) -> bool {
+    expected
+        .test_mismatch(actual, explicit_hint, almost_equal)
+        .is_none()
+}

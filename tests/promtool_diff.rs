@@ -1,0 +1,508 @@
+//! Differential test against the real thing: random fixtures and PromQL expressions, evaluated
+//! by Debian's `promtool` 2.42 (`promtool test rules` prints what it got) and by our engine with
+//! Prometheus 2 semantics. Every disagreement is printed; any disagreement fails the test.
+//!
+//! It needs `/usr/bin/promtool` (Debian package `prometheus`, 2.42); `.ci/run` installs it and
+//! runs this test with `--ignored`. Without promtool the test fails in CI (`CI` set) and is
+//! skipped with a note elsewhere.
+
+use promgate::Labels;
+use promgate::eval::{Engine, EngineOptions, Semantics, Value};
+use promgate::model::format_float_e;
+use promgate::promql::{ParseOptions, parse_with};
+use promgate::store::Store;
+use std::fmt::Write as _;
+use std::process::Command;
+
+/// A small deterministic PRNG (SplitMix64), so the corpus is the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+const SAMPLE_INTERVAL_S: i64 = 30;
+const SAMPLES: usize = 41; // 0s .. 20m
+const EVAL_INTERVAL: &str = "1m";
+
+/// One input series: its descriptor and its values (None = gap).
+struct Fixture {
+    labels: Vec<(String, String)>,
+    values: Vec<Option<f64>>,
+}
+
+impl Fixture {
+    fn descriptor(&self) -> String {
+        let name = &self.labels[0].1;
+        let rest: Vec<String> = self.labels[1..]
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
+        format!("{name}{{{}}}", rest.join(","))
+    }
+
+    fn notation(&self) -> String {
+        self.values
+            .iter()
+            .map(|v| match v {
+                None => "_".to_string(),
+                Some(f) => format!("{f}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn fixtures(rng: &mut Rng) -> Vec<Fixture> {
+    let mut out = Vec::new();
+    for job in ["api", "db"] {
+        for instance in ["a", "b", "c"] {
+            for code in ["200", "500"] {
+                // A counter with an occasional reset and an occasional gap.
+                let mut value = rng.below(50) as f64;
+                let mut values = Vec::new();
+                for _ in 0..SAMPLES {
+                    if rng.chance(3) {
+                        value = rng.below(5) as f64;
+                    } else {
+                        value += rng.below(if code == "200" { 40 } else { 6 }) as f64;
+                    }
+                    values.push(if rng.chance(4) { None } else { Some(value) });
+                }
+                out.push(Fixture {
+                    labels: vec![
+                        ("__name__".into(), "http_requests_total".into()),
+                        ("code".into(), code.into()),
+                        ("instance".into(), instance.into()),
+                        ("job".into(), job.into()),
+                    ],
+                    values,
+                });
+            }
+            // A gauge with negative values, fractions and gaps.
+            let values = (0..SAMPLES)
+                .map(|_| (!rng.chance(5)).then(|| (rng.below(2000) as f64 - 500.0) / 8.0))
+                .collect();
+            out.push(Fixture {
+                labels: vec![
+                    ("__name__".into(), "queue_depth".into()),
+                    ("instance".into(), instance.into()),
+                    ("job".into(), job.into()),
+                ],
+                values,
+            });
+        }
+        // A classic histogram.
+        let mut counts = [0f64; 5];
+        let mut series: Vec<Vec<Option<f64>>> = vec![Vec::new(); 5];
+        for _ in 0..SAMPLES {
+            let mut cumulative = 0.0;
+            for (i, c) in counts.iter_mut().enumerate() {
+                *c += rng.below(10) as f64;
+                cumulative += *c;
+                series[i].push(Some(cumulative));
+            }
+        }
+        for (i, le) in ["0.1", "0.5", "1", "5", "+Inf"].iter().enumerate() {
+            out.push(Fixture {
+                labels: vec![
+                    ("__name__".into(), "latency_seconds_bucket".into()),
+                    ("job".into(), job.into()),
+                    ("le".into(), le.to_string()),
+                ],
+                values: series[i].clone(),
+            });
+        }
+    }
+    out
+}
+
+fn selector(rng: &mut Rng) -> String {
+    let metric = *rng.pick(&["http_requests_total", "queue_depth"]);
+    let matcher = *rng.pick(&[
+        "",
+        "{job=\"api\"}",
+        "{job!=\"api\"}",
+        "{instance=~\"a|b\"}",
+        "{instance!~\"c\"}",
+        "{job=\"api\",instance=\"a\"}",
+    ]);
+    let code = if metric == "http_requests_total" && rng.chance(30) {
+        *rng.pick(&["{code=\"500\"}", "{code=~\"5..\"}"])
+    } else {
+        ""
+    };
+    let matcher = if !code.is_empty() && matcher.is_empty() {
+        code
+    } else {
+        matcher
+    };
+    format!("{metric}{matcher}")
+}
+
+fn range(rng: &mut Rng) -> &'static str {
+    *rng.pick(&["1m", "2m", "90s", "5m", "3m"])
+}
+
+fn grouping(rng: &mut Rng) -> &'static str {
+    *rng.pick(&[
+        "",
+        " by (job)",
+        " by (instance)",
+        " without (instance)",
+        " by (job, instance)",
+        " without (code)",
+    ])
+}
+
+fn range_function(rng: &mut Rng) -> String {
+    let f = *rng.pick(&[
+        "rate",
+        "increase",
+        "delta",
+        "irate",
+        "idelta",
+        "changes",
+        "resets",
+        "deriv",
+        "avg_over_time",
+        "min_over_time",
+        "max_over_time",
+        "sum_over_time",
+        "count_over_time",
+        "last_over_time",
+        "stddev_over_time",
+        "stdvar_over_time",
+        "present_over_time",
+    ]);
+    let offset = if rng.chance(15) { " offset 1m" } else { "" };
+    format!("{f}({}[{}]{offset})", selector(rng), range(rng))
+}
+
+fn vector_expr(rng: &mut Rng, depth: u32) -> String {
+    let choice = if depth > 2 {
+        rng.below(3)
+    } else {
+        rng.below(12)
+    };
+    match choice {
+        0 => selector(rng),
+        1 => range_function(rng),
+        2 => format!(
+            "{}{}",
+            selector(rng),
+            if rng.chance(20) { " offset 2m" } else { "" }
+        ),
+        3 => {
+            let op = *rng.pick(&[
+                "sum", "avg", "min", "max", "count", "stddev", "stdvar", "group",
+            ]);
+            format!("{op}{}({})", grouping(rng), vector_expr(rng, depth + 1))
+        }
+        4 => {
+            let op = *rng.pick(&["+", "-", "*", "/", "%", "^"]);
+            let scalar = *rng.pick(&["2", "0.5", "-3", "0", "100"]);
+            if rng.chance(50) {
+                format!("{} {op} {scalar}", vector_expr(rng, depth + 1))
+            } else {
+                format!("{scalar} {op} {}", vector_expr(rng, depth + 1))
+            }
+        }
+        5 => {
+            let op = *rng.pick(&[">", "<", ">=", "<=", "==", "!="]);
+            let b = if rng.chance(50) { " bool" } else { "" };
+            let scalar = *rng.pick(&["10", "0", "50.5", "-1"]);
+            format!("{}{op}{b} {scalar}", vector_expr(rng, depth + 1))
+        }
+        6 => {
+            let op = *rng.pick(&["and", "or", "unless"]);
+            let m = *rng.pick(&["", " on(job)", " on(instance)", " ignoring(code)", " on()"]);
+            format!(
+                "{} {op}{m} {}",
+                vector_expr(rng, depth + 1),
+                vector_expr(rng, depth + 1)
+            )
+        }
+        7 => {
+            let g = *rng.pick(&["job", "instance"]);
+            let op = *rng.pick(&["+", "/", "-"]);
+            format!(
+                "sum by ({g}) ({}) {op} on({g}) sum by ({g}) ({})",
+                range_function(rng),
+                range_function(rng)
+            )
+        }
+        8 => {
+            let f = *rng.pick(&["abs", "ceil", "floor", "round", "sqrt", "exp", "ln", "sgn"]);
+            format!("{f}({})", vector_expr(rng, depth + 1))
+        }
+        9 => {
+            let k = *rng.pick(&["1", "2", "3"]);
+            let op = *rng.pick(&["topk", "bottomk"]);
+            format!("{op}({k}, {})", vector_expr(rng, depth + 1))
+        }
+        10 => {
+            let q = *rng.pick(&["0.5", "0.9", "0.99", "0.25"]);
+            if rng.chance(50) {
+                format!(
+                    "histogram_quantile({q}, sum by (le{}) (rate(latency_seconds_bucket[{}])))",
+                    if rng.chance(50) { ", job" } else { "" },
+                    range(rng)
+                )
+            } else {
+                format!(
+                    "quantile{}({q}, {})",
+                    grouping(rng),
+                    vector_expr(rng, depth + 1)
+                )
+            }
+        }
+        _ => {
+            let inner = range_function(rng);
+            let outer = *rng.pick(&[
+                "max_over_time",
+                "min_over_time",
+                "avg_over_time",
+                "sum_over_time",
+            ]);
+            format!(
+                "{outer}(({inner})[{}:{}])",
+                rng.pick(&["5m", "4m", "3m"]),
+                rng.pick(&["1m", "30s", "2m"])
+            )
+        }
+    }
+}
+
+fn expression(rng: &mut Rng) -> String {
+    match rng.below(10) {
+        0 => format!("{} or on() vector(0)", vector_expr(rng, 1)),
+        1 => format!("absent({})", selector(rng)),
+        2 => format!("clamp_min({}, 0)", vector_expr(rng, 1)),
+        3 => format!(
+            "label_replace({}, \"host\", \"h-$1\", \"instance\", \"(.*)\")",
+            selector(rng)
+        ),
+        4 => format!("scalar(sum({}))", range_function(rng)),
+        _ => vector_expr(rng, 0),
+    }
+}
+
+/// What promtool reported for one promql test: the `got:` samples, or an error.
+#[derive(Debug, PartialEq)]
+enum Got {
+    Samples(String),
+    Error(String),
+}
+
+/// Splits promtool's output into one report per `expr:` block, in file order.
+fn parse_promtool_output(output: &str) -> Vec<Got> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = output.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if line.starts_with("    expr: ") {
+            if let Some(pos) = line.rfind(", err: ") {
+                out.push(Got::Error(line[pos + 7..].to_string()));
+            } else {
+                // exp: then got: on the following lines.
+                let got = lines
+                    .get(i + 2)
+                    .and_then(|l| l.strip_prefix("        got: "))
+                    .unwrap_or("<missing>");
+                out.push(Got::Samples(got.to_string()));
+                i += 2;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Our result, formatted as promtool formats `got:`.
+fn ours(engine: &Engine, store: &Store, query: &str, t: i64) -> Got {
+    let options = ParseOptions {
+        legacy_holt_winters: true,
+        ..ParseOptions::default()
+    };
+    let expr = match parse_with(query, &options) {
+        Ok(e) => e,
+        Err(e) => return Got::Error(format!("parse: {e}")),
+    };
+    let result = match engine.instant_query(store, &expr, t) {
+        Ok(r) => r,
+        Err(e) => return Got::Error(e.to_string()),
+    };
+    let mut samples: Vec<(Labels, f64)> = match result.value {
+        Value::Scalar(f) => vec![(Labels::empty(), f)],
+        Value::Vector(v) => v.into_iter().map(|s| (s.metric, s.f)).collect(),
+        other => return Got::Error(format!("rule result is not a vector or scalar: {other:?}")),
+    };
+    samples.sort_by(|a, b| a.0.cmp(&b.0));
+    if samples.is_empty() {
+        return Got::Samples("nil".into());
+    }
+    let text = samples
+        .iter()
+        .map(|(l, f)| format!("{l} {}", format_float_e(*f)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Got::Samples(text)
+}
+
+#[test]
+#[ignore = "needs promtool 2.42 (/usr/bin/promtool); .ci/run runs it with --ignored"]
+fn agrees_with_promtool_2_42() {
+    let promtool = std::env::var("PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    let version = Command::new(&promtool).arg("--version").output();
+    let Ok(version) = version else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool is required in CI"
+        );
+        eprintln!("skipping: promtool not found");
+        return;
+    };
+    let version = String::from_utf8_lossy(&version.stdout).to_string()
+        + &String::from_utf8_lossy(&version.stderr);
+    assert!(
+        version.contains("2.42"),
+        "expected promtool 2.42, got {version}"
+    );
+
+    let seeds: u64 = std::env::var("PROMGATE_DIFF_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4);
+    let per_seed = 100;
+    let dir = std::env::temp_dir().join(format!("promgate-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut disagreements = Vec::new();
+    let mut compared = 0;
+    for seed in 0..seeds {
+        let mut rng = Rng(0x5eed_0000 + seed);
+        let fixtures = fixtures(&mut rng);
+        let cases: Vec<(String, i64)> = (0..per_seed)
+            .map(|_| {
+                let t = 300 + rng.below(29) as i64 * 30 + if rng.chance(20) { 7 } else { 0 };
+                (expression(&mut rng), t)
+            })
+            .collect();
+
+        // The promtool test file: every case expects an impossible sample, so promtool prints
+        // what it got; a last case at the end of the fixture makes it load every sample.
+        let mut yaml = String::new();
+        writeln!(yaml, "evaluation_interval: {EVAL_INTERVAL}\ntests:\n  - interval: {SAMPLE_INTERVAL_S}s\n    input_series:").unwrap();
+        for f in &fixtures {
+            writeln!(
+                yaml,
+                "      - series: '{}'\n        values: '{}'",
+                f.descriptor(),
+                f.notation()
+            )
+            .unwrap();
+        }
+        writeln!(yaml, "    promql_expr_test:").unwrap();
+        for (query, t) in &cases {
+            writeln!(
+                yaml,
+                "      - expr: '{}'\n        eval_time: {t}s\n        exp_samples:\n          - labels: '{{promgate_sentinel=\"1\"}}'\n            value: 0",
+                query.replace('\'', "''")
+            )
+            .unwrap();
+        }
+        writeln!(yaml, "      - expr: vector(1)\n        eval_time: 20m\n        exp_samples:\n          - labels: '{{}}'\n            value: 1").unwrap();
+        let path = dir.join(format!("diff-{seed}.yml"));
+        std::fs::write(&path, &yaml).expect("write test file");
+        let output = Command::new(&promtool)
+            .args(["test", "rules"])
+            .arg(&path)
+            .output()
+            .expect("run promtool");
+        let text = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
+        let got = parse_promtool_output(&text);
+        assert_eq!(
+            got.len(),
+            cases.len(),
+            "could not match promtool's output to the cases:\n{text}"
+        );
+
+        // Our side: the same samples in a store, Prometheus 2 semantics, names dropped at once,
+        // subqueries defaulting to the evaluation interval.
+        let mut store = Store::new();
+        for f in &fixtures {
+            let labels = Labels::from_pairs(f.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            for (i, v) in f.values.iter().enumerate() {
+                if let Some(v) = v {
+                    store
+                        .append_float(labels.clone(), i as i64 * SAMPLE_INTERVAL_S * 1000, *v)
+                        .expect("append");
+                }
+            }
+        }
+        let engine = Engine::new(EngineOptions {
+            semantics: Semantics::Prometheus2,
+            delayed_name_removal: false,
+            default_subquery_step: 60_000,
+            ..EngineOptions::default()
+        });
+        for ((query, t), theirs) in cases.iter().zip(got) {
+            compared += 1;
+            let mine = ours(&engine, &store, query, t * 1000);
+            let agree = match (&mine, &theirs) {
+                (Got::Error(_), Got::Error(_)) => true,
+                _ => mine == theirs,
+            };
+            if !agree {
+                disagreements.push(format!(
+                    "seed {seed}, t={t}s: {query}\n  promtool: {theirs:?}\n  promgate: {mine:?}"
+                ));
+            }
+        }
+    }
+    println!(
+        "{compared} expressions compared with promtool 2.42, {} disagreements",
+        disagreements.len()
+    );
+    for d in &disagreements {
+        println!("{d}");
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements with promtool 2.42",
+        disagreements.len()
+    );
+}
+
+#[test]
+fn promtool_output_is_split_per_case() {
+    let output = "Unit Testing:  x.yml\n  FAILED:\n    expr: \"a\", time: 5m,\n        exp: {promgate_sentinel=\"1\"} 0E+00\n        got: {__name__=\"a\"} 1E+00\n\n    expr: \"b\", time: 6m, err: parse error\n";
+    let got = parse_promtool_output(output);
+    assert_eq!(
+        got,
+        vec![
+            Got::Samples("{__name__=\"a\"} 1E+00".into()),
+            Got::Error("parse error".into())
+        ]
+    );
+}
