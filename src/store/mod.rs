@@ -46,34 +46,51 @@ impl Window {
         after_start && t <= maxt
     }
 
-    /// The index range of `items` (sorted by `time`) inside the window.
-    fn bounds<T>(
+    /// The index range of `times` (sorted ascending) inside the window.
+    ///
+    /// The two searches are independent (so the processor overlaps them) and branchy: when an
+    /// evaluator sweeps the steps of a query, consecutive searches take the same branches,
+    /// which measured 2-4x faster than the branchless `slice::partition_point`.
+    fn bounds(
         self,
-        items: &[T],
-        time: impl Fn(&T) -> Timestamp,
+        times: impl Fn(usize) -> Timestamp,
+        len: usize,
         mint: Timestamp,
         maxt: Timestamp,
     ) -> std::ops::Range<usize> {
-        let end = items.partition_point(|x| time(x) <= maxt);
         let first = match self {
-            Window::LeftOpen => items[..end].partition_point(|x| time(x) <= mint),
-            Window::LeftClosed => items[..end].partition_point(|x| time(x) < mint),
+            Window::LeftOpen => partition(len, |i| times(i) <= mint),
+            Window::LeftClosed => partition(len, |i| times(i) < mint),
         };
-        first..end
+        let end = partition(len, |i| times(i) <= maxt);
+        first..end.max(first)
     }
 
-    /// The index of the newest of `items` (sorted by `time`) inside the window.
-    fn last<T>(
+    /// The index of the newest of `times` (sorted ascending) inside the window.
+    fn last(
         self,
-        items: &[T],
-        time: impl Fn(&T) -> Timestamp,
+        times: impl Fn(usize) -> Timestamp,
+        len: usize,
         mint: Timestamp,
         maxt: Timestamp,
     ) -> Option<usize> {
-        let last = items.partition_point(|x| time(x) <= maxt).checked_sub(1)?;
-        self.contains(mint, maxt, time(&items[last]))
-            .then_some(last)
+        let last = partition(len, |i| times(i) <= maxt).checked_sub(1)?;
+        self.contains(mint, maxt, times(last)).then_some(last)
     }
+}
+
+/// The first index in `0..len` for which `pred` is false (`pred` must be monotone).
+fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Limits that protect the store from fixtures that would exhaust memory.
@@ -278,7 +295,7 @@ impl Series {
         maxt: Timestamp,
         window: Window,
     ) -> std::ops::Range<usize> {
-        window.bounds(&self.floats, |p| p.t, mint, maxt)
+        window.bounds(|i| self.floats[i].t, self.floats.len(), mint, maxt)
     }
 
     /// The index range of histogram samples in the window.
@@ -294,7 +311,7 @@ impl Series {
         maxt: Timestamp,
         window: Window,
     ) -> std::ops::Range<usize> {
-        window.bounds(&self.histograms, |p| p.t, mint, maxt)
+        window.bounds(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
     }
 
     /// Float samples (stale markers included) in the window.
@@ -368,10 +385,10 @@ impl Series {
         window: Window,
     ) -> Option<(Timestamp, SampleValue)> {
         let float = window
-            .last(&self.floats, |p| p.t, mint, maxt)
+            .last(|i| self.floats[i].t, self.floats.len(), mint, maxt)
             .map(|i| self.floats[i]);
         let histogram = window
-            .last(&self.histograms, |p| p.t, mint, maxt)
+            .last(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
             .map(|i| &self.histograms[i]);
         match (float, histogram) {
             (Some(f), Some(h)) if h.t > f.t => Some((h.t, SampleValue::Histogram(h.h.clone()))),
