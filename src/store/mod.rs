@@ -405,7 +405,8 @@ impl Series {
         f.max(h)
     }
 
-    /// Whether the sample at exactly `t` (if any) is `value`: floats bit for bit.
+    /// Whether the sample at exactly `t` (if any) is `value`: floats bit for bit, histograms with
+    /// Prometheus's `Equals` (its storage accepts such exact duplicates).
     fn holds(&self, t: Timestamp, value: &SampleValue) -> bool {
         match value {
             SampleValue::Float(f) => self
@@ -415,7 +416,7 @@ impl Series {
             SampleValue::Histogram(h) => self
                 .histograms
                 .binary_search_by(|p| p.t.cmp(&t))
-                .is_ok_and(|i| &self.histograms[i].h == h),
+                .is_ok_and(|i| self.histograms[i].h.equals(h)),
         }
     }
 }
