@@ -36,3 +36,8 @@ pub use syntax::{Diagnostic, LineIndex, Span};
 /// assert_eq!(promgate::PROMETHEUS_VERSION, "3.14.0");
 /// ```
 pub const PROMETHEUS_VERSION: &str = "3.14.0";
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -30,8 +30,8 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
     }
 
     fn chance(&mut self, percent: u64) -> bool {
@@ -136,8 +136,8 @@ fn fixtures(rng: &mut Rng) -> Vec<Fixture> {
 }
 
 fn selector(rng: &mut Rng) -> String {
-    let metric = *rng.pick(&["http_requests_total", "queue_depth"]);
-    let matcher = *rng.pick(&[
+    let metric = rng.pick(&["http_requests_total", "queue_depth"]);
+    let matcher = rng.pick(&[
         "",
         "{job=\"api\"}",
         "{job!=\"api\"}",
@@ -146,7 +146,7 @@ fn selector(rng: &mut Rng) -> String {
         "{job=\"api\",instance=\"a\"}",
     ]);
     let code = if metric == "http_requests_total" && rng.chance(30) {
-        *rng.pick(&["{code=\"500\"}", "{code=~\"5..\"}"])
+        rng.pick(&["{code=\"500\"}", "{code=~\"5..\"}"])
     } else {
         ""
     };
@@ -159,11 +159,11 @@ fn selector(rng: &mut Rng) -> String {
 }
 
 fn range(rng: &mut Rng) -> &'static str {
-    *rng.pick(&["1m", "2m", "90s", "5m", "3m"])
+    rng.pick(&["1m", "2m", "90s", "5m", "3m"])
 }
 
 fn grouping(rng: &mut Rng) -> &'static str {
-    *rng.pick(&[
+    rng.pick(&[
         "",
         " by (job)",
         " by (instance)",
@@ -174,7 +174,7 @@ fn grouping(rng: &mut Rng) -> &'static str {
 }
 
 fn range_function(rng: &mut Rng) -> String {
-    let f = *rng.pick(&[
+    let f = rng.pick(&[
         "rate",
         "increase",
         "delta",
@@ -212,14 +212,14 @@ fn vector_expr(rng: &mut Rng, depth: u32) -> String {
             if rng.chance(20) { " offset 2m" } else { "" }
         ),
         3 => {
-            let op = *rng.pick(&[
+            let op = rng.pick(&[
                 "sum", "avg", "min", "max", "count", "stddev", "stdvar", "group",
             ]);
             format!("{op}{}({})", grouping(rng), vector_expr(rng, depth + 1))
         }
         4 => {
-            let op = *rng.pick(&["+", "-", "*", "/", "%", "^"]);
-            let scalar = *rng.pick(&["2", "0.5", "-3", "0", "100"]);
+            let op = rng.pick(&["+", "-", "*", "/", "%", "^"]);
+            let scalar = rng.pick(&["2", "0.5", "-3", "0", "100"]);
             if rng.chance(50) {
                 format!("{} {op} {scalar}", vector_expr(rng, depth + 1))
             } else {
@@ -227,14 +227,14 @@ fn vector_expr(rng: &mut Rng, depth: u32) -> String {
             }
         }
         5 => {
-            let op = *rng.pick(&[">", "<", ">=", "<=", "==", "!="]);
+            let op = rng.pick(&[">", "<", ">=", "<=", "==", "!="]);
             let b = if rng.chance(50) { " bool" } else { "" };
-            let scalar = *rng.pick(&["10", "0", "50.5", "-1"]);
+            let scalar = rng.pick(&["10", "0", "50.5", "-1"]);
             format!("{}{op}{b} {scalar}", vector_expr(rng, depth + 1))
         }
         6 => {
-            let op = *rng.pick(&["and", "or", "unless"]);
-            let m = *rng.pick(&["", " on(job)", " on(instance)", " ignoring(code)", " on()"]);
+            let op = rng.pick(&["and", "or", "unless"]);
+            let m = rng.pick(&["", " on(job)", " on(instance)", " ignoring(code)", " on()"]);
             format!(
                 "{} {op}{m} {}",
                 vector_expr(rng, depth + 1),
@@ -242,8 +242,8 @@ fn vector_expr(rng: &mut Rng, depth: u32) -> String {
             )
         }
         7 => {
-            let g = *rng.pick(&["job", "instance"]);
-            let op = *rng.pick(&["+", "/", "-"]);
+            let g = rng.pick(&["job", "instance"]);
+            let op = rng.pick(&["+", "/", "-"]);
             format!(
                 "sum by ({g}) ({}) {op} on({g}) sum by ({g}) ({})",
                 range_function(rng),
@@ -251,16 +251,16 @@ fn vector_expr(rng: &mut Rng, depth: u32) -> String {
             )
         }
         8 => {
-            let f = *rng.pick(&["abs", "ceil", "floor", "round", "sqrt", "exp", "ln", "sgn"]);
+            let f = rng.pick(&["abs", "ceil", "floor", "round", "sqrt", "exp", "ln", "sgn"]);
             format!("{f}({})", vector_expr(rng, depth + 1))
         }
         9 => {
-            let k = *rng.pick(&["1", "2", "3"]);
-            let op = *rng.pick(&["topk", "bottomk"]);
+            let k = rng.pick(&["1", "2", "3"]);
+            let op = rng.pick(&["topk", "bottomk"]);
             format!("{op}({k}, {})", vector_expr(rng, depth + 1))
         }
         10 => {
-            let q = *rng.pick(&["0.5", "0.9", "0.99", "0.25"]);
+            let q = rng.pick(&["0.5", "0.9", "0.99", "0.25"]);
             if rng.chance(50) {
                 format!(
                     "histogram_quantile({q}, sum by (le{}) (rate(latency_seconds_bucket[{}])))",
@@ -277,7 +277,7 @@ fn vector_expr(rng: &mut Rng, depth: u32) -> String {
         }
         _ => {
             let inner = range_function(rng);
-            let outer = *rng.pick(&[
+            let outer = rng.pick(&[
                 "max_over_time",
                 "min_over_time",
                 "avg_over_time",

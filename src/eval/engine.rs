@@ -53,6 +53,9 @@ pub(crate) struct Evaluator<'s> {
     samples: usize,
     /// Series selected per selector node, so a range query selects once.
     selections: HashMap<*const VectorSelector, Rc<Vec<&'s StoreSeries>>>,
+    /// Selectors read through Prometheus's `HistogramStatsIterator` (under `histogram_count`,
+    /// `histogram_sum` or `histogram_avg`), which detects counter resets on the fly.
+    stats_selectors: std::collections::HashSet<*const VectorSelector>,
 }
 
 impl<'s> Evaluator<'s> {
@@ -73,11 +76,62 @@ impl<'s> Evaluator<'s> {
             window: opts.semantics.window(),
             samples: 0,
             selections: HashMap::new(),
+            stats_selectors: std::collections::HashSet::new(),
         }
+    }
+
+    /// Finds the selectors Prometheus reads through its histogram-stats iterator: those with a
+    /// `histogram_count`, `histogram_sum` or `histogram_avg` above them and no subquery,
+    /// bucket-reading function or trim operator anywhere above (`detectHistogramStatsDecoding`).
+    fn mark_stats_selectors(&mut self, expr: &Expr, seen: bool, blocked: bool) {
+        match &expr.kind {
+            ExprKind::VectorSelector(vs) => {
+                if seen && !blocked {
+                    self.stats_selectors.insert(vs as *const VectorSelector);
+                }
+            }
+            ExprKind::MatrixSelector(ms) => {
+                if seen && !blocked {
+                    self.stats_selectors
+                        .insert(&ms.selector as *const VectorSelector);
+                }
+            }
+            ExprKind::Subquery(sq) => self.mark_stats_selectors(&sq.expr, seen, true),
+            ExprKind::Call(c) => {
+                let (seen, blocked) = match c.func.name {
+                    "histogram_count" | "histogram_sum" | "histogram_avg" => (true, blocked),
+                    "histogram_quantile" | "histogram_quantiles" | "histogram_fraction" => {
+                        (seen, true)
+                    }
+                    _ => (seen, blocked),
+                };
+                for arg in &c.args {
+                    self.mark_stats_selectors(arg, seen, blocked);
+                }
+            }
+            ExprKind::Binary(b) => {
+                let blocked = blocked || matches!(b.op, BinaryOp::TrimUpper | BinaryOp::TrimLower);
+                self.mark_stats_selectors(&b.lhs, seen, blocked);
+                self.mark_stats_selectors(&b.rhs, seen, blocked);
+            }
+            _ => {
+                for child in expr.children() {
+                    self.mark_stats_selectors(child, seen, blocked);
+                }
+            }
+        }
+    }
+
+    fn is_stats_selector(&self, vs: &VectorSelector) -> bool {
+        !self.stats_selectors.is_empty()
+            && self
+                .stats_selectors
+                .contains(&(vs as *const VectorSelector))
     }
 
     /// An instant query: evaluate, then apply delayed name removal and duplicate checks.
     pub fn run_instant(mut self, expr: &Expr, t: Timestamp) -> Result<QueryResult, EvalError> {
+        self.mark_stats_selectors(expr, false, false);
         self.samples = 0;
         let val = self.eval(expr, t)?;
         let value = match val {
@@ -97,6 +151,7 @@ impl<'s> Evaluator<'s> {
 
     /// A range query: evaluate at every step and stitch the results into series.
     pub fn run_range(mut self, expr: &Expr) -> Result<QueryResult, EvalError> {
+        self.mark_stats_selectors(expr, false, false);
         match expr.value_type() {
             crate::promql::ValueType::Scalar | crate::promql::ValueType::Vector => {}
             crate::promql::ValueType::String => {
@@ -384,16 +439,36 @@ impl<'s> Evaluator<'s> {
             return self.smoothed_selector(&series, ref_t, span);
         }
         let lookback = self.opts.lookback_delta;
+        let stats = self.is_stats_selector(vs);
         let mut out = Vec::with_capacity(series.len());
         for s in series.iter() {
-            let Some((_, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window)
+            let Some((ts, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window)
             else {
                 continue;
             };
             match value {
                 SampleValue::Float(f) if is_stale_nan(f) => continue,
                 SampleValue::Float(f) => out.push(Sample::float(s.labels().clone(), f)),
-                SampleValue::Histogram(h) => out.push(Sample::histogram(s.labels().clone(), h)),
+                SampleValue::Histogram(h) => {
+                    let h = if stats {
+                        // The iterator seeks to the lookback start and reads forward, so the
+                        // sample is compared with the histogram before it in that span.
+                        let earlier = s.histogram_range(
+                            ref_t.saturating_sub(lookback) - 1,
+                            ts - 1,
+                            Window::LeftOpen,
+                        );
+                        let prev = earlier
+                            .end
+                            .checked_sub(1)
+                            .filter(|i| *i >= earlier.start)
+                            .map(|i| &*s.histograms()[i].h);
+                        stats_hint(prev, h)
+                    } else {
+                        h
+                    };
+                    out.push(Sample::histogram(s.labels().clone(), h));
+                }
             }
         }
         self.account(out.len())?;
@@ -406,8 +481,17 @@ impl<'s> Evaluator<'s> {
         vs: &VectorSelector,
         t: Timestamp,
     ) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
-        let series = self.select(vs);
         let ref_t = self.reference_time(vs.at, &vs.offset, t)?;
+        self.vector_selector_timestamps_at(vs, ref_t)
+    }
+
+    /// Like [`Evaluator::vector_selector_timestamps`], with the reference time given.
+    pub fn vector_selector_timestamps_at(
+        &mut self,
+        vs: &VectorSelector,
+        ref_t: Timestamp,
+    ) -> Result<Vec<(Labels, Timestamp, Timestamp)>, EvalError> {
+        let series = self.select(vs);
         let lookback = self.opts.lookback_delta;
         let mut out = Vec::with_capacity(series.len());
         for s in series.iter() {
@@ -437,27 +521,44 @@ impl<'s> Evaluator<'s> {
         let mut out = Vec::new();
         for s in series {
             let floats: Vec<FPoint> = s
-                .floats_in(ref_t - lb, ref_t + lb, Window::LeftOpen)
+                .floats_in(
+                    ref_t.saturating_sub(lb),
+                    ref_t.saturating_add(lb),
+                    Window::LeftOpen,
+                )
                 .iter()
                 .copied()
                 .filter(|p| !is_stale_nan(p.f))
                 .collect();
-            let hists = s.histograms_in(ref_t - lb, ref_t + lb, Window::LeftOpen);
+            let hists = s.histograms_in(
+                ref_t.saturating_sub(lb),
+                ref_t.saturating_add(lb),
+                Window::LeftOpen,
+            );
             if floats.is_empty() && hists.is_empty() {
                 continue;
             }
             if !floats.is_empty() && !hists.is_empty() {
                 let name = s.labels().metric_name().unwrap_or("");
                 self.annotations.warn(
-                    format!("encountered a mix of histograms and floats for metric name {name:?}"),
+                    format!(
+                        "encountered a mix of histograms and floats for metric name {}",
+                        crate::syntax::lex::quote(name)
+                    ),
                     span,
                 );
                 continue;
             }
             if !hists.is_empty() {
-                return Err(EvalError::Unsupported(
-                    "smoothed selectors over native histograms",
-                ));
+                if let Some(h) = self.smoothed_histogram(
+                    hists,
+                    ref_t,
+                    s.labels().metric_name().unwrap_or(""),
+                    span,
+                ) {
+                    out.push(Sample::histogram(s.labels().clone(), Arc::new(h)));
+                }
+                continue;
             }
             let i = floats.partition_point(|p| p.t < ref_t);
             let value = if i < floats.len() && floats[i].t == ref_t {
@@ -477,11 +578,78 @@ impl<'s> Evaluator<'s> {
         Ok(out)
     }
 
-    /// A range vector selector at `t`.
+    /// The histogram a `smoothed` selector sees at `ref_t`: the sample there, or one interpolated
+    /// between its neighbours (as a counter unless both are gauges), or the last one carried
+    /// forward with an unknown counter-reset hint (Prometheus's `smoothSeries`).
+    fn smoothed_histogram(
+        &mut self,
+        hists: &[HPoint],
+        ref_t: Timestamp,
+        name: &str,
+        span: Span,
+    ) -> Option<crate::model::FloatHistogram> {
+        use super::functions::rate::{interpolate_histograms, mixed_exponential_custom};
+        let i = hists.partition_point(|p| p.t < ref_t);
+        if i < hists.len() && hists[i].t == ref_t {
+            return Some((*hists[i].h).clone());
+        }
+        if i > 0 && i < hists.len() {
+            let (prev, next) = (&hists[i - 1], &hists[i]);
+            if prev.h.uses_custom_buckets() != next.h.uses_custom_buckets() {
+                self.annotations.warn(mixed_exponential_custom(name), span);
+                return None;
+            }
+            let is_counter = prev.h.counter_reset_hint != CounterResetHint::Gauge
+                || next.h.counter_reset_hint != CounterResetHint::Gauge;
+            return match interpolate_histograms(
+                &mut self.annotations,
+                span,
+                prev,
+                next,
+                ref_t,
+                is_counter,
+            ) {
+                Ok(h) => Some(h),
+                Err(_) => {
+                    self.annotations.warn(mixed_exponential_custom(name), span);
+                    None
+                }
+            };
+        }
+        if i > 0 {
+            let mut h = (*hists[i - 1].h).clone();
+            h.counter_reset_hint = CounterResetHint::Unknown;
+            return Some(h);
+        }
+        None
+    }
+
+    /// A range vector selector at `t`, as a query result: `anchored` and `smoothed` windows are
+    /// extended with points at their edges (Prometheus's `matrixSelector` with `extendFloats`).
     pub fn matrix_selector(
         &mut self,
         ms: &MatrixSelector,
         t: Timestamp,
+    ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+        self.range_selection(ms, t, true)
+    }
+
+    /// A range vector selector at `t` as a range function's argument: the raw samples, with the
+    /// window widened by the lookback delta for `anchored` (before) and `smoothed` (both sides);
+    /// the function picks or interpolates the edges itself.
+    pub fn matrix_selector_for_function(
+        &mut self,
+        ms: &MatrixSelector,
+        t: Timestamp,
+    ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
+        self.range_selection(ms, t, false)
+    }
+
+    fn range_selection(
+        &mut self,
+        ms: &MatrixSelector,
+        t: Timestamp,
+        extend: bool,
     ) -> Result<Vec<RangeSeries<'s>>, EvalError> {
         let vs = &ms.selector;
         let series = self.select(vs);
@@ -490,9 +658,9 @@ impl<'s> Evaluator<'s> {
         let maxt0 = self.reference_time(vs.at, &vs.offset, t)?;
         let mint0 = maxt0.saturating_sub(range);
         let (mint, maxt) = if vs.anchored {
-            (mint0 - lb, maxt0)
+            (mint0.saturating_sub(lb), maxt0)
         } else if vs.smoothed {
-            (mint0 - lb, maxt0 + lb)
+            (mint0.saturating_sub(lb), maxt0.saturating_add(lb))
         } else {
             (mint0, maxt0)
         };
@@ -525,7 +693,24 @@ impl<'s> Evaluator<'s> {
                         s.float_start_times(float_range).map(Cow::Borrowed),
                     )
                 };
-            let histograms = Cow::Borrowed(&s.histograms()[hist_range.clone()]);
+            let mut histograms: Cow<'s, [HPoint]> =
+                Cow::Borrowed(&s.histograms()[hist_range.clone()]);
+            if self.is_stats_selector(vs) && !histograms.is_empty() {
+                // The iterator seeks to the window start (inclusive) and reads forward,
+                // detecting counter resets against the previous histogram it read.
+                let seek = s.histogram_range(mint - 1, maxt, Window::LeftOpen);
+                let all = &s.histograms()[seek.start..hist_range.end];
+                let mut prev: Option<&crate::model::FloatHistogram> = None;
+                let mut with_hints = Vec::with_capacity(histograms.len());
+                for p in all {
+                    let h = stats_hint(prev, p.h.clone());
+                    prev = Some(&p.h);
+                    if p.t > mint || self.window == Window::LeftClosed {
+                        with_hints.push(HPoint { t: p.t, h });
+                    }
+                }
+                histograms = Cow::Owned(with_hints);
+            }
             let histogram_start_times = s.histogram_start_times(hist_range).map(Cow::Borrowed);
             let mut rs = RangeSeries {
                 metric: s.labels().clone(),
@@ -535,7 +720,7 @@ impl<'s> Evaluator<'s> {
                 histogram_start_times,
                 drop_name: false,
             };
-            if vs.anchored || vs.smoothed {
+            if extend && (vs.anchored || vs.smoothed) {
                 if !rs.histograms.is_empty() {
                     return Err(if vs.anchored {
                         EvalError::AnchoredWithHistograms
@@ -663,16 +848,37 @@ impl<'s> Evaluator<'s> {
     }
 }
 
+/// The hint Prometheus's `HistogramStatsIterator` gives a histogram: a stored hint other than
+/// `unknown` stays; otherwise `reset` or `not_reset` against the previous histogram read, or
+/// `unknown` for the first one.
+fn stats_hint(
+    prev: Option<&crate::model::FloatHistogram>,
+    h: Arc<crate::model::FloatHistogram>,
+) -> Arc<crate::model::FloatHistogram> {
+    if h.counter_reset_hint != CounterResetHint::Unknown {
+        return h;
+    }
+    let Some(prev) = prev else { return h };
+    let hint = if h.detect_reset(prev) {
+        CounterResetHint::Reset
+    } else {
+        CounterResetHint::NotReset
+    };
+    let mut changed = (*h).clone();
+    changed.counter_reset_hint = hint;
+    Arc::new(changed)
+}
+
 /// The start timestamp stored for the sample of `series` at `t` (0 when unknown).
 fn start_time_at(series: &StoreSeries, t: Timestamp) -> Timestamp {
-    let range = series.float_range(t - 1, t, Window::LeftOpen);
+    let range = series.float_range(t.saturating_sub(1), t, Window::LeftOpen);
     if !range.is_empty() {
         return series
             .float_start_times(range)
             .and_then(|s| s.first().copied())
             .unwrap_or(0);
     }
-    let range = series.histogram_range(t - 1, t, Window::LeftOpen);
+    let range = series.histogram_range(t.saturating_sub(1), t, Window::LeftOpen);
     series
         .histogram_start_times(range)
         .and_then(|s| s.first().copied())
@@ -708,7 +914,7 @@ pub(crate) fn go_max(a: f64, b: f64) -> f64 {
 /// Linear interpolation of the value at `t` between two points.
 pub(crate) fn interpolate(p1: FPoint, p2: FPoint, t: Timestamp, is_counter: bool) -> f64 {
     let y1 = if is_counter && p2.f < p1.f { 0.0 } else { p1.f };
-    y1 + (p2.f - y1) * (t - p1.t) as f64 / (p2.t - p1.t) as f64
+    y1 + (p2.f - y1) * t.wrapping_sub(p1.t) as f64 / p2.t.wrapping_sub(p1.t) as f64
 }
 
 /// Prometheus's `extendFloats`: adds points at the window edges for `anchored` and `smoothed`

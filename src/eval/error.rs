@@ -104,6 +104,9 @@ pub enum EvalError {
     /// `info()`: an info series with a histogram value.
     #[error("info sample should be float")]
     InfoSampleNotFloat,
+    /// `info()`: a series selected as an info series has a histogram sample.
+    #[error("this should be an info metric, with float samples: {0}")]
+    InfoSeriesNotFloat(Labels),
     /// `info()`: two info series with the same identifying labels at one time.
     #[error(
         "found duplicate series for info metric: existing {existing} @ {existing_t}, new {new} @ {new_t}"

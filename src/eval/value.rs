@@ -169,14 +169,3 @@ pub(crate) enum Val<'s> {
     Vector(Vec<Sample>),
     Matrix(Vec<RangeSeries<'s>>),
 }
-
-impl Val<'_> {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Val::Scalar(_) => "scalar",
-            Val::String(_) => "string",
-            Val::Vector(_) => "instant vector",
-            Val::Matrix(_) => "range vector",
-        }
-    }
-}

@@ -107,9 +107,7 @@ impl Matcher {
     ) -> Result<Matcher, regex::Error> {
         let value = value.into();
         let regex = match op {
-            MatchOp::RegexMatch | MatchOp::RegexNoMatch => {
-                Some(Arc::new(compile_anchored(&value, dialect)?))
-            }
+            MatchOp::RegexMatch | MatchOp::RegexNoMatch => Some(compile_cached(&value, dialect)?),
             MatchOp::Equal | MatchOp::NotEqual => None,
         };
         Ok(Matcher {
@@ -173,6 +171,33 @@ impl Matcher {
     pub fn in_dialect(&self, dialect: RegexDialect) -> Result<Matcher, regex::Error> {
         Matcher::with_dialect(self.op, self.name.clone(), self.value.clone(), dialect)
     }
+}
+
+/// The most regexes [`compile_cached`] keeps; past this the cache starts over.
+const REGEX_CACHE_CAPACITY: usize = 4096;
+
+/// Compiles a matcher regex, reusing an earlier compilation of the same pattern. Rule files
+/// repeat the same matchers (`code=~"5.."`) many times, and compiling a regex costs far more
+/// than parsing the rest of an expression; Prometheus keeps a similar cache of its regex
+/// matchers.
+fn compile_cached(pattern: &str, dialect: RegexDialect) -> Result<Arc<regex::Regex>, regex::Error> {
+    type Cache = std::collections::HashMap<(String, RegexDialect), Arc<regex::Regex>>;
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (pattern.to_string(), dialect);
+    if let Ok(guard) = cache.lock() {
+        if let Some(found) = guard.get(&key) {
+            return Ok(found.clone());
+        }
+    }
+    let compiled = Arc::new(compile_anchored(pattern, dialect)?);
+    if let Ok(mut guard) = cache.lock() {
+        if guard.len() >= REGEX_CACHE_CAPACITY {
+            guard.clear();
+        }
+        guard.insert(key, compiled.clone());
+    }
+    Ok(compiled)
 }
 
 /// Compiles `pattern` fully anchored, as Prometheus does for matchers and `label_replace`.

@@ -93,6 +93,43 @@ fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
     lo
 }
 
+/// The counter-reset hint Prometheus's TSDB gives a histogram sample when it is read back.
+///
+/// Histogram chunks store a hint only in their header; reading back, the first sample of a
+/// chunk says `unknown` and every later one `not_reset`, and gauge chunks say `gauge`. A new
+/// chunk starts at the first histogram of a series, after a float or stale marker, on a switch
+/// between gauge and counter histograms, at an explicit `reset` hint, at a schema, zero
+/// threshold or custom-bounds change, and at a detected counter reset. (Chunks that fill up are
+/// not emulated.) Fixtures and recording rules go through the TSDB in Prometheus, so queries
+/// see these hints, and a few of Prometheus's tests check them.
+fn with_readback_hint(
+    prev: Option<&FloatHistogram>,
+    float_between: bool,
+    h: Arc<FloatHistogram>,
+) -> Arc<FloatHistogram> {
+    use crate::model::CounterResetHint::*;
+    let hint = match (h.counter_reset_hint, prev) {
+        (Gauge, _) => Gauge,
+        (_, None) => Unknown,
+        (given, Some(p)) => {
+            let new_chunk = float_between
+                || p.counter_reset_hint == Gauge
+                || given == Reset
+                || p.schema != h.schema
+                || p.zero_threshold != h.zero_threshold
+                || (h.uses_custom_buckets() && p.custom_values != h.custom_values)
+                || h.detect_reset(p);
+            if new_chunk { Unknown } else { NotReset }
+        }
+    };
+    if hint == h.counter_reset_hint {
+        return h;
+    }
+    let mut changed = (*h).clone();
+    changed.counter_reset_hint = hint;
+    Arc::new(changed)
+}
+
 /// Limits that protect the store from fixtures that would exhaust memory.
 ///
 /// ```
@@ -691,6 +728,17 @@ impl Store {
         debug_assert!(floats.windows(2).all(|w| w[0].t < w[1].t));
         debug_assert!(histograms.windows(2).all(|w| w[0].t < w[1].t));
         self.total_samples += floats.len() + histograms.len();
+        let mut histograms = histograms;
+        for i in 0..histograms.len() {
+            let (before, rest) = histograms.split_at_mut(i);
+            let prev = before.last();
+            let float_between = prev.is_some_and(|p| {
+                let next_float = floats.partition_point(|f| f.t <= p.t);
+                next_float < floats.len() && floats[next_float].t < rest[0].t
+            });
+            let h = std::mem::take(&mut rest[0].h);
+            rest[0].h = with_readback_hint(prev.map(|p| &*p.h), float_between, h);
+        }
         series.floats = floats;
         series.histograms = histograms;
     }
@@ -757,6 +805,12 @@ impl Store {
             }
             SampleValue::Histogram(h) => {
                 record(&mut series.histogram_start_times, series.histograms.len());
+                let prev = series.histograms.last();
+                let float_between = match (prev, series.floats.last()) {
+                    (Some(p), Some(f)) => f.t > p.t,
+                    _ => false,
+                };
+                let h = with_readback_hint(prev.map(|p| &*p.h), float_between, h);
                 series.histograms.push(HPoint { t, h });
             }
         }
@@ -949,9 +1003,10 @@ mod tests {
     use super::*;
     use crate::model::stale_nan;
 
-    type SeriesSpec<'a> = (&'a str, &'a str, &'a [(i64, f64)]);
+    /// `(metric name, job, samples)` per series.
+    type Samples<'a> = &'a [(i64, f64)];
 
-    fn store_with(series: &[SeriesSpec<'_>]) -> Store {
+    fn store_with(series: &[(&str, &str, Samples<'_>)]) -> Store {
         let mut store = Store::new();
         for (name, job, samples) in series {
             let id = store

@@ -1,11 +1,14 @@
-//! Functions over instant vectors and scalars.
+//! Functions over instant vectors and scalars: math, clamping, rounding, sorting, `scalar`,
+//! `vector`, `absent`, `time` and the query-range functions, `timestamp` and
+//! `start_timestamp`; the table of all instant functions.
 
-use super::{InstantFn, absent_labels, string_arg};
-use crate::eval::engine::{Evaluator, check_no_duplicates, go_max, go_min};
+use super::date::{Field, date_function};
+use super::{InstantFn, absent_labels, histogram, labels};
+use crate::eval::engine::{Evaluator, go_max, go_min};
 use crate::eval::error::EvalError;
 use crate::eval::value::{Sample, Val};
-use crate::model::{Labels, METRIC_NAME, Timestamp};
-use crate::promql::{Call, VectorSelector};
+use crate::model::{Labels, Timestamp};
+use crate::promql::{AtModifier, VectorSelector};
 
 /// The instant function called `name`, if it is one.
 pub(super) fn lookup(name: &str) -> Option<InstantFn> {
@@ -47,7 +50,9 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
         "time" => |_, _, _, t, _| Ok(Val::Scalar(t as f64 / 1000.0)),
         "start" => |ev, _, _, _, _| Ok(Val::Scalar(ev.start as f64 / 1000.0)),
         "end" => |ev, _, _, _, _| Ok(Val::Scalar(ev.end as f64 / 1000.0)),
-        "range" => |ev, _, _, _, _| Ok(Val::Scalar((ev.end - ev.start) as f64 / 1000.0)),
+        "range" => {
+            |ev, _, _, _, _| Ok(Val::Scalar(ev.end.saturating_sub(ev.start) as f64 / 1000.0))
+        }
         "step" => |ev, _, _, _, _| {
             let step = if ev.start == ev.end {
                 0.0
@@ -58,12 +63,7 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
         },
         "min_of" => |_, _, _, _, args| Ok(Val::Scalar(go_min(scalar(&args, 0), scalar(&args, 1)))),
         "max_of" => |_, _, _, _, args| Ok(Val::Scalar(go_max(scalar(&args, 0), scalar(&args, 1)))),
-        "vector" => |_, _, _, _, args| {
-            Ok(Val::Vector(vec![Sample::float(
-                Labels::empty(),
-                scalar(&args, 0),
-            )]))
-        },
+        "vector" => |_, _, _, _, args| Ok(scalar_vector(scalar(&args, 0))),
         "scalar" => |_, _, _, _, args| {
             let mut found = None;
             for s in vector(args.into_iter().next()) {
@@ -104,7 +104,11 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
                 return Ok(Val::Vector(Vec::new()));
             }
             Ok(Val::Vector(vec![Sample {
-                metric: absent_labels(&call.args[0]),
+                metric: call
+                    .args
+                    .first()
+                    .map(absent_labels)
+                    .unwrap_or_else(Labels::empty),
                 f: 1.0,
                 h: None,
                 drop_name: true,
@@ -132,7 +136,32 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
             }
             Ok(Val::Vector(out))
         },
+        // Over an expression other than a selector, start timestamps are not known.
         "start_timestamp" => |_, _, _, _, _| Ok(Val::Vector(Vec::new())),
+        "day_of_month" => |ev, _, _, t, args| Ok(date_function(ev, t, args, Field::DayOfMonth)),
+        "day_of_week" => |ev, _, _, t, args| Ok(date_function(ev, t, args, Field::DayOfWeek)),
+        "day_of_year" => |ev, _, _, t, args| Ok(date_function(ev, t, args, Field::DayOfYear)),
+        "days_in_month" => |ev, _, _, t, args| Ok(date_function(ev, t, args, Field::DaysInMonth)),
+        "hour" => |ev, _, _, t, args| Ok(date_function(ev, t, args, Field::Hour)),
+        "minute" => |ev, _, _, t, args| Ok(date_function(ev, t, args, Field::Minute)),
+        "month" => |ev, _, _, t, args| Ok(date_function(ev, t, args, Field::Month)),
+        "year" => |ev, _, _, t, args| Ok(date_function(ev, t, args, Field::Year)),
+        "sort_by_label" => |_, call, _, _, args| Ok(labels::sort_by_label(call, args, false)),
+        "sort_by_label_desc" => |_, call, _, _, args| Ok(labels::sort_by_label(call, args, true)),
+        "histogram_count" => |ev, _, _, _, args| Ok(histogram::simple(ev, args, |h| h.count)),
+        "histogram_sum" => |ev, _, _, _, args| Ok(histogram::simple(ev, args, |h| h.sum)),
+        "histogram_avg" => |ev, _, _, _, args| Ok(histogram::simple(ev, args, |h| h.sum / h.count)),
+        "histogram_stddev" => |ev, _, _, _, args| {
+            Ok(histogram::simple(ev, args, |h| {
+                histogram::variance(h).sqrt()
+            }))
+        },
+        "histogram_stdvar" => {
+            |ev, _, _, _, args| Ok(histogram::simple(ev, args, histogram::variance))
+        }
+        "histogram_fraction" => histogram::histogram_fraction,
+        "histogram_quantile" => histogram::histogram_quantile,
+        "histogram_quantiles" => histogram::histogram_quantiles,
         _ => return None,
     })
 }
@@ -196,15 +225,34 @@ fn sort_by_value(mut v: Vec<Sample>, descending: bool) -> Vec<Sample> {
     v
 }
 
-/// `timestamp(selector)` and `start_timestamp(selector)`: the timestamps of the samples an
-/// instant selector sees.
+/// An unlabelled one-sample vector.
+pub(super) fn scalar_vector<'s>(f: f64) -> Val<'s> {
+    Val::Vector(vec![Sample::float(Labels::empty(), f)])
+}
+
+/// `timestamp(selector)` and `start_timestamp(selector)`: the timestamps (or start timestamps)
+/// of the samples an instant selector sees.
+///
+/// With an `@` modifier Prometheus looks the samples up at the `@` time and ignores the
+/// selector's offset (`rangeEvalTimestampFunctionOverVectorSelector` replaces the offset with
+/// the distance to the `@` time); this follows it.
 pub(super) fn timestamp_of_selector<'s>(
     ev: &mut Evaluator<'s>,
     vs: &VectorSelector,
     start: bool,
     t: Timestamp,
 ) -> Result<Val<'s>, EvalError> {
-    let found = ev.vector_selector_timestamps(vs, t)?;
+    let found = match vs.at {
+        Some(at) => {
+            let at_t = match at {
+                AtModifier::Timestamp(ts) => ts,
+                AtModifier::Start => ev.start,
+                AtModifier::End => ev.end,
+            };
+            ev.vector_selector_timestamps_at(vs, at_t)?
+        }
+        None => ev.vector_selector_timestamps(vs, t)?,
+    };
     let mut out = Vec::with_capacity(found.len());
     for (metric, ts, st) in found {
         if start && !ev.opts.use_start_timestamps {
@@ -216,83 +264,4 @@ pub(super) fn timestamp_of_selector<'s>(
         out.push(s);
     }
     Ok(Val::Vector(out))
-}
-
-/// Whether `name` is a valid label name under the UTF-8 scheme (any non-empty string).
-fn valid_label_name(name: &str) -> bool {
-    !name.is_empty()
-}
-
-/// `label_replace(v, dst, replacement, src, regex)`.
-pub(super) fn label_replace<'s>(
-    ev: &mut Evaluator<'s>,
-    call: &Call,
-    t: Timestamp,
-) -> Result<Val<'s>, EvalError> {
-    let dst = string_arg(&call.args[1]);
-    let replacement = string_arg(&call.args[2]);
-    let src = string_arg(&call.args[3]);
-    let pattern = string_arg(&call.args[4]);
-    let regex = regex::Regex::new(&format!("^(?s:{pattern})$"))
-        .map_err(|_| EvalError::InvalidLabelReplaceRegex(pattern.clone()))?;
-    if !valid_label_name(&dst) {
-        return Err(EvalError::InvalidLabelReplaceDestination(dst));
-    }
-    let mut v = ev.eval_vector(&call.args[0], t)?;
-    for s in &mut v {
-        let value = s.metric.get_or_empty(&src).to_string();
-        if let Some(caps) = regex.captures(&value) {
-            let mut expanded = String::new();
-            caps.expand(&replacement, &mut expanded);
-            s.metric = s.metric.builder().set(dst.as_str(), expanded).build();
-            if dst == METRIC_NAME {
-                s.drop_name = false;
-            }
-        }
-    }
-    finish_relabel(ev, v)
-}
-
-/// `label_join(v, dst, separator, src...)`.
-pub(super) fn label_join<'s>(
-    ev: &mut Evaluator<'s>,
-    call: &Call,
-    t: Timestamp,
-) -> Result<Val<'s>, EvalError> {
-    let dst = string_arg(&call.args[1]);
-    let separator = string_arg(&call.args[2]);
-    let sources: Vec<String> = call.args[3..].iter().map(string_arg).collect();
-    for src in &sources {
-        if !valid_label_name(src) {
-            return Err(EvalError::InvalidLabelJoinSource(src.clone()));
-        }
-    }
-    if !valid_label_name(&dst) {
-        return Err(EvalError::InvalidLabelJoinDestination(dst));
-    }
-    let mut v = ev.eval_vector(&call.args[0], t)?;
-    for s in &mut v {
-        let joined = sources
-            .iter()
-            .map(|src| s.metric.get_or_empty(src))
-            .collect::<Vec<_>>()
-            .join(&separator);
-        s.metric = s.metric.builder().set(dst.as_str(), joined).build();
-        if dst == METRIC_NAME {
-            s.drop_name = false;
-        }
-    }
-    finish_relabel(ev, v)
-}
-
-/// After relabelling, two samples may share labels: an error unless names are dropped later.
-fn finish_relabel<'s>(ev: &Evaluator<'s>, v: Vec<Sample>) -> Result<Val<'s>, EvalError> {
-    if !ev.delayed_name_removal() {
-        check_no_duplicates(&v)?;
-    } else {
-        // With delayed removal, only samples that keep their names must be unique now.
-        let named: Vec<Sample> = v.iter().filter(|s| !s.drop_name).cloned().collect();
-        check_no_duplicates(&named)?;
-    }
-    Ok(Val::Vector(v))
 }

@@ -5,11 +5,28 @@
 //!   series' points in the window ([`RangeFn`]);
 //! - all others get their evaluated arguments ([`InstantFn`]).
 //!
-//! [`eval`] dispatches by name; `TABLE` maps every name to its implementation.
+//! A few functions need the unevaluated expressions and are dispatched first: `timestamp` and
+//! `start_timestamp` over a selector, `label_replace`, `label_join` and `info`.
+//!
+//! The files follow Prometheus's concepts: `rate.rs` (`rate`, `increase`, `delta`, `irate`,
+//! `idelta`, over floats and native histograms, plain and `anchored`/`smoothed`),
+//! `over_time.rs` (the `*_over_time` aggregations), `range.rs` (the remaining range functions
+//! and the lookup), `instant.rs` (math, clamping, sorting, scalars), `date.rs`, `labels.rs`
+//! (`label_replace`, `label_join`, `sort_by_label` and natural sort), `histogram.rs` (the
+//! `histogram_*` functions and classic bucket grouping), `info.rs`, and `hist_ops.rs` (the
+//! histogram operations they use).
 
+pub(crate) mod date;
+pub(crate) mod hist_ops;
+mod histogram;
+mod info;
 mod instant;
+mod labels;
+mod over_time;
 mod range;
+pub(crate) mod rate;
 
+use super::annotations::Annotations;
 use super::engine::{Evaluator, drop_metric_name};
 use super::error::EvalError;
 use super::value::{RangeSeries, Sample, Val};
@@ -25,7 +42,7 @@ pub(crate) enum Out {
 }
 
 /// What a range function sees besides the series itself.
-pub(crate) struct RangeCtx<'a, 'e> {
+pub(crate) struct RangeCtx<'a> {
     /// Evaluation time.
     pub t: Timestamp,
     /// Start and end of the selector's window (`ref - range`, `ref`), without the extensions of
@@ -37,10 +54,9 @@ pub(crate) struct RangeCtx<'a, 'e> {
     /// Scalar arguments in order (e.g. the φ of `quantile_over_time`, the `t` of
     /// `predict_linear`), with the matrix argument left out.
     pub scalars: &'a [f64],
-    /// The matrix argument expression (for annotation positions).
-    pub arg_span: Span,
-    /// The whole call's span.
-    pub span: Span,
+    /// The span of the call's first argument: Prometheus positions the annotations of range
+    /// functions there (`args[0].PositionRange()`).
+    pub pos: Span,
     /// Selector modifiers.
     pub anchored: bool,
     pub smoothed: bool,
@@ -48,13 +64,37 @@ pub(crate) struct RangeCtx<'a, 'e> {
     pub use_start_timestamps: bool,
     /// Whether Prometheus 2 semantics are in force.
     pub prometheus2: bool,
-    pub annotations: &'a mut super::annotations::Annotations,
-    pub call: &'e Call,
+    pub annotations: &'a mut Annotations,
+}
+
+impl RangeCtx<'_> {
+    /// The start timestamps of `s`'s floats when they are in use.
+    pub fn float_starts<'s>(&self, s: &'s RangeSeries<'_>) -> &'s [Timestamp] {
+        match (&s.float_start_times, self.use_start_timestamps) {
+            (Some(st), true) => st,
+            _ => &[],
+        }
+    }
+
+    /// The start timestamps of `s`'s histograms when they are in use.
+    pub fn histogram_starts<'s>(&self, s: &'s RangeSeries<'_>) -> &'s [Timestamp] {
+        match (&s.histogram_start_times, self.use_start_timestamps) {
+            (Some(st), true) => st,
+            _ => &[],
+        }
+    }
+
+    pub fn warn(&mut self, message: String) {
+        self.annotations.warn(message, self.pos);
+    }
+
+    pub fn info(&mut self, message: String) {
+        self.annotations.info(message, self.pos);
+    }
 }
 
 /// A range-vector function, called once per series.
-pub(crate) type RangeFn =
-    fn(&mut RangeCtx<'_, '_>, &RangeSeries<'_>) -> Result<Option<Out>, EvalError>;
+pub(crate) type RangeFn = fn(&mut RangeCtx<'_>, &RangeSeries<'_>) -> Result<Option<Out>, EvalError>;
 
 /// An instant function: gets the evaluator, the call and the evaluated arguments.
 pub(crate) type InstantFn = for<'s> fn(
@@ -64,19 +104,6 @@ pub(crate) type InstantFn = for<'s> fn(
     Timestamp,
     Vec<Val<'s>>,
 ) -> Result<Val<'s>, EvalError>;
-
-/// The implementation of a function.
-pub(crate) enum Impl {
-    Range(RangeFn),
-    Instant(InstantFn),
-}
-
-/// Looks up the implementation of function `name`.
-fn implementation(name: &str) -> Option<Impl> {
-    range::lookup(name)
-        .map(Impl::Range)
-        .or_else(|| instant::lookup(name).map(Impl::Instant))
-}
 
 /// Evaluates a function call at `t`.
 pub(crate) fn eval<'s>(
@@ -89,41 +116,41 @@ pub(crate) fn eval<'s>(
     // Functions that need the expressions, not their values.
     match name {
         "timestamp" | "start_timestamp" => {
-            if let ExprKind::VectorSelector(vs) = &call.args[0].unparen().kind {
+            if let Some(ExprKind::VectorSelector(vs)) = call.args.first().map(|a| &a.unparen().kind)
+            {
                 return instant::timestamp_of_selector(ev, vs, name == "start_timestamp", t);
             }
         }
-        "label_replace" => return instant::label_replace(ev, call, t),
-        "label_join" => return instant::label_join(ev, call, t),
+        "label_replace" => return labels::label_replace(ev, call, t),
+        "label_join" => return labels::label_join(ev, call, t),
+        "info" => return info::info(ev, call, t),
         _ => {}
     }
-    let Some(implementation) = implementation(name) else {
+    if let Some(f) = range::lookup(name) {
+        return eval_range_function(ev, call, t, f);
+    }
+    let Some(f) = instant::lookup(name) else {
         return Err(EvalError::Unsupported(call.func.name));
     };
-    match implementation {
-        Impl::Instant(f) => {
-            let mut args = Vec::with_capacity(call.args.len());
-            for arg in &call.args {
-                if arg.value_type() == ValueType::String {
-                    args.push(Val::String(string_arg(arg)));
-                } else {
-                    args.push(ev.eval(arg, t)?);
-                }
-            }
-            if matches!(
-                name,
-                "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc"
-            ) && ev.start != ev.end
-            {
-                ev.annotations.warn(
-                    "sort is ineffective for range queries since results are always ordered by labels",
-                    span,
-                );
-            }
-            f(ev, call, span, t, args)
+    let mut args = Vec::with_capacity(call.args.len());
+    for arg in &call.args {
+        if arg.value_type() == ValueType::String {
+            args.push(Val::String(string_arg(arg)));
+        } else {
+            args.push(ev.eval(arg, t)?);
         }
-        Impl::Range(f) => eval_range_function(ev, call, span, t, f),
     }
+    if matches!(
+        name,
+        "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc"
+    ) && ev.start != ev.end
+    {
+        ev.annotations.warn(
+            "sort is ineffective for range queries since results are always ordered by labels",
+            span,
+        );
+    }
+    f(ev, call, span, t, args)
 }
 
 /// The value of a string literal argument.
@@ -134,14 +161,15 @@ pub(crate) fn string_arg(expr: &Expr) -> String {
     }
 }
 
+/// The functions `anchored` selectors may be passed to (Prometheus's `AnchoredSafeFunctions`).
 const ANCHORED_SAFE: [&str; 5] = ["changes", "delta", "increase", "rate", "resets"];
+/// The functions `smoothed` selectors may be passed to (Prometheus's `SmoothedSafeFunctions`).
 const SMOOTHED_SAFE: [&str; 3] = ["delta", "increase", "rate"];
 
 /// Runs a range function over every series of its matrix argument.
 fn eval_range_function<'s>(
     ev: &mut Evaluator<'s>,
     call: &Call,
-    span: Span,
     t: Timestamp,
     f: RangeFn,
 ) -> Result<Val<'s>, EvalError> {
@@ -157,7 +185,10 @@ fn eval_range_function<'s>(
             scalars.push(ev.eval_scalar(arg, t)?);
         }
     }
-    let arg = call.args[matrix_index].unparen();
+    let Some(matrix_arg) = call.args.get(matrix_index) else {
+        return Ok(Val::Vector(Vec::new()));
+    };
+    let arg = matrix_arg.unparen();
     let (series, range, range_end, anchored, smoothed) = match &arg.kind {
         ExprKind::MatrixSelector(ms) => {
             let vs = &ms.selector;
@@ -167,7 +198,7 @@ fn eval_range_function<'s>(
             if vs.smoothed && !SMOOTHED_SAFE.contains(&name) {
                 return Err(EvalError::SmoothedNotAllowed(call.func.name));
             }
-            let series = ev.matrix_selector(ms, t)?;
+            let series = ev.matrix_selector_for_function(ms, t)?;
             let range = ev.duration_ms(&ms.range, false)?;
             let end = ev.reference_time(vs.at, &vs.offset, t)?;
             (series, range, end, vs.anchored, vs.smoothed)
@@ -183,28 +214,27 @@ fn eval_range_function<'s>(
             _ => (Vec::new(), 0, t, false, false),
         },
     };
+    // `last_over_time` and `first_over_time` act like an offset and keep the metric name, unless
+    // the input (a subquery) already drops it.
     let keep_name = matches!(name, "last_over_time" | "first_over_time");
     let use_start_timestamps =
         ev.opts.use_start_timestamps && matches!(name, "rate" | "irate" | "increase" | "resets");
     let prometheus2 = ev.opts.semantics == super::Semantics::Prometheus2;
     let delayed = ev.delayed_name_removal();
     let mut out = Vec::with_capacity(series.len());
-    let mut any_output = false;
     let mut annotations = std::mem::take(&mut ev.annotations);
     let mut ctx = RangeCtx {
         t,
-        range_start: range_end - range,
+        range_start: range_end.saturating_sub(range),
         range_end,
         range,
         scalars: &scalars,
-        arg_span: call.args[matrix_index].span,
-        span,
+        pos: call.args.first().map(|a| a.span).unwrap_or(matrix_arg.span),
         anchored,
         smoothed,
         use_start_timestamps,
         prometheus2,
         annotations: &mut annotations,
-        call,
     };
     let mut result = Ok(());
     for s in &series {
@@ -216,27 +246,14 @@ fn eval_range_function<'s>(
             }
         };
         let Some(value) = value else { continue };
-        any_output = true;
         let drop_name = !keep_name || s.drop_name;
         let metric = if drop_name && !delayed {
             drop_metric_name(&s.metric)
         } else {
             s.metric.clone()
         };
-        if matches!(name, "rate" | "increase") {
-            if let (Some(metric_name), Out::Float(_)) = (s.metric.metric_name(), &value) {
-                let counter_like = ["_total", "_sum", "_count", "_bucket"]
-                    .iter()
-                    .any(|suffix| metric_name.ends_with(suffix));
-                if !counter_like {
-                    ctx.annotations.info(
-                        format!(
-                            "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {metric_name:?}"
-                        ),
-                        ctx.arg_span,
-                    );
-                }
-            }
+        if matches!(name, "rate" | "increase") && matches!(value, Out::Float(_)) {
+            possible_non_counter_info(&mut ctx, &s.metric);
         }
         out.push(match value {
             Out::Float(f) => Sample {
@@ -256,11 +273,12 @@ fn eval_range_function<'s>(
     ev.annotations = annotations;
     result?;
     if name == "absent_over_time" {
-        if any_output || !series.is_empty() {
+        // The function gives a value for every series with samples; absence is the lack of one.
+        if !out.is_empty() {
             return Ok(Val::Vector(Vec::new()));
         }
         return Ok(Val::Vector(vec![Sample {
-            metric: absent_labels(&call.args[0]),
+            metric: absent_labels(matrix_arg),
             f: 1.0,
             h: None,
             drop_name: true,
@@ -270,6 +288,30 @@ fn eval_range_function<'s>(
         super::engine::check_no_duplicates(&out)?;
     }
     Ok(Val::Vector(out))
+}
+
+/// The info `rate` and `increase` give for a metric whose name does not look like a counter's.
+fn possible_non_counter_info(ctx: &mut RangeCtx<'_>, metric: &Labels) {
+    let Some(metric_name) = metric.metric_name() else {
+        return;
+    };
+    if metric_name.is_empty() {
+        return;
+    }
+    let counter_like = ["_total", "_sum", "_count", "_bucket"]
+        .iter()
+        .any(|suffix| metric_name.ends_with(suffix));
+    if !counter_like {
+        ctx.info(format!(
+            "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {}",
+            go_quote(metric_name)
+        ));
+    }
+}
+
+/// Go's `%q` of a string (`strconv.Quote`), as Prometheus's annotation texts use it.
+pub(crate) fn go_quote(s: &str) -> String {
+    crate::syntax::lex::quote(s)
 }
 
 /// The labels `absent()` and `absent_over_time()` give their output: the equality matchers of
@@ -296,3 +338,11 @@ pub(crate) fn absent_labels(expr: &Expr) -> Labels {
     }
     builder.build()
 }
+
+/// The metric name of a series, or the empty string.
+pub(crate) fn metric_name(metric: &Labels) -> &str {
+    metric.metric_name().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests;

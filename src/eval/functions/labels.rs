@@ -1,0 +1,237 @@
+//! Functions over label sets: `label_replace`, `label_join`, `sort_by_label` and
+//! `sort_by_label_desc` (with the natural sort order of Go's `facette/natsort`).
+
+use super::instant::vector;
+use super::string_arg;
+use crate::eval::Semantics;
+use crate::eval::engine::{Evaluator, check_no_duplicates};
+use crate::eval::error::EvalError;
+use crate::eval::value::{Sample, Val};
+use crate::model::{METRIC_NAME, RegexDialect, Timestamp, compile_anchored};
+use crate::promql::Call;
+use std::cmp::Ordering;
+
+/// Whether `name` is a valid label name under the UTF-8 scheme: non-empty and valid UTF-8.
+///
+/// Rust strings are always valid UTF-8; the PromQL lexer turns byte escapes that do not form
+/// UTF-8 (such as `"\xff"`) into U+FFFD, so that character stands for invalid input here.
+fn valid_label_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains('\u{FFFD}')
+}
+
+/// `label_replace(v, dst, replacement, src, regex)`: where `regex` matches the whole value of
+/// `src`, sets `dst` to the expansion of `replacement` (deleting it when empty).
+pub(super) fn label_replace<'s>(
+    ev: &mut Evaluator<'s>,
+    call: &Call,
+    t: Timestamp,
+) -> Result<Val<'s>, EvalError> {
+    let arg = |i: usize| call.args.get(i).map(string_arg).unwrap_or_default();
+    let (dst, replacement, src, pattern) = (arg(1), arg(2), arg(3), arg(4));
+    // Prometheus 3 compiles `^(?s:regex)$`, Prometheus 2 `^(?:regex)$`.
+    let dialect = match ev.opts.semantics {
+        Semantics::Prometheus3 => RegexDialect::Prometheus3,
+        Semantics::Prometheus2 => RegexDialect::Prometheus2,
+    };
+    let regex = compile_anchored(&pattern, dialect)
+        .map_err(|_| EvalError::InvalidLabelReplaceRegex(pattern.clone()))?;
+    if !valid_label_name(&dst) {
+        return Err(EvalError::InvalidLabelReplaceDestination(dst));
+    }
+    let Some(input) = call.args.first() else {
+        return Ok(Val::Vector(Vec::new()));
+    };
+    let mut v = ev.eval_vector(input, t)?;
+    for s in &mut v {
+        let value = s.metric.get_or_empty(&src);
+        let Some(caps) = regex.captures(value) else {
+            continue;
+        };
+        let mut expanded = String::new();
+        caps.expand(&replacement, &mut expanded);
+        s.metric = s.metric.builder().set(dst.as_str(), expanded).build();
+        if dst == METRIC_NAME {
+            s.drop_name = false;
+        }
+    }
+    finish_relabel(v)
+}
+
+/// `label_join(v, dst, separator, src...)`: sets `dst` to the values of the `src` labels joined
+/// with `separator` (deleting it when empty).
+pub(super) fn label_join<'s>(
+    ev: &mut Evaluator<'s>,
+    call: &Call,
+    t: Timestamp,
+) -> Result<Val<'s>, EvalError> {
+    let dst = call.args.get(1).map(string_arg).unwrap_or_default();
+    let separator = call.args.get(2).map(string_arg).unwrap_or_default();
+    let sources: Vec<String> = call.args.iter().skip(3).map(string_arg).collect();
+    for src in &sources {
+        if !valid_label_name(src) {
+            return Err(EvalError::InvalidLabelJoinSource(src.clone()));
+        }
+    }
+    if !valid_label_name(&dst) {
+        return Err(EvalError::InvalidLabelJoinDestination(dst));
+    }
+    let Some(input) = call.args.first() else {
+        return Ok(Val::Vector(Vec::new()));
+    };
+    let mut v = ev.eval_vector(input, t)?;
+    for s in &mut v {
+        let joined = sources
+            .iter()
+            .map(|src| s.metric.get_or_empty(src))
+            .collect::<Vec<_>>()
+            .join(&separator);
+        s.metric = s.metric.builder().set(dst.as_str(), joined).build();
+        if dst == METRIC_NAME {
+            s.drop_name = false;
+        }
+    }
+    finish_relabel(v)
+}
+
+/// Two series that end up with the same labels at one time are an error (Prometheus's
+/// `mergeSeriesWithSameLabelset` only merges series that do not overlap in time). The labels
+/// compared still include a name that delayed name removal will drop later.
+fn finish_relabel<'s>(v: Vec<Sample>) -> Result<Val<'s>, EvalError> {
+    check_no_duplicates(&v)?;
+    Ok(Val::Vector(v))
+}
+
+/// `sort_by_label(v, label...)` and `sort_by_label_desc`: by the labels' values in natural
+/// order, then by the whole label set.
+pub(super) fn sort_by_label<'s>(call: &Call, args: Vec<Val<'s>>, descending: bool) -> Val<'s> {
+    let names: Vec<String> = call.args.iter().skip(1).map(string_arg).collect();
+    let mut v = vector(args.into_iter().next());
+    v.sort_by(|a, b| {
+        let order = compare_by_labels(a, b, &names);
+        if descending { order.reverse() } else { order }
+    });
+    Val::Vector(v)
+}
+
+fn compare_by_labels(a: &Sample, b: &Sample, names: &[String]) -> Ordering {
+    for name in names {
+        let (va, vb) = (a.metric.get_or_empty(name), b.metric.get_or_empty(name));
+        if va == vb {
+            continue;
+        }
+        // Prometheus returns as soon as the values differ; values that are equal in natural
+        // order but not byte for byte ("01" and "1") are ordered by their bytes here, where Go's
+        // comparator is inconsistent.
+        return natural_cmp(va, vb).then_with(|| va.cmp(vb));
+    }
+    a.metric.cmp(&b.metric)
+}
+
+/// One chunk of a string in natural order: a run of ASCII digits or a run of anything else
+/// (Go's `(\d+|\D+)`).
+fn chunks(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut digits: Option<bool> = None;
+    for (i, c) in s.char_indices() {
+        let is_digit = c.is_ascii_digit();
+        if digits.is_some_and(|d| d != is_digit) {
+            out.push(&s[start..i]);
+            start = i;
+        }
+        digits = Some(is_digit);
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
+/// Compares two digit runs by value (leading zeros ignored).
+fn compare_numbers(a: &str, b: &str) -> Ordering {
+    let a = a.trim_start_matches('0');
+    let b = b.trim_start_matches('0');
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// The natural order of `facette/natsort` (the version Prometheus uses) as a total order:
+/// strings are split into digit and non-digit chunks; the first differing chunk decides, by
+/// value when both are numbers and by bytes otherwise; a string whose chunks are a prefix of
+/// the other's comes first.
+///
+/// Go compares numeric chunks as `int`s and falls back to bytes for numbers beyond 64 bits;
+/// comparing those by value keeps the order transitive (a difference only for numbers with
+/// more than 19 digits).
+pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (ca, cb) = (chunks(a), chunks(b));
+    for (x, y) in ca.iter().zip(cb.iter()) {
+        let numeric = x.as_bytes()[0].is_ascii_digit() && y.as_bytes()[0].is_ascii_digit();
+        let order = if numeric {
+            compare_numbers(x, y)
+        } else {
+            x.cmp(y)
+        };
+        if order != Ordering::Equal {
+            return order;
+        }
+    }
+    ca.len().cmp(&cb.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(mut v: Vec<&str>) -> Vec<&str> {
+        v.sort_by(|a, b| natural_cmp(a, b).then_with(|| a.cmp(b)));
+        v
+    }
+
+    #[test]
+    fn numbers_sort_by_value() {
+        assert_eq!(
+            sorted(vec![
+                "10", "2", "1", "100", "21", "0", "3", "11", "12", "20"
+            ]),
+            ["0", "1", "2", "3", "10", "11", "12", "20", "21", "100"]
+        );
+    }
+
+    #[test]
+    fn corpus_instances_and_releases() {
+        assert_eq!(
+            sorted(vec!["4m600", "4m5", "4m1000"]),
+            ["4m5", "4m600", "4m1000"]
+        );
+        assert_eq!(
+            sorted(vec!["1.2.3", "1.11.3", "1.111.3"]),
+            ["1.2.3", "1.11.3", "1.111.3"]
+        );
+    }
+
+    #[test]
+    fn prefixes_come_first_and_text_by_bytes() {
+        assert_eq!(natural_cmp("abc", "abc1"), Ordering::Less);
+        assert_eq!(natural_cmp("a", "b"), Ordering::Less);
+        assert_eq!(natural_cmp("a2", "a10"), Ordering::Less);
+        assert_eq!(natural_cmp("x", "1"), Ordering::Greater);
+        assert_eq!(natural_cmp("01", "1"), Ordering::Equal);
+        assert_eq!(natural_cmp("", ""), Ordering::Equal);
+        assert_eq!(natural_cmp("", "a"), Ordering::Less);
+    }
+
+    #[test]
+    fn chunking() {
+        assert_eq!(chunks("ab12cd3"), ["ab", "12", "cd", "3"]);
+        assert_eq!(chunks("é1"), ["é", "1"]);
+        assert!(chunks("").is_empty());
+    }
+
+    #[test]
+    fn label_name_validity() {
+        assert!(valid_label_name("dst"));
+        assert!(valid_label_name("utf8.name"));
+        assert!(!valid_label_name(""));
+        assert!(!valid_label_name("\u{FFFD}"));
+    }
+}
