@@ -2,8 +2,7 @@
 
 #![allow(dead_code)]
 
-use promgate::fixture::{NotationDialect, SeriesValue, format_float, format_series_values};
-use promgate::model::is_stale_nan;
+use promgate::fixture::{NotationDialect, SeriesValue, format_series_values};
 
 /// One line of a case file: `[dialect] <input> => <expected>`.
 #[derive(Debug, Clone)]
@@ -61,12 +60,7 @@ pub fn read_cases(file: &str) -> Vec<Case> {
 pub fn expansion(values: &[SeriesValue]) -> String {
     values
         .iter()
-        .map(|value| match value {
-            SeriesValue::Omitted => "_".to_string(),
-            SeriesValue::Float(f) if is_stale_nan(*f) => "stale".to_string(),
-            SeriesValue::Float(f) => format_float(*f),
-            histogram => format_series_values(std::slice::from_ref(histogram)),
-        })
+        .map(|value| format_series_values(std::slice::from_ref(value)))
         .collect::<Vec<_>>()
         .join(" ")
 }
