@@ -40,8 +40,18 @@ impl Rng {
 }
 
 const SAMPLE_INTERVAL_S: i64 = 30;
-const SAMPLES: usize = 41; // 0s .. 20m
-const EVAL_INTERVAL: &str = "1m";
+const SAMPLES: usize = 41; // 20m of samples per series
+/// promtool's evaluation interval, which is also its default subquery step. promtool loads the
+/// input samples lazily, up to each evaluation time in turn, and creates a series when it
+/// appends its first sample, iterating a Go map: series whose first samples are loaded together
+/// are created, and so later selected, in a random order, which makes every order-dependent
+/// result (sums of three or more floats, averages, `topk` ties) differ from run to run. So each
+/// series gets its own phase (its first sample `phase` seconds in, one second apart in label
+/// order), and a 1s evaluation interval loads them one by one: promtool then selects series in
+/// label order, as the store does.
+const EVAL_INTERVAL_MS: i64 = 1000;
+/// The time of a last case that makes promtool load every sample (after the last phase's last).
+const LAST_EVAL_S: i64 = 1400;
 
 /// One input series: its descriptor and its values (None = gap).
 struct Fixture {
@@ -59,19 +69,47 @@ impl Fixture {
         format!("{name}{{{}}}", rest.join(","))
     }
 
-    fn notation(&self) -> String {
+    /// The values in promtool's notation with a 1s input interval: `phase` blanks, then one
+    /// value every `SAMPLE_INTERVAL_S` seconds.
+    fn notation(&self, phase: i64) -> String {
+        let mut items = Vec::new();
+        let mut blanks = phase;
+        for v in &self.values {
+            match v {
+                None => blanks += SAMPLE_INTERVAL_S,
+                Some(f) => {
+                    if blanks > 0 {
+                        items.push(format!("_x{blanks}"));
+                    }
+                    items.push(format!("{f}"));
+                    blanks = SAMPLE_INTERVAL_S - 1;
+                }
+            }
+        }
+        items.join(" ")
+    }
+
+    fn labels(&self) -> Labels {
+        Labels::from_pairs(self.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// The sample timestamps (ms) and values.
+    fn samples(&self, phase: i64) -> impl Iterator<Item = (i64, f64)> + '_ {
         self.values
             .iter()
-            .map(|v| match v {
-                None => "_".to_string(),
-                Some(f) => format!("{f}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+            .enumerate()
+            .filter_map(move |(i, v)| v.map(|f| ((phase + i as i64 * SAMPLE_INTERVAL_S) * 1000, f)))
     }
 }
 
+/// The input series in label order (their index is their phase in seconds).
 fn fixtures(rng: &mut Rng) -> Vec<Fixture> {
+    let mut out = fixture_series(rng);
+    out.sort_by_key(|f| f.labels());
+    out
+}
+
+fn fixture_series(rng: &mut Rng) -> Vec<Fixture> {
     let mut out = Vec::new();
     for job in ["api", "db"] {
         for instance in ["a", "b", "c"] {
@@ -411,13 +449,17 @@ fn agrees_with_promtool_2_42() {
         // The promtool test file: every case expects an impossible sample, so promtool prints
         // what it got; a last case at the end of the fixture makes it load every sample.
         let mut yaml = String::new();
-        writeln!(yaml, "evaluation_interval: {EVAL_INTERVAL}\ntests:\n  - interval: {SAMPLE_INTERVAL_S}s\n    input_series:").unwrap();
-        for f in &fixtures {
+        writeln!(
+            yaml,
+            "evaluation_interval: {EVAL_INTERVAL_MS}ms\ntests:\n  - interval: 1s\n    input_series:"
+        )
+        .unwrap();
+        for (phase, f) in fixtures.iter().enumerate() {
             writeln!(
                 yaml,
                 "      - series: '{}'\n        values: '{}'",
                 f.descriptor(),
-                f.notation()
+                f.notation(phase as i64)
             )
             .unwrap();
         }
@@ -430,7 +472,7 @@ fn agrees_with_promtool_2_42() {
             )
             .unwrap();
         }
-        writeln!(yaml, "      - expr: vector(1)\n        eval_time: 20m\n        exp_samples:\n          - labels: '{{}}'\n            value: 1").unwrap();
+        writeln!(yaml, "      - expr: vector(1)\n        eval_time: {LAST_EVAL_S}s\n        exp_samples:\n          - labels: '{{}}'\n            value: 1").unwrap();
         let path = dir.join(format!("diff-{seed}.yml"));
         std::fs::write(&path, &yaml).expect("write test file");
         let output = Command::new(&promtool)
@@ -450,20 +492,17 @@ fn agrees_with_promtool_2_42() {
         // Our side: the same samples in a store, Prometheus 2 semantics, names dropped at once,
         // subqueries defaulting to the evaluation interval.
         let mut store = Store::new();
-        for f in &fixtures {
-            let labels = Labels::from_pairs(f.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            for (i, v) in f.values.iter().enumerate() {
-                if let Some(v) = v {
-                    store
-                        .append_float(labels.clone(), i as i64 * SAMPLE_INTERVAL_S * 1000, *v)
-                        .expect("append");
-                }
+        for (phase, f) in fixtures.iter().enumerate() {
+            let labels = f.labels();
+            for (t, v) in f.samples(phase as i64) {
+                store.append_float(labels.clone(), t, v).expect("append");
             }
         }
         let engine = Engine::new(EngineOptions {
             semantics: Semantics::Prometheus2,
             delayed_name_removal: false,
-            default_subquery_step: 60_000,
+            default_subquery_step: EVAL_INTERVAL_MS,
+            max_samples: 10_000,
             ..EngineOptions::default()
         });
         for ((query, t), theirs) in cases.iter().zip(got) {
