@@ -81,7 +81,7 @@ impl Fixture {
                     if blanks > 0 {
                         items.push(format!("_x{blanks}"));
                     }
-                    items.push(format!("{f}"));
+                    items.push(value_notation(*f));
                     blanks = SAMPLE_INTERVAL_S - 1;
                 }
             }
@@ -99,6 +99,19 @@ impl Fixture {
             .iter()
             .enumerate()
             .filter_map(move |(i, v)| v.map(|f| ((phase + i as i64 * SAMPLE_INTERVAL_S) * 1000, f)))
+    }
+}
+
+/// A value in promtool's series notation (`stale` for the stale marker).
+fn value_notation(f: f64) -> String {
+    if promgate::model::is_stale_nan(f) {
+        "stale".into()
+    } else if f.is_nan() {
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 { "Inf" } else { "-Inf" }.into()
+    } else {
+        format!("{f}")
     }
 }
 
@@ -141,9 +154,21 @@ fn fixture_series(rng: &mut Rng) -> Vec<Fixture> {
                     values,
                 });
             }
-            // A gauge with negative values, fractions and gaps.
+            // A gauge with negative values, fractions, gaps, and now and then a stale marker,
+            // NaN or an infinity.
             let values = (0..SAMPLES)
-                .map(|_| (!rng.chance(5)).then(|| (rng.below(2000) as f64 - 500.0) / 8.0))
+                .map(|_| {
+                    if rng.chance(5) {
+                        return None;
+                    }
+                    Some(match rng.below(100) {
+                        0 | 1 => promgate::model::stale_nan(),
+                        2 => f64::NAN,
+                        3 => f64::INFINITY,
+                        4 => f64::NEG_INFINITY,
+                        _ => (rng.below(2000) as f64 - 500.0) / 8.0,
+                    })
+                })
                 .collect();
             out.push(Fixture {
                 labels: vec![
@@ -236,58 +261,142 @@ fn range_function(rng: &mut Rng) -> String {
         "stddev_over_time",
         "stdvar_over_time",
         "present_over_time",
+        "absent_over_time",
+        "quantile_over_time",
+        "holt_winters",
+        "predict_linear",
     ]);
-    let offset = if rng.chance(15) { " offset 1m" } else { "" };
-    format!("{f}({}[{}]{offset})", selector(rng), range(rng))
+    let modifier = time_modifier(rng);
+    let matrix = format!("{}[{}]{modifier}", selector(rng), range(rng));
+    match f {
+        "quantile_over_time" => {
+            let q = rng.pick(&["0", "0.25", "0.5", "0.9", "1", "-1", "2"]);
+            format!("{f}({q}, {matrix})")
+        }
+        "holt_winters" => {
+            let sf = rng.pick(&["0.1", "0.5", "0.9", "1"]);
+            let tf = rng.pick(&["0.1", "0.3", "0.8", "0"]);
+            format!("{f}({matrix}, {sf}, {tf})")
+        }
+        "predict_linear" => {
+            let t = rng.pick(&["60", "-30", "0", "600"]);
+            format!("{f}({matrix}, {t})")
+        }
+        _ => format!("{f}({matrix})"),
+    }
 }
 
-fn vector_expr(rng: &mut Rng, depth: u32) -> String {
+/// An optional `offset` and/or `@` (promtool 2.42 enables both negative offsets and `@`).
+fn time_modifier(rng: &mut Rng) -> String {
+    let mut out = String::new();
+    if rng.chance(12) {
+        out.push_str(rng.pick(&[" @ 600", " @ 450.5", " @ start()", " @ end()", " @ 1000"]));
+    }
+    if rng.chance(15) {
+        out.push_str(rng.pick(&[" offset 1m", " offset 2m", " offset -1m", " offset 30s"]));
+    }
+    out
+}
+
+/// A subquery over a range function of a selector, with an explicit or the default step.
+///
+/// promtool 2.42 evaluates a subquery's inner expression as a range query, and its range
+/// evaluation of operators, aggregations and instant-vector functions collects the output
+/// series in a Go map: their order is random. A range function of a selector keeps the series
+/// order, so only such subqueries appear where the order matters (`ordered`); elsewhere the
+/// inner expression may also aggregate.
+fn subquery(rng: &mut Rng, ordered: bool) -> String {
+    let inner = if !ordered && rng.chance(30) {
+        format!("sum{}({})", grouping(rng), range_function(rng))
+    } else {
+        range_function(rng)
+    };
+    let outer = rng.pick(&[
+        "max_over_time",
+        "min_over_time",
+        "avg_over_time",
+        "sum_over_time",
+        "count_over_time",
+        "last_over_time",
+        "stddev_over_time",
+        "rate",
+        "deriv",
+    ]);
+    let step = rng.pick(&[":1m", ":30s", ":2m", ":", ":", ":45s"]);
+    let range = if step == ":" {
+        // The default step is promtool's 1s evaluation interval: keep these short.
+        rng.pick(&["1m", "90s", "2m"])
+    } else {
+        rng.pick(&["5m", "4m", "3m"])
+    };
+    let offset = if rng.chance(15) {
+        rng.pick(&[" offset 1m", " offset -30s", " @ 700"])
+    } else {
+        ""
+    };
+    format!("{outer}(({inner})[{range}{step}]{offset})")
+}
+
+/// An instant-vector expression. `ordered`: the result feeds an operation whose value depends
+/// on the order of its input (`sum`, `avg`, `stddev`, `stdvar` add floats in input order;
+/// `topk`, `bottomk` break ties by it), so it must not contain what promtool 2.42 orders at
+/// random: subqueries over operators or aggregations (see [`subquery`]), `histogram_quantile`
+/// (whose output comes from a Go map) and `sort` (Go's unstable sort on ties).
+fn vector_expr(rng: &mut Rng, depth: u32, ordered: bool) -> String {
     let choice = if depth > 2 {
         rng.below(3)
     } else {
-        rng.below(12)
+        rng.below(17)
     };
     match choice {
         0 => selector(rng),
         1 => range_function(rng),
-        2 => format!(
-            "{}{}",
-            selector(rng),
-            if rng.chance(20) { " offset 2m" } else { "" }
-        ),
+        2 => format!("{}{}", selector(rng), time_modifier(rng)),
         3 => {
             let op = rng.pick(&[
                 "sum", "avg", "min", "max", "count", "stddev", "stdvar", "group",
             ]);
-            format!("{op}{}({})", grouping(rng), vector_expr(rng, depth + 1))
+            let order_dependent = matches!(op, "sum" | "avg" | "stddev" | "stdvar");
+            format!(
+                "{op}{}({})",
+                grouping(rng),
+                vector_expr(rng, depth + 1, ordered || order_dependent)
+            )
         }
         4 => {
             let op = rng.pick(&["+", "-", "*", "/", "%", "^"]);
             let scalar = rng.pick(&["2", "0.5", "-3", "0", "100"]);
             if rng.chance(50) {
-                format!("{} {op} {scalar}", vector_expr(rng, depth + 1))
+                format!("{} {op} {scalar}", vector_expr(rng, depth + 1, ordered))
             } else {
-                format!("{scalar} {op} {}", vector_expr(rng, depth + 1))
+                format!("{scalar} {op} {}", vector_expr(rng, depth + 1, ordered))
             }
         }
         5 => {
             let op = rng.pick(&[">", "<", ">=", "<=", "==", "!="]);
             let b = if rng.chance(50) { " bool" } else { "" };
             let scalar = rng.pick(&["10", "0", "50.5", "-1"]);
-            format!("{}{op}{b} {scalar}", vector_expr(rng, depth + 1))
+            format!("{}{op}{b} {scalar}", vector_expr(rng, depth + 1, ordered))
         }
         6 => {
             let op = rng.pick(&["and", "or", "unless"]);
-            let m = rng.pick(&["", " on(job)", " on(instance)", " ignoring(code)", " on()"]);
+            let m = rng.pick(&[
+                "",
+                " on(job)",
+                " on(instance)",
+                " ignoring(code)",
+                " on()",
+                " ignoring(job, code)",
+            ]);
             format!(
                 "{} {op}{m} {}",
-                vector_expr(rng, depth + 1),
-                vector_expr(rng, depth + 1)
+                vector_expr(rng, depth + 1, ordered),
+                vector_expr(rng, depth + 1, ordered)
             )
         }
         7 => {
             let g = rng.pick(&["job", "instance"]);
-            let op = rng.pick(&["+", "/", "-"]);
+            let op = rng.pick(&["+", "/", "-", ">", "< bool", "== bool", "!="]);
             format!(
                 "sum by ({g}) ({}) {op} on({g}) sum by ({g}) ({})",
                 range_function(rng),
@@ -295,58 +404,127 @@ fn vector_expr(rng: &mut Rng, depth: u32) -> String {
             )
         }
         8 => {
-            let f = rng.pick(&["abs", "ceil", "floor", "round", "sqrt", "exp", "ln", "sgn"]);
-            format!("{f}({})", vector_expr(rng, depth + 1))
+            let f = rng.pick(&[
+                "abs",
+                "ceil",
+                "floor",
+                "round",
+                "sqrt",
+                "exp",
+                "ln",
+                "log2",
+                "log10",
+                "sgn",
+                "timestamp",
+            ]);
+            format!("{f}({})", vector_expr(rng, depth + 1, ordered))
         }
         9 => {
-            let k = rng.pick(&["1", "2", "3"]);
+            let k = rng.pick(&["1", "2", "3", "5"]);
             let op = rng.pick(&["topk", "bottomk"]);
-            format!("{op}({k}, {})", vector_expr(rng, depth + 1))
+            format!(
+                "{op}{}({k}, {})",
+                rng.pick(&["", " by (job)", " without (code)"]),
+                vector_expr(rng, depth + 1, true)
+            )
         }
-        10 => {
-            let q = rng.pick(&["0.5", "0.9", "0.99", "0.25"]);
+        10 if !ordered && rng.chance(50) => format!(
+            "histogram_quantile({}, sum by (le{}) (rate(latency_seconds_bucket[{}])))",
+            rng.pick(&["0.5", "0.9", "0.99", "0.25", "0", "1", "1.5"]),
+            if rng.chance(50) { ", job" } else { "" },
+            range(rng)
+        ),
+        10 => format!(
+            "quantile{}({}, {})",
+            grouping(rng),
+            rng.pick(&["0.5", "0.9", "0.99", "0.25"]),
+            vector_expr(rng, depth + 1, ordered)
+        ),
+        11 => subquery(rng, ordered),
+        12 => {
+            // Many-to-one and one-to-many matching (and, with `on(job)`, errors for
+            // duplicate matches, which both must report).
+            let on = rng.pick(&["on(job, instance)", "on(job, instance)", "on(job)"]);
+            let op = rng.pick(&["/", "*", "-", ">", "> bool"]);
             if rng.chance(50) {
                 format!(
-                    "histogram_quantile({q}, sum by (le{}) (rate(latency_seconds_bucket[{}])))",
-                    if rng.chance(50) { ", job" } else { "" },
-                    range(rng)
+                    "{} {op} {on} group_left {}",
+                    range_function_of("http_requests_total", rng),
+                    range_function_of("queue_depth", rng)
                 )
             } else {
                 format!(
-                    "quantile{}({q}, {})",
-                    grouping(rng),
-                    vector_expr(rng, depth + 1)
+                    "{} {op} {on} group_right{} {}",
+                    range_function_of("queue_depth", rng),
+                    rng.pick(&["", "(job)"]),
+                    range_function_of("http_requests_total", rng)
                 )
             }
         }
+        13 => {
+            let f = rng.pick(&["clamp", "clamp_max", "clamp_min"]);
+            let args = match f {
+                "clamp" => rng.pick(&["-10, 100", "5, 1", "0, 0"]),
+                _ => rng.pick(&["0", "50", "-5"]),
+            };
+            format!("{f}({}, {args})", vector_expr(rng, depth + 1, ordered))
+        }
+        14 => format!(
+            "label_join({}, \"dst\", \"{}\", \"instance\", \"job\")",
+            vector_expr(rng, depth + 1, ordered),
+            rng.pick(&["-", "", "/"])
+        ),
+        15 if !ordered => format!(
+            "{}({})",
+            rng.pick(&["sort", "sort_desc"]),
+            vector_expr(rng, depth + 1, ordered)
+        ),
+        15 => format!(
+            "count_values{}(\"value\", {})",
+            rng.pick(&["", " by (job)", " without (instance)"]),
+            vector_expr(rng, depth + 1, ordered)
+        ),
         _ => {
-            let inner = range_function(rng);
-            let outer = rng.pick(&[
-                "max_over_time",
-                "min_over_time",
-                "avg_over_time",
-                "sum_over_time",
-            ]);
+            let op = rng.pick(&[">", "<=", "==", "!="]);
             format!(
-                "{outer}(({inner})[{}:{}])",
-                rng.pick(&["5m", "4m", "3m"]),
-                rng.pick(&["1m", "30s", "2m"])
+                "{} {op}{} {}",
+                range_function_of("http_requests_total", rng),
+                if rng.chance(50) { " bool" } else { "" },
+                range_function_of("http_requests_total", rng)
             )
         }
     }
 }
 
+/// A range function (or a plain selector) over one metric.
+fn range_function_of(metric: &str, rng: &mut Rng) -> String {
+    let f = rng.pick(&["rate", "avg_over_time", "max_over_time", "delta", ""]);
+    let matcher = rng.pick(&["", "{job=\"api\"}", "{instance!~\"c\"}"]);
+    if f.is_empty() {
+        format!("{metric}{matcher}")
+    } else {
+        format!("{f}({metric}{matcher}[{}])", range(rng))
+    }
+}
+
 fn expression(rng: &mut Rng) -> String {
-    match rng.below(10) {
-        0 => format!("{} or on() vector(0)", vector_expr(rng, 1)),
-        1 => format!("absent({})", selector(rng)),
-        2 => format!("clamp_min({}, 0)", vector_expr(rng, 1)),
+    match rng.below(12) {
+        0 => format!("{} or on() vector(0)", vector_expr(rng, 1, false)),
+        1 => format!("absent({}{})", selector(rng), time_modifier(rng)),
+        2 => format!("clamp_min({}, 0)", vector_expr(rng, 1, false)),
         3 => format!(
-            "label_replace({}, \"host\", \"h-$1\", \"instance\", \"(.*)\")",
-            selector(rng)
+            "label_replace({}, \"host\", \"h-$1\", \"instance\", \"{}\")",
+            selector(rng),
+            rng.pick(&["(.*)", "(a|b)", "x.*", "(?i)A"])
         ),
         4 => format!("scalar(sum({}))", range_function(rng)),
-        _ => vector_expr(rng, 0),
+        5 => format!(
+            "{} {} {}",
+            rng.pick(&["time()", "scalar(max(queue_depth))", "2"]),
+            rng.pick(&["+", "*", "-", ">", "== bool"]),
+            rng.pick(&["time()", "scalar(count(http_requests_total))", "1"]),
+        ),
+        _ => vector_expr(rng, 0, false),
     }
 }
 
@@ -544,7 +722,7 @@ fn agrees_with_promtool_2_42() {
     let seeds: u64 = std::env::var("PROMGATE_DIFF_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(4);
+        .unwrap_or(16);
     let per_seed = 100;
     let dir = std::env::temp_dir().join(format!("promgate-diff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
