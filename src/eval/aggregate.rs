@@ -47,6 +47,20 @@ pub(crate) fn eval<'s>(
     let expr_span = a.expr.span;
     let param_span = a.param.as_ref().map(|p| p.span).unwrap_or(span);
     match a.op {
+        AggregateOp::Topk | AggregateOp::Bottomk
+            if ev.opts.semantics == super::Semantics::Prometheus2 =>
+        {
+            topk_prometheus2(
+                ev,
+                a.op,
+                param.unwrap_or(f64::NAN),
+                input,
+                &grouping,
+                a.without,
+                span,
+            )
+            .map(Val::Vector)
+        }
         AggregateOp::Topk
         | AggregateOp::Bottomk
         | AggregateOp::Limitk
@@ -148,6 +162,7 @@ fn aggregate(
             param_span,
         );
     }
+    let p2 = ev.opts.semantics == super::Semantics::Prometheus2;
     let mut groups: Vec<Group> = Vec::new();
     let subset = grouping_subset(grouping, without);
     let mut index = SubsetIndex::new(subset);
@@ -194,6 +209,9 @@ fn aggregate(
                     if h.is_some() {
                         group.seen = false;
                         ignored(ev, op.as_str());
+                    } else if p2 {
+                        // 2.42 starts every group at 0, whatever the first value.
+                        group.float_value = 0.0;
                     } else if f.is_nan() || f.is_infinite() {
                         group.float_value = f64::NAN;
                     } else {
@@ -228,6 +246,11 @@ fn aggregate(
                     group.has_histogram = true;
                     sum_histogram(ev, group, h, &sample, expr_span);
                 }
+                None if p2 => {
+                    // 2.42 sums plainly, in input order.
+                    group.has_float = true;
+                    group.float_value += f;
+                }
                 None => {
                     group.has_float = true;
                     (group.float_value, group.float_kahan) =
@@ -240,6 +263,22 @@ fn aggregate(
                     Some(h) => {
                         group.has_histogram = true;
                         average_histogram(ev, group, h, &sample, expr_span);
+                    }
+                    None if p2 => {
+                        // 2.42's incremental mean: an infinite mean stays unless a NaN or an
+                        // infinity of the other sign comes.
+                        group.has_float = true;
+                        group.incremental_mean = true;
+                        let mean = group.float_mean;
+                        if mean.is_infinite() {
+                            if f.is_infinite() && (mean > 0.0) == (f > 0.0) {
+                                continue;
+                            }
+                            if !f.is_infinite() && !f.is_nan() {
+                                continue;
+                            }
+                        }
+                        group.float_mean += f / group.count - mean / group.count;
                     }
                     None => {
                         group.has_float = true;
@@ -322,6 +361,10 @@ fn aggregate(
                 }
                 if group.has_histogram {
                     h = Some(finish_histogram(op, group_histogram_parts(&group)));
+                } else if op == AggregateOp::Avg && p2 {
+                    f = group.float_mean;
+                } else if op == AggregateOp::Sum && p2 {
+                    f = group.float_value;
                 } else if op == AggregateOp::Avg {
                     f = if group.incremental_mean {
                         group.float_mean + group.float_kahan
@@ -335,6 +378,10 @@ fn aggregate(
             AggregateOp::Count => f = group.count,
             AggregateOp::Stdvar => f = group.float_value / group.count,
             AggregateOp::Stddev => f = (group.float_value / group.count).sqrt(),
+            AggregateOp::Quantile if p2 => {
+                let mut values = group.values;
+                f = super::prometheus2::quantile(q, &mut values);
+            }
             AggregateOp::Quantile => {
                 let mut values = group.values;
                 f = quantile(q, &mut values);
@@ -579,6 +626,9 @@ fn count_values(input: &[Sample], grouping: &[String], without: bool, label: &st
 }
 
 /// A binary heap with Go's `container/heap` algorithm, so ties come out in Prometheus's order.
+/// A heap order: whether the first sample sorts before the second.
+type SampleLess = fn(&Sample, &Sample) -> bool;
+
 struct GoHeap<F: Fn(&Sample, &Sample) -> bool> {
     items: Vec<Sample>,
     less: F,
@@ -621,6 +671,15 @@ impl<F: Fn(&Sample, &Sample) -> bool> GoHeap<F> {
             i = j;
         }
         i > i0
+    }
+
+    /// Go's `heap.Pop`: moves the top to the end, restores the heap before it, removes it.
+    fn pop(&mut self) -> Option<Sample> {
+        let n = self.items.len().checked_sub(1)?;
+        self.items.swap(0, n);
+        let last = self.items.pop();
+        self.down(0);
+        last
     }
 
     fn fix(&mut self, i: usize) {
@@ -703,7 +762,7 @@ fn aggregate_k(
     let mut groups: Vec<(Heap, bool)> = Vec::new();
     let mut representatives: Vec<Labels> = Vec::new();
     let mut index = SubsetIndex::new(grouping_subset(grouping, without));
-    let less: fn(&Sample, &Sample) -> bool = match op {
+    let less: SampleLess = match op {
         AggregateOp::Bottomk => less_by_reverse_value,
         _ => less_by_value,
     };
@@ -782,6 +841,85 @@ fn aggregate_k(
             }
             AggregateOp::Bottomk => items.sort_by(|a, b| order_by(less_by_reverse_value, b, a)),
             _ => {}
+        }
+        out.extend(items);
+    }
+    Ok(out)
+}
+
+/// `topk` and `bottomk` as 2.42's `aggregation` computes them: a NaN at the top of the heap is
+/// always replaced (even by another NaN), a full heap pops its top before pushing (rather than
+/// replacing it in place, except for k = 1), and the result is the heap sorted by Go's
+/// `sort.Sort(sort.Reverse(heap))`.
+fn topk_prometheus2(
+    ev: &mut Evaluator<'_>,
+    op: AggregateOp,
+    param: f64,
+    input: Vec<Sample>,
+    grouping: &[String],
+    without: bool,
+    span: Span,
+) -> Result<Vec<Sample>, EvalError> {
+    // Go's `convertibleToInt64`, then `int64(f)`.
+    if !(-9.223372036854776e18..=9.223372036854776e18).contains(&param) {
+        return Err(EvalError::ScalarOverflow(crate::model::format_float_g(
+            param,
+        )));
+    }
+    let k = param as i64;
+    if k < 1 {
+        return Ok(Vec::new());
+    }
+    let k = k as usize;
+    let less: fn(&Sample, &Sample) -> bool = match op {
+        AggregateOp::Bottomk => less_by_reverse_value,
+        _ => less_by_value,
+    };
+    let name = op.as_str();
+    let mut groups: Vec<GoHeap<SampleLess>> = Vec::new();
+    let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
+    for s in input {
+        if s.h.is_some() {
+            ev.annotations
+                .info(format!("ignored histogram in {name} aggregation"), span);
+            continue;
+        }
+        let key = group_key(&s.metric, grouping, without);
+        let Some(&gi) = index.get(&key) else {
+            index.insert(key, groups.len());
+            groups.push(GoHeap {
+                items: vec![s],
+                less,
+            });
+            continue;
+        };
+        let heap = &mut groups[gi];
+        let top = heap.items[0].f;
+        let admit = heap.items.len() < k
+            || top.is_nan()
+            || if op == AggregateOp::Topk {
+                top < s.f
+            } else {
+                top > s.f
+            };
+        if !admit {
+            continue;
+        }
+        if heap.items.len() == k {
+            if k == 1 {
+                heap.items[0] = s;
+                continue;
+            }
+            heap.pop();
+        }
+        heap.push(s);
+    }
+    let mut out = Vec::new();
+    for heap in groups {
+        let mut items = heap.items;
+        if items.len() > 1 {
+            // sort.Reverse: Less(i, j) is the heap's Less(j, i).
+            super::prometheus2::insertion_sort_or_stable(&mut items, |a, b| less(b, a));
         }
         out.extend(items);
     }

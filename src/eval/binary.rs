@@ -21,7 +21,11 @@ pub(crate) fn eval<'s>(
     let lhs = ev.eval(&b.lhs, t)?;
     let rhs = ev.eval(&b.rhs, t)?;
     match (lhs, rhs) {
-        (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(scalar_binop(b.op, l, r))),
+        (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(if go_pow_242(ev, b.op) {
+            super::prometheus2::pow(l, r)
+        } else {
+            scalar_binop(b.op, l, r)
+        })),
         (Val::Vector(l), Val::Scalar(r)) => {
             vector_scalar(ev, b, span, l, r, false).map(Val::Vector)
         }
@@ -67,6 +71,12 @@ fn go_mod(x: f64, y: f64) -> f64 {
 /// same special values apply.
 fn go_pow(x: f64, y: f64) -> f64 {
     x.powf(y)
+}
+
+/// Whether `op` is `^` under Prometheus 2 semantics, computed with Go's `math.Pow` bit for bit
+/// (kept apart from Prometheus 3's `powf`, whose results the 3.x corpus pins).
+fn go_pow_242(ev: &Evaluator<'_>, op: BinaryOp) -> bool {
+    op == BinaryOp::Pow && ev.opts.semantics == super::Semantics::Prometheus2
 }
 
 fn btos(b: bool) -> f64 {
@@ -313,6 +323,9 @@ fn vector_scalar(
         };
         let mut notes = Notes::default();
         let mut r = elem_binop(b.op, lf, rf, lh, rh, span, &mut notes);
+        if go_pow_242(ev, b.op) && lh.is_none() && rh.is_none() {
+            r.f = super::prometheus2::pow(lf, rf);
+        }
         // Infos returned as errors drop the sample; warnings are ignored here, as in
         // Prometheus's VectorscalarBinop.
         if let Some(n) = notes.err {
@@ -575,7 +588,10 @@ fn do_op(
 ) -> Result<(), EvalError> {
     let (l, r) = if one_to_many { (rs, ls) } else { (ls, rs) };
     let mut notes = Notes::default();
-    let result = elem_binop(b.op, l.f, r.f, l.h.as_ref(), r.h.as_ref(), span, &mut notes);
+    let mut result = elem_binop(b.op, l.f, r.f, l.h.as_ref(), r.h.as_ref(), span, &mut notes);
+    if go_pow_242(ev, b.op) && l.h.is_none() && r.h.is_none() {
+        result.f = super::prometheus2::pow(l.f, r.f);
+    }
     if let Some(err) = notes.err {
         state.last_note = Some(err);
         return Ok(());

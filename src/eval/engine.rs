@@ -59,6 +59,12 @@ pub(crate) struct Evaluator<'s> {
     /// Selectors read through Prometheus's `HistogramStatsIterator` (under `histogram_count`,
     /// `histogram_sum` or `histogram_avg`), which detects counter resets on the fly.
     stats_selectors: FxHashSet<*const VectorSelector>,
+    /// The first step of the innermost range evaluation (the query's start, or a subquery's
+    /// first step), where Prometheus 2 converts `@` to offsets.
+    pub range_eval_start: Timestamp,
+    /// Resolve `@` as Prometheus 2 does for `predict_linear`'s range argument: as an offset
+    /// fixed at `range_eval_start`.
+    pub at_drift: bool,
 }
 
 impl<'s> Evaluator<'s> {
@@ -81,6 +87,8 @@ impl<'s> Evaluator<'s> {
             steps: 0,
             selections: FxHashMap::default(),
             stats_selectors: FxHashSet::default(),
+            range_eval_start: start,
+            at_drift: false,
         }
     }
 
@@ -419,6 +427,11 @@ impl<'s> Evaluator<'s> {
             Some(AtModifier::Start) => self.start,
             Some(AtModifier::End) => self.end,
         };
+        let base = if self.at_drift && at.is_some() {
+            base.saturating_add(t.saturating_sub(self.range_eval_start))
+        } else {
+            base
+        };
         Ok(base.saturating_sub(self.offset_ms(offset)?))
     }
 
@@ -689,6 +702,21 @@ impl<'s> Evaluator<'s> {
         } else {
             (mint0, maxt0)
         };
+        // A drifting `@` window (see `at_drift`) still only sees the samples that Prometheus
+        // 2's storage returned for the selector: those in its planned range, `[@ - range, @]`
+        // (minus the offset), as the TSDB trims to the select hints.
+        let (mint, maxt) = if self.at_drift && vs.at.is_some() {
+            self.at_drift = false;
+            let planned = self.reference_time(vs.at, &vs.offset, t);
+            self.at_drift = true;
+            let planned = planned?;
+            (mint.max(planned.saturating_sub(range)), maxt.min(planned))
+        } else {
+            (mint, maxt)
+        };
+        if mint > maxt {
+            return Ok(Vec::new());
+        }
         let mut out = Vec::with_capacity(series.len());
         let mut held = 0usize;
         for s in series.iter() {
@@ -806,6 +834,7 @@ impl<'s> Evaluator<'s> {
         if first <= end {
             self.take_steps(((end - first) / step) as u64 + 1)?;
         }
+        let saved_start = std::mem::replace(&mut self.range_eval_start, first);
         let mut ts = first;
         while ts <= end {
             self.samples = 0;
@@ -854,6 +883,7 @@ impl<'s> Evaluator<'s> {
             }
             ts += step;
         }
+        self.range_eval_start = saved_start;
         self.samples = saved_samples;
         series.sort_by(|a, b| a.0.cmp(&b.0));
         let mut held = 0;

@@ -29,6 +29,7 @@ mod binary;
 mod engine;
 mod error;
 pub(crate) mod functions;
+mod prometheus2;
 mod subset;
 mod value;
 

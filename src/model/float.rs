@@ -20,9 +20,88 @@ pub fn format_float(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { "+Inf" } else { "-Inf" }.to_string();
     }
-    // Rust's Display for f64 is the shortest round-trip representation without an exponent,
-    // which is exactly Go's 'f' format with precision -1.
-    format!("{f}")
+    let d = Shortest::of(f);
+    let mut out = String::from(if d.negative { "-" } else { "" });
+    if d.digits.is_empty() {
+        out.push('0');
+        return out;
+    }
+    let n = d.digits.len() as i32;
+    let dp = d.exponent + 1;
+    if dp <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-dp) as usize));
+        out.push_str(&d.digits);
+    } else if dp >= n {
+        out.push_str(&d.digits);
+        out.extend(std::iter::repeat_n('0', (dp - n) as usize));
+    } else {
+        out.push_str(&d.digits[..dp as usize]);
+        out.push('.');
+        out.push_str(&d.digits[dp as usize..]);
+    }
+    out
+}
+
+/// The shortest decimal digits that read back as a float, as Go's `strconv` (Ryū since Go 1.17)
+/// chooses them: the closest such digits, an exact tie rounded to even. (Rust's own formatting
+/// breaks ties the other way, so `803975639385933.2` would print as `...933.3`, not Go's
+/// `...933.2`.)
+struct Shortest {
+    negative: bool,
+    /// No leading or trailing zeros; empty for zero.
+    digits: String,
+    /// The value is `d.ddd × 10^exponent`.
+    exponent: i32,
+}
+
+impl Shortest {
+    fn of(f: f64) -> Shortest {
+        let mut buffer = ryu::Buffer::new();
+        let text = buffer.format_finite(f);
+        let (negative, text) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (mantissa, exp) = match text.find(['e', 'E']) {
+            Some(i) => (&text[..i], text[i + 1..].parse::<i32>().unwrap_or(0)),
+            None => (text, 0),
+        };
+        let int_len = mantissa.find('.').unwrap_or(mantissa.len()) as i32;
+        let all: String = mantissa.chars().filter(|c| *c != '.').collect();
+        let trimmed = all.trim_start_matches('0');
+        let point = int_len - (all.len() - trimmed.len()) as i32;
+        let digits = trimmed.trim_end_matches('0').to_string();
+        Shortest {
+            negative,
+            exponent: point + exp - 1,
+            digits,
+        }
+    }
+
+    /// `d.ddd` (or `d`).
+    fn mantissa(&self) -> String {
+        let digits = if self.digits.is_empty() {
+            "0"
+        } else {
+            &self.digits
+        };
+        let mut out = String::from(if self.negative { "-" } else { "" });
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out
+    }
+
+    fn exponent(&self) -> i32 {
+        if self.digits.is_empty() {
+            0
+        } else {
+            self.exponent
+        }
+    }
 }
 
 /// Go's `strconv.FormatFloat(f, 'E', -1, 64)`: shortest round-trip digits as `d.dddE±XX` (at
@@ -43,10 +122,10 @@ pub fn format_float_e(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { "+Inf" } else { "-Inf" }.to_string();
     }
-    let text = format!("{f:E}");
-    let (mantissa, exponent) = split_exponent(&text);
+    let d = Shortest::of(f);
+    let exponent = d.exponent();
     let sign = if exponent < 0 { '-' } else { '+' };
-    format!("{mantissa}E{sign}{:02}", exponent.abs())
+    format!("{}E{sign}{:02}", d.mantissa(), exponent.abs())
 }
 
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)` (and `%v` for floats): exponent form when the
@@ -71,23 +150,15 @@ pub fn format_float_g(f: f64) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0" } else { "0" }.to_string();
     }
-    let text = format!("{f:e}");
-    let (mantissa, exponent) = split_exponent(&text);
+    let d = Shortest::of(f);
+    let (mantissa, exponent) = (d.mantissa(), d.exponent());
     // With the shortest precision Go decides on precision 6: %e form when the exponent is
     // below -4 or at least 6.
     if !(-4..6).contains(&exponent) {
         let sign = if exponent < 0 { '-' } else { '+' };
         return format!("{mantissa}e{sign}{:02}", exponent.abs());
     }
-    format!("{f}")
-}
-
-/// Splits Rust's `{:e}` output (`1.5e-3`) into mantissa and exponent.
-fn split_exponent(text: &str) -> (&str, i32) {
-    match text.find(['e', 'E']) {
-        Some(i) => (&text[..i], text[i + 1..].parse().unwrap_or(0)),
-        None => (text, 0),
-    }
+    format_float(f)
 }
 
 #[cfg(test)]
@@ -107,6 +178,11 @@ mod tests {
             (1000.0, "1E+03"),
             (1e100, "1E+100"),
             (f64::NEG_INFINITY, "-Inf"),
+            (-0.0, "-0E+00"),
+            (1.5e-300, "1.5E-300"),
+            (5e-324, "5E-324"),
+            // An exact tie between two shortest candidates: Go rounds to even.
+            (803975639385933.2, "8.039756393859332E+14"),
         ] {
             assert_eq!(format_float_e(f), want, "{f}");
         }
@@ -122,8 +198,26 @@ mod tests {
             (1.5, "1.5"),
             (-2.5e-7, "-2.5e-07"),
             (1e6, "1e+06"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (0.0001, "0.0001"),
         ] {
             assert_eq!(format_float_g(f), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn f_format_matches_go() {
+        for (f, want) in [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1e21, "1000000000000000000000"),
+            (1.5e-7, "0.00000015"),
+            (-123.456, "-123.456"),
+            (803975639385933.2, "803975639385933.2"),
+            (100.0, "100"),
+        ] {
+            assert_eq!(format_float(f), want, "{f}");
         }
     }
 }

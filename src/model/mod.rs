@@ -9,6 +9,7 @@ mod matcher;
 
 pub use float::{format_float, format_float_e, format_float_g};
 pub use hash::xxhash64;
+pub(crate) use histogram::gomath;
 pub use histogram::{
     BucketSide, BucketSpan, CUSTOM_BUCKETS_SCHEMA, CombineFlags, CounterResetHint,
     EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, FloatHistogram, HistogramBucket,

@@ -270,6 +270,11 @@ pub(super) fn histogram_quantile<'s>(
         if classic.buckets.is_empty() {
             continue;
         }
+        if ev.opts.semantics == crate::eval::Semantics::Prometheus2 {
+            let value = crate::eval::prometheus2::bucket_quantile(q, &mut classic.buckets);
+            out.push(quantile_sample(output_metric(ev, classic.metric), value));
+            continue;
+        }
         let result = hist_ops::bucket_quantile(q, &mut classic.buckets);
         if result.forced_monotonicity {
             forced_monotonicity_note(ev, &classic.metric, t, &result, pos);

@@ -4,6 +4,7 @@
 
 use super::date::{Field, date_function};
 use super::{InstantFn, absent_labels, histogram, labels};
+use crate::eval::Semantics;
 use crate::eval::engine::{Evaluator, go_max, go_min};
 use crate::eval::error::EvalError;
 use crate::eval::value::{Sample, Val};
@@ -16,11 +17,39 @@ pub(super) fn lookup(name: &str) -> Option<InstantFn> {
         "abs" => |ev, _, _, _, args| Ok(simple(ev, args, f64::abs)),
         "ceil" => |ev, _, _, _, args| Ok(simple(ev, args, f64::ceil)),
         "floor" => |ev, _, _, _, args| Ok(simple(ev, args, f64::floor)),
-        "exp" => |ev, _, _, _, args| Ok(simple(ev, args, f64::exp)),
+        "exp" => |ev, _, _, _, args| {
+            let f = if ev.opts.semantics == Semantics::Prometheus2 {
+                crate::eval::prometheus2::exp
+            } else {
+                f64::exp
+            };
+            Ok(simple(ev, args, f))
+        },
         "sqrt" => |ev, _, _, _, args| Ok(simple(ev, args, f64::sqrt)),
-        "ln" => |ev, _, _, _, args| Ok(simple(ev, args, f64::ln)),
-        "log2" => |ev, _, _, _, args| Ok(simple(ev, args, f64::log2)),
-        "log10" => |ev, _, _, _, args| Ok(simple(ev, args, f64::log10)),
+        "ln" => |ev, _, _, _, args| {
+            let f = if ev.opts.semantics == Semantics::Prometheus2 {
+                crate::eval::prometheus2::ln
+            } else {
+                f64::ln
+            };
+            Ok(simple(ev, args, f))
+        },
+        "log2" => |ev, _, _, _, args| {
+            let f = if ev.opts.semantics == Semantics::Prometheus2 {
+                crate::eval::prometheus2::log2
+            } else {
+                f64::log2
+            };
+            Ok(simple(ev, args, f))
+        },
+        "log10" => |ev, _, _, _, args| {
+            let f = if ev.opts.semantics == Semantics::Prometheus2 {
+                crate::eval::prometheus2::log10
+            } else {
+                f64::log10
+            };
+            Ok(simple(ev, args, f))
+        },
         "sin" => |ev, _, _, _, args| Ok(simple(ev, args, f64::sin)),
         "cos" => |ev, _, _, _, args| Ok(simple(ev, args, f64::cos)),
         "tan" => |ev, _, _, _, args| Ok(simple(ev, args, f64::tan)),

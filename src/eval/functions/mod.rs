@@ -198,9 +198,20 @@ fn eval_range_function<'s>(
             if vs.smoothed && !SMOOTHED_SAFE.contains(&name) {
                 return Err(EvalError::SmoothedNotAllowed(call.func.name));
             }
-            let series = ev.matrix_selector_for_function(ms, t)?;
+            // 2.42 does not wrap `predict_linear` (its result depends on the evaluation time)
+            // in a step-invariant node, and turns the `@` of its range argument into an offset
+            // once, at the start of the (sub)query's range evaluation: at later steps the window
+            // moves with the step.
+            let drift = ev.opts.semantics == super::Semantics::Prometheus2
+                && name == "predict_linear"
+                && vs.at.is_some();
+            ev.at_drift = drift;
+            let selected = ev.matrix_selector_for_function(ms, t);
+            let end = ev.reference_time(vs.at, &vs.offset, t);
+            ev.at_drift = false;
+            let series = selected?;
+            let end = end?;
             let range = ev.duration_ms(&ms.range, false)?;
-            let end = ev.reference_time(vs.at, &vs.offset, t)?;
             (series, range, end, vs.anchored, vs.smoothed)
         }
         ExprKind::Subquery(sq) => {

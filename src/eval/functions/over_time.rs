@@ -6,6 +6,7 @@ use super::rate::{mismatched_custom_buckets, mixed_exponential_custom, mixed_flo
 use super::{Out, RangeCtx, go_quote, metric_name};
 use crate::eval::aggregate::{kahan_inc, quantile};
 use crate::eval::error::EvalError;
+use crate::eval::prometheus2 as p2;
 use crate::eval::value::RangeSeries;
 use crate::model::{CounterResetHint, FPoint, FloatHistogram, HPoint, format_float_g};
 use std::sync::Arc;
@@ -74,6 +75,9 @@ pub(super) fn avg_over_time(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Resu
             tracker.report(ctx);
         }
         return Ok(histogram_result(ctx, s, result));
+    }
+    if ctx.prometheus2 && s.histograms.is_empty() {
+        return Ok(Some(Out::Float(p2::avg_over_time(&s.floats))));
     }
     // Direct mean with Kahan summation while the sum stays finite, incremental mean after.
     let f = &s.floats;
@@ -194,6 +198,9 @@ pub(super) fn sum_over_time(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Resu
             tracker.report(ctx);
         }
         return Ok(histogram_result(ctx, s, result));
+    }
+    if ctx.prometheus2 && s.histograms.is_empty() {
+        return Ok(Some(Out::Float(p2::sum_over_time(&s.floats))));
     }
     let (mut sum, mut c) = (0.0, 0.0);
     for p in s.floats.iter() {
@@ -335,6 +342,9 @@ pub(super) fn ts_of_last_over_time(
 /// The population variance with Kahan-compensated Welford updates.
 fn variance(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Option<f64> {
     let f = floats_only(ctx, s)?;
+    if ctx.prometheus2 {
+        return Some(p2::stdvar_over_time(f));
+    }
     let (mut count, mut mean, mut c_mean, mut aux, mut c_aux) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for p in f {
         count += 1.0;
@@ -371,6 +381,9 @@ pub(super) fn quantile_over_time(
         histogram_ignored(ctx, s);
     }
     let mut values: Vec<f64> = s.floats.iter().map(|p| p.f).collect();
+    if ctx.prometheus2 {
+        return Ok(Some(Out::Float(p2::quantile(q, &mut values))));
+    }
     Ok(Some(Out::Float(quantile(q, &mut values))))
 }
 

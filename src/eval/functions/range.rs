@@ -230,7 +230,11 @@ fn deriv(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Result<Option<Out>> {
         return Ok(None);
     };
     // An intercept time near the values avoids precision loss (prometheus/prometheus#2674).
-    let (slope, _) = linear_regression(f, f[0].t);
+    let (slope, _) = if ctx.prometheus2 {
+        crate::eval::prometheus2::linear_regression(f, f[0].t)
+    } else {
+        linear_regression(f, f[0].t)
+    };
     Ok(Some(Out::Float(slope)))
 }
 
@@ -239,7 +243,11 @@ fn predict_linear(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Result<Option<
     let Some(f) = at_least_two_floats(ctx, s) else {
         return Ok(None);
     };
-    let (slope, intercept) = linear_regression(f, ctx.t);
+    let (slope, intercept) = if ctx.prometheus2 {
+        crate::eval::prometheus2::linear_regression(f, ctx.t)
+    } else {
+        linear_regression(f, ctx.t)
+    };
     Ok(Some(Out::Float(slope * duration + intercept)))
 }
 

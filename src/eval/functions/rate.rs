@@ -413,54 +413,22 @@ fn histogram_rate(
     Some(h)
 }
 
-/// The rate extrapolation of Prometheus 2.x before 2.51: the zero-point cap applies before the
-/// half-interval limit. Start timestamps do not exist there.
+/// The rate extrapolation of Prometheus 2.x before 2.51 (see `prometheus2::extrapolated_rate`).
+/// Start timestamps do not exist there.
 fn prometheus2_rate(
     ctx: &RangeCtx<'_>,
     floats: &[FPoint],
     is_counter: bool,
     is_rate: bool,
 ) -> Option<f64> {
-    if floats.len() < 2 {
-        return None;
-    }
-    let first = floats[0];
-    let last = floats[floats.len() - 1];
-    let mut result = last.f - first.f;
-    if is_counter {
-        for w in floats.windows(2) {
-            if w[1].f < w[0].f {
-                result += w[0].f;
-            }
-        }
-    }
-    let mut duration_to_start = first.t.wrapping_sub(ctx.range_start) as f64 / 1000.0;
-    let duration_to_end = ctx.range_end.wrapping_sub(last.t) as f64 / 1000.0;
-    let sampled_interval = last.t.wrapping_sub(first.t) as f64 / 1000.0;
-    let average = sampled_interval / (floats.len() - 1) as f64;
-    if is_counter && result > 0.0 && first.f >= 0.0 {
-        let duration_to_zero = sampled_interval * (first.f / result);
-        if duration_to_zero < duration_to_start {
-            duration_to_start = duration_to_zero;
-        }
-    }
-    let threshold = average * 1.1;
-    let mut extrapolate_to = sampled_interval;
-    extrapolate_to += if duration_to_start < threshold {
-        duration_to_start
-    } else {
-        average / 2.0
-    };
-    extrapolate_to += if duration_to_end < threshold {
-        duration_to_end
-    } else {
-        average / 2.0
-    };
-    let mut value = result * (extrapolate_to / sampled_interval);
-    if is_rate {
-        value /= ctx.range as f64 / 1000.0;
-    }
-    Some(value)
+    crate::eval::prometheus2::extrapolated_rate(
+        floats,
+        ctx.range_start,
+        ctx.range_end,
+        ctx.range,
+        is_counter,
+        is_rate,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

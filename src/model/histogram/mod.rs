@@ -15,7 +15,7 @@ use std::fmt;
 mod bounds;
 mod compare;
 mod error;
-mod gomath;
+pub(crate) mod gomath;
 mod iter;
 mod ops;
 pub mod quantile;
