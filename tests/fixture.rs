@@ -408,3 +408,88 @@ proptest! {
         prop_assert_eq!(format_series_values(&back), format_series_values(&values));
     }
 }
+
+/// Token soup close to the notation: the parsers see mostly near-valid input, where the edge
+/// cases live.
+fn notation_soup() -> impl Strategy<Value = String> {
+    let token = proptest::sample::select(vec![
+        "m",
+        "{",
+        "}",
+        "\"a\"",
+        "\"\\xff\"",
+        "job",
+        "=",
+        "!=",
+        "=~",
+        ",",
+        " ",
+        " ",
+        " ",
+        "1",
+        "-2",
+        "0.5",
+        "1e308",
+        "0x1f",
+        "Inf",
+        "-Inf",
+        "NaN",
+        "+",
+        "-",
+        "x",
+        "3",
+        "99999999999999999999",
+        "_",
+        "stale",
+        "{{",
+        "}}",
+        "schema:",
+        "sum:",
+        "count:",
+        "buckets:[",
+        "n_buckets:[",
+        "offset:",
+        "z_bucket:",
+        "custom_values:[",
+        "counter_reset_hint:",
+        "gauge",
+        "]",
+        "\n",
+        "\t",
+        "é",
+        "@st",
+        "#",
+    ]);
+    proptest::collection::vec(token, 0..40).prop_map(|tokens| tokens.concat())
+}
+
+proptest! {
+    #[test]
+    fn notation_text_never_panics(text in notation_soup()) {
+        for dialect in [NotationDialect::Prometheus3, NotationDialect::Promtool242] {
+            let _ = parse_series_line_with(&text, &options(dialect));
+            let _ = parse_series_descriptor(&text);
+            // A small store: huge repetitions must be refused, not allocated.
+            let mut store = Store::with_limits(promgate::store::StoreLimits {
+                max_samples: 10_000,
+                max_series: 100,
+            });
+            let lines: Vec<(usize, &str)> = text.lines().enumerate().collect();
+            let loaded = load_block(&mut store, 60_000, &lines, &LoadOptions { dialect, ..LoadOptions::default() });
+            prop_assert!(store.num_samples() <= 10_000);
+            if let Err(err) = loaded {
+                // Every error renders with a position or a series name.
+                prop_assert!(!err.to_string().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn script_text_never_panics(body in notation_soup(), expr in "[a-z(){}\\[\\]0-9 +*/\"=,:@]{0,30}") {
+        let script = format!("load 1m\n  {body}\n\neval instant at 1m {expr}\n  {body}\n\neval range from 0 to 5m step 1m {expr}\n  {body}\n");
+        if let Ok(script) = promgate::promqltest::parse_script("soup.test", &script) {
+            let report = promgate::promqltest::run_script(&script);
+            prop_assert!(report.passed() + report.failed() <= 2);
+        }
+    }
+}
