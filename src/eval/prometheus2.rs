@@ -62,39 +62,10 @@ pub(crate) fn stdvar_over_time(values: &[FPoint]) -> f64 {
     (aux + c_aux) / count
 }
 
-/// `linearRegression` (2.42): least squares with Kahan sums; x in seconds from
+/// `linearRegression` (2.42): least squares with 2.42's Kahan sums; x in seconds from
 /// `intercept_time`. Returns the slope and the value at `intercept_time`.
 pub(crate) fn linear_regression(samples: &[FPoint], intercept_time: i64) -> (f64, f64) {
-    let (mut n, mut sum_x, mut c_x, mut sum_y, mut c_y) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    let (mut sum_xy, mut c_xy, mut sum_x2, mut c_x2) = (0.0, 0.0, 0.0, 0.0);
-    let init_y = samples[0].f;
-    let mut const_y = true;
-    for (i, p) in samples.iter().enumerate() {
-        if const_y && i > 0 && p.f != init_y {
-            const_y = false;
-        }
-        n += 1.0;
-        let x = p.t.wrapping_sub(intercept_time) as f64 / 1e3;
-        (sum_x, c_x) = kahan_inc(x, sum_x, c_x);
-        (sum_y, c_y) = kahan_inc(p.f, sum_y, c_y);
-        (sum_xy, c_xy) = kahan_inc(x * p.f, sum_xy, c_xy);
-        (sum_x2, c_x2) = kahan_inc(x * x, sum_x2, c_x2);
-    }
-    if const_y {
-        if init_y.is_infinite() {
-            return (f64::NAN, f64::NAN);
-        }
-        return (0.0, init_y);
-    }
-    sum_x += c_x;
-    sum_y += c_y;
-    sum_xy += c_xy;
-    sum_x2 += c_x2;
-    let cov_xy = sum_xy - sum_x * sum_y / n;
-    let var_x = sum_x2 - sum_x * sum_x / n;
-    let slope = cov_xy / var_x;
-    let intercept = sum_y / n - slope * sum_x / n;
-    (slope, intercept)
+    crate::eval::functions::range::linear_regression_with(samples, intercept_time, kahan_inc)
 }
 
 /// `extrapolatedRate` (2.42) over floats: the counter-corrected difference, extrapolated to the

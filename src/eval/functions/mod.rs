@@ -23,7 +23,7 @@ mod info;
 mod instant;
 mod labels;
 mod over_time;
-mod range;
+pub(crate) mod range;
 pub(crate) mod rate;
 
 use super::annotations::Annotations;

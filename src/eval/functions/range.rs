@@ -178,6 +178,16 @@ fn resets(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Result<Option<Out>> {
 /// Least-squares fit of the points, with x in seconds relative to `intercept_time`: the slope
 /// and the value at `intercept_time` (Prometheus's `linearRegression`, Kahan-summed).
 pub(super) fn linear_regression(samples: &[FPoint], intercept_time: Timestamp) -> (f64, f64) {
+    linear_regression_with(samples, intercept_time, kahan_inc)
+}
+
+/// `linearRegression` with the Kahan increment of a given Prometheus version (2.42's does not
+/// reset the compensation on overflow).
+pub(crate) fn linear_regression_with(
+    samples: &[FPoint],
+    intercept_time: Timestamp,
+    kahan_inc: fn(f64, f64, f64) -> (f64, f64),
+) -> (f64, f64) {
     let (mut n, mut sum_x, mut c_x, mut sum_y, mut c_y) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut sum_xy, mut c_xy, mut sum_x2, mut c_x2) = (0.0, 0.0, 0.0, 0.0);
     let init_y = samples[0].f;
