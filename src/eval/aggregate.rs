@@ -126,9 +126,10 @@ struct Group {
     float_value: f64,
     float_mean: f64,
     float_kahan: f64,
-    histogram: Option<FloatHistogram>,
-    histogram_kahan: Option<FloatHistogram>,
-    histogram_mean: Option<FloatHistogram>,
+    // Boxed: groups are built at every step, and float-only groups should stay small.
+    histogram: Option<Box<FloatHistogram>>,
+    histogram_kahan: Option<Box<FloatHistogram>>,
+    histogram_mean: Option<Box<FloatHistogram>>,
     histogram_incremental_mean: bool,
     count: f64,
     values: Vec<f64>,
@@ -177,7 +178,7 @@ fn aggregate(
             index.find_or_insert(&sample.metric, groups.len(), |i| &groups[i].representative);
         if new {
             groups.push(Group {
-                labels: subset.labels(&sample.metric),
+                labels: ev.group_labels.labels(subset, &sample.metric),
                 representative: sample.metric.clone(),
                 ..Group::default()
             });
@@ -200,7 +201,7 @@ fn aggregate(
                 AggregateOp::Sum | AggregateOp::Avg => match h {
                     None => group.has_float = true,
                     Some(h) => {
-                        group.histogram = Some(h.clone());
+                        group.histogram = Some(Box::new(h.clone()));
                         group.has_histogram = true;
                         note_hint(group, h);
                     }
@@ -427,7 +428,7 @@ fn sum_histogram(
     let Some(acc) = group.histogram.as_mut() else {
         return;
     };
-    match acc.kahan_add(h, &mut group.histogram_kahan) {
+    match unboxed(&mut group.histogram_kahan, |k| acc.kahan_add(h, k)) {
         Ok(flags) => {
             if flags.nhcb_bounds_reconciled {
                 reconciled_info(ev, span);
@@ -459,7 +460,7 @@ fn average_histogram(
     if !group.histogram_incremental_mean {
         let mut v = value.clone();
         let mut c = group.histogram_kahan.clone();
-        match v.kahan_add(h, &mut c) {
+        match unboxed(&mut c, |c| v.kahan_add(h, c)) {
             Err(_) => {
                 mixed_schemas(ev, sample, span);
                 group.incompatible = true;
@@ -477,7 +478,7 @@ fn average_histogram(
             return;
         }
         group.histogram_incremental_mean = true;
-        let mut mean = value.clone();
+        let mut mean = value;
         mean.div(group.count - 1.0);
         group.histogram_mean = Some(mean);
         if let Some(k) = group.histogram_kahan.as_mut() {
@@ -494,7 +495,7 @@ fn average_histogram(
         return;
     };
     mean.mul(q);
-    match mean.kahan_add(&to_add, &mut group.histogram_kahan) {
+    match unboxed(&mut group.histogram_kahan, |k| mean.kahan_add(&to_add, k)) {
         Ok(flags) => {
             if flags.nhcb_bounds_reconciled {
                 reconciled_info(ev, span);
@@ -507,6 +508,18 @@ fn average_histogram(
     }
 }
 
+/// Runs `f` on the histogram in `slot` as an unboxed `Option`, as the histogram arithmetic
+/// takes its Kahan compensation.
+fn unboxed<R>(
+    slot: &mut Option<Box<FloatHistogram>>,
+    f: impl FnOnce(&mut Option<FloatHistogram>) -> R,
+) -> R {
+    let mut value = slot.take().map(|b| *b);
+    let result = f(&mut value);
+    *slot = value.map(Box::new);
+    result
+}
+
 struct HistogramParts {
     value: FloatHistogram,
     kahan: Option<FloatHistogram>,
@@ -517,9 +530,9 @@ struct HistogramParts {
 
 fn group_histogram_parts(group: &Group) -> HistogramParts {
     HistogramParts {
-        value: group.histogram.clone().unwrap_or_default(),
-        kahan: group.histogram_kahan.clone(),
-        mean: group.histogram_mean.clone(),
+        value: group.histogram.as_deref().cloned().unwrap_or_default(),
+        kahan: group.histogram_kahan.as_deref().cloned(),
+        mean: group.histogram_mean.as_deref().cloned(),
         incremental: group.histogram_incremental_mean,
         count: group.count,
     }

@@ -8,12 +8,12 @@
 
 use super::annotations::Annotations;
 use super::error::EvalError;
+use super::subset::SubsetLabelsMemo;
 use super::value::{RangeSeries, Sample, Series, Val, Value};
 use super::{EngineOptions, QueryResult, Semantics};
 use crate::model::fxhash::{FxHashMap, FxHashSet};
 use crate::model::{
-    CounterResetHint, FPoint, HPoint, Labels, METRIC_NAME, Matcher, SampleValue, Timestamp,
-    is_stale_nan,
+    CounterResetHint, FPoint, HPoint, Labels, Matcher, SampleValue, Timestamp, is_stale_nan,
 };
 use crate::promql::{
     AtModifier, BinaryOp, DurationExpr, DurationNode, Expr, ExprKind, MatrixSelector, SubqueryExpr,
@@ -26,18 +26,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Labels dropped together with `__name__` (Prometheus's metadata labels).
-const METADATA_LABELS: [&str; 3] = [METRIC_NAME, "__type__", "__unit__"];
-
 /// `labels` without the metric name and the metadata labels that go with it.
 pub(crate) fn drop_metric_name(labels: &Labels) -> Labels {
-    if !labels
-        .iter()
-        .any(|l| l.name().starts_with("__") && METADATA_LABELS.contains(&l.name()))
-    {
-        return labels.clone();
-    }
-    labels.drop(&METADATA_LABELS)
+    labels.drop_metric_name()
 }
 
 /// Per-query evaluation state.
@@ -65,6 +56,8 @@ pub(crate) struct Evaluator<'s> {
     /// Resolve `@` as Prometheus 2 does for `predict_linear`'s range argument: as an offset
     /// fixed at `range_eval_start`.
     pub at_drift: bool,
+    /// Group label sets of aggregations, built once per query.
+    pub group_labels: SubsetLabelsMemo,
 }
 
 impl<'s> Evaluator<'s> {
@@ -89,6 +82,7 @@ impl<'s> Evaluator<'s> {
             stats_selectors: FxHashSet::default(),
             range_eval_start: start,
             at_drift: false,
+            group_labels: SubsetLabelsMemo::default(),
         }
     }
 
@@ -767,6 +761,7 @@ impl<'s> Evaluator<'s> {
             let histogram_start_times = s.histogram_start_times(hist_range).map(Cow::Borrowed);
             let mut rs = RangeSeries {
                 metric: s.labels().clone(),
+                store_without_name: Some(s.labels_without_name()),
                 floats,
                 histograms,
                 float_start_times,
@@ -893,6 +888,7 @@ impl<'s> Evaluator<'s> {
                 held += s.floats.len() + s.histograms.len();
                 RangeSeries {
                     metric,
+                    store_without_name: None,
                     floats: Cow::Owned(s.floats),
                     histograms: Cow::Owned(s.histograms),
                     float_start_times: None,

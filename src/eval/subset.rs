@@ -63,6 +63,12 @@ impl<'a> Subset<'a> {
         self.pairs(a).eq(self.pairs(b))
     }
 
+    /// Whether `candidate` is exactly the subset of `labels` (has no label outside the subset
+    /// and agrees with `labels` on it).
+    pub fn is_subset_of(&self, candidate: &Labels, labels: &Labels) -> bool {
+        self.pairs(candidate).count() == candidate.len() && self.same(candidate, labels)
+    }
+
     /// The subset as a label set.
     pub fn labels(&self, labels: &Labels) -> Labels {
         if self.include {
@@ -72,6 +78,40 @@ impl<'a> Subset<'a> {
             names.push(METRIC_NAME);
             labels.drop(&names)
         }
+    }
+}
+
+/// Label sets built from subsets, kept for reuse: an aggregation builds the same group labels
+/// at every step of a range query, and one shared label set also makes later comparisons
+/// pointer-fast. Lookups verify the candidate exactly, so any subset may share the memo.
+#[derive(Debug, Default)]
+pub(crate) struct SubsetLabelsMemo {
+    by_hash: FxHashMap<u64, Vec<Labels>>,
+    held: usize,
+}
+
+impl SubsetLabelsMemo {
+    /// The most label sets held before the memo starts over (bounds its memory).
+    const CAPACITY: usize = 100_000;
+
+    /// `subset.labels(metric)`, built once.
+    pub fn labels(&mut self, subset: Subset<'_>, metric: &Labels) -> Labels {
+        let hash = subset.hash(metric);
+        if let Some(found) = self
+            .by_hash
+            .get(&hash)
+            .and_then(|candidates| candidates.iter().find(|c| subset.is_subset_of(c, metric)))
+        {
+            return found.clone();
+        }
+        let labels = subset.labels(metric);
+        if self.held >= Self::CAPACITY {
+            self.by_hash.clear();
+            self.held = 0;
+        }
+        self.by_hash.entry(hash).or_default().push(labels.clone());
+        self.held += 1;
+        labels
     }
 }
 
@@ -145,6 +185,21 @@ mod tests {
         assert_eq!(without.labels(&a).to_string(), r#"{job="a"}"#);
 
         let items = [a.clone(), b.clone(), c.clone()];
+        let mut memo = SubsetLabelsMemo::default();
+        let first = memo.labels(by_job, &a);
+        assert!(
+            first.same_allocation(&memo.labels(by_job, &b)),
+            "built once"
+        );
+        assert_eq!(memo.labels(by_job, &c).to_string(), r#"{job="b"}"#);
+        // A subset of other names never reuses a label set that has more labels.
+        let by_job_i = vec!["job".to_string(), "i".to_string()];
+        let wide = memo.labels(Subset::only(&by_job_i), &a);
+        assert_eq!(wide.to_string(), r#"{i="1", job="a"}"#);
+        assert_eq!(memo.labels(by_job, &a).to_string(), r#"{job="a"}"#);
+        assert_eq!(memo.labels(without, &a).to_string(), r#"{job="a"}"#);
+        assert!(!without.is_subset_of(&wide, &a));
+
         let mut index = SubsetIndex::new(by_job);
         assert_eq!(index.find_or_insert(&a, 0, |i| &items[i]), (0, true));
         assert_eq!(index.find_or_insert(&b, 1, |i| &items[i]), (0, false));

@@ -142,6 +142,8 @@ pub fn format_timestamp(t: Timestamp) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct RangeSeries<'s> {
     pub metric: Labels,
+    /// `metric` without its name, cached in the store, when the series comes straight from it.
+    pub store_without_name: Option<&'s Labels>,
     pub floats: Cow<'s, [FPoint]>,
     pub histograms: Cow<'s, [HPoint]>,
     /// Start timestamps parallel to `floats`, when the series has them.

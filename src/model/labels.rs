@@ -338,6 +338,12 @@ impl Labels {
         LabelsBuilder::new(self.clone())
     }
 
+    /// Whether both label sets share one allocation (cheap clones of each other).
+    #[cfg(test)]
+    pub(crate) fn same_allocation(&self, other: &Labels) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// This label set without `__name__`.
     ///
     /// ```
@@ -350,6 +356,26 @@ impl Labels {
             Some(first) if &*first.name == METRIC_NAME => Labels(self.0[1..].into()),
             _ => self.clone(),
         }
+    }
+
+    /// This label set as PromQL leaves it after a function or operator that changes the
+    /// metric's meaning: without `__name__` and the metadata labels that go with it
+    /// (`__type__`, `__unit__`), as Prometheus's `DropReserved`/`DropMetricName` do.
+    ///
+    /// ```
+    /// # use promgate::Labels;
+    /// let l = Labels::from_pairs([("__name__", "up"), ("__unit__", "s"), ("job", "a")]);
+    /// assert_eq!(l.drop_metric_name().to_string(), r#"{job="a"}"#);
+    /// ```
+    pub fn drop_metric_name(&self) -> Labels {
+        const METADATA: [&str; 3] = [METRIC_NAME, "__type__", "__unit__"];
+        if !self
+            .iter()
+            .any(|l| l.name().starts_with("__") && METADATA.contains(&l.name()))
+        {
+            return self.clone();
+        }
+        self.drop(&METADATA)
     }
 
     /// Only the labels whose names are in `names` (order of `names` irrelevant).

@@ -242,17 +242,35 @@ pub struct Series {
     float_start_times: Vec<Timestamp>,
     /// Start timestamps parallel to `histograms`; empty when the series has none.
     histogram_start_times: Vec<Timestamp>,
+    /// `labels` without the metric name, computed on first use: functions drop the name of
+    /// every series at every step, and this spares a label set per series and step.
+    without_name: OnceLock<Labels>,
 }
 
 impl Series {
     fn new(labels: Labels) -> Series {
         Series {
+            without_name: OnceLock::new(),
             labels,
             floats: Vec::new(),
             histograms: Vec::new(),
             float_start_times: Vec::new(),
             histogram_start_times: Vec::new(),
         }
+    }
+
+    /// The series' labels without the metric name and its metadata labels
+    /// ([`Labels::drop_metric_name`]), computed once.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let id = store.series_id(Labels::from_pairs([("__name__", "up"), ("job", "a")])).unwrap();
+    /// assert_eq!(store.series(id).labels_without_name().to_string(), r#"{job="a"}"#);
+    /// ```
+    pub fn labels_without_name(&self) -> &Labels {
+        self.without_name
+            .get_or_init(|| self.labels.drop_metric_name())
     }
 
     /// The series' labels.

@@ -259,7 +259,10 @@ fn eval_range_function<'s>(
         let Some(value) = value else { continue };
         let drop_name = !keep_name || s.drop_name;
         let metric = if drop_name && !delayed {
-            drop_metric_name(&s.metric)
+            match s.store_without_name {
+                Some(cached) => cached.clone(),
+                None => drop_metric_name(&s.metric),
+            }
         } else {
             s.metric.clone()
         };
