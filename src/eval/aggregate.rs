@@ -178,7 +178,11 @@ fn aggregate(
             index.find_or_insert(&sample.metric, groups.len(), |i| &groups[i].representative);
         if new {
             groups.push(Group {
-                labels: ev.group_labels.labels(subset, &sample.metric),
+                labels: if ev.repeats {
+                    ev.group_labels.labels(subset, &sample.metric)
+                } else {
+                    subset.labels(&sample.metric)
+                },
                 representative: sample.metric.clone(),
                 ..Group::default()
             });

@@ -56,8 +56,14 @@ pub(crate) struct Evaluator<'s> {
     /// Resolve `@` as Prometheus 2 does for `predict_linear`'s range argument: as an offset
     /// fixed at `range_eval_start`.
     pub at_drift: bool,
-    /// Group label sets of aggregations, built once per query.
+    /// Per selector: whether its series stay distinct without their names.
+    unique_without_name: FxHashMap<*const VectorSelector, bool>,
+    /// Group label sets of aggregations, built once per query when it evaluates several steps
+    /// (`repeats`): a single step has nothing to reuse.
     pub group_labels: SubsetLabelsMemo,
+    /// Whether the query evaluates expressions at more than one step (a range query or a
+    /// subquery).
+    pub repeats: bool,
 }
 
 impl<'s> Evaluator<'s> {
@@ -83,6 +89,8 @@ impl<'s> Evaluator<'s> {
             range_eval_start: start,
             at_drift: false,
             group_labels: SubsetLabelsMemo::default(),
+            repeats: false,
+            unique_without_name: FxHashMap::default(),
         }
     }
 
@@ -178,6 +186,7 @@ impl<'s> Evaluator<'s> {
         }
         let count = ((self.end - self.start) / self.interval.max(1)) as u64 + 1;
         self.take_steps(count)?;
+        self.repeats |= count > 1;
         let mut t = self.start;
         while t <= self.end {
             self.samples = 0;
@@ -455,6 +464,21 @@ impl<'s> Evaluator<'s> {
         let found = Rc::new(found);
         self.selections.insert(key, found.clone());
         found
+    }
+
+    /// Whether the series a selector matches stay distinct without their metric names, so
+    /// that no result of a function over them can hold duplicates. Decided once per query.
+    pub fn selection_unique_without_name(&mut self, vs: &VectorSelector) -> bool {
+        let key = vs as *const VectorSelector;
+        if let Some(&unique) = self.unique_without_name.get(&key) {
+            return unique;
+        }
+        let series = self.select(vs);
+        let mut seen: FxHashSet<&Labels> =
+            FxHashSet::with_capacity_and_hasher(series.len(), Default::default());
+        let unique = series.iter().all(|s| seen.insert(s.labels_without_name()));
+        self.unique_without_name.insert(key, unique);
+        unique
     }
 
     /// An instant vector selector at `t`: the newest sample of each series within the lookback
@@ -827,7 +851,9 @@ impl<'s> Evaluator<'s> {
         let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
         let saved_samples = self.samples;
         if first <= end {
-            self.take_steps(((end - first) / step) as u64 + 1)?;
+            let count = ((end - first) / step) as u64 + 1;
+            self.take_steps(count)?;
+            self.repeats |= count > 1;
         }
         let saved_start = std::mem::replace(&mut self.range_eval_start, first);
         let mut ts = first;

@@ -86,8 +86,9 @@ impl<'a> Subset<'a> {
 /// pointer-fast. Lookups verify the candidate exactly, so any subset may share the memo.
 #[derive(Debug, Default)]
 pub(crate) struct SubsetLabelsMemo {
-    by_hash: FxHashMap<u64, Vec<Labels>>,
-    held: usize,
+    by_hash: FxHashMap<u64, Labels>,
+    /// Label sets whose hash was taken by another one (rare).
+    collided: Vec<Labels>,
 }
 
 impl SubsetLabelsMemo {
@@ -97,20 +98,30 @@ impl SubsetLabelsMemo {
     /// `subset.labels(metric)`, built once.
     pub fn labels(&mut self, subset: Subset<'_>, metric: &Labels) -> Labels {
         let hash = subset.hash(metric);
-        if let Some(found) = self
-            .by_hash
-            .get(&hash)
-            .and_then(|candidates| candidates.iter().find(|c| subset.is_subset_of(c, metric)))
-        {
-            return found.clone();
+        match self.by_hash.get(&hash) {
+            Some(found) if subset.is_subset_of(found, metric) => return found.clone(),
+            Some(_) => {
+                if let Some(found) = self
+                    .collided
+                    .iter()
+                    .find(|c| subset.is_subset_of(c, metric))
+                {
+                    return found.clone();
+                }
+            }
+            None => {}
         }
         let labels = subset.labels(metric);
-        if self.held >= Self::CAPACITY {
+        if self.by_hash.len() + self.collided.len() >= Self::CAPACITY {
             self.by_hash.clear();
-            self.held = 0;
+            self.collided.clear();
         }
-        self.by_hash.entry(hash).or_default().push(labels.clone());
-        self.held += 1;
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(labels.clone());
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.collided.push(labels.clone()),
+        }
         labels
     }
 }

@@ -58,7 +58,10 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The last multiplication leaves the low bits, which hash tables index buckets by,
+        // depending on few input bits (label sets ending in the same bytes all collided);
+        // rotating brings the well-mixed high bits down, as rustc-hash 2 does.
+        self.hash.rotate_left(26)
     }
 }
 
@@ -70,6 +73,28 @@ pub(crate) type FxHashSet<T> = std::collections::HashSet<T, BuildHasherDefault<F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_sets_spread_over_buckets() {
+        // Label sets that differ only in one value must not pile up in a few buckets of a
+        // table indexed by the hash's low bits.
+        let mut buckets = FxHashSet::default();
+        for i in 0..4096 {
+            let labels = crate::Labels::from_pairs([
+                ("code", "500".to_string()),
+                ("instance", format!("i{i}")),
+                ("job", "api".to_string()),
+            ]);
+            let mut h = FxHasher::default();
+            std::hash::Hash::hash(&labels, &mut h);
+            buckets.insert(h.finish() & 4095);
+        }
+        assert!(
+            buckets.len() > 2000,
+            "only {} of 4096 buckets used",
+            buckets.len()
+        );
+    }
 
     #[test]
     fn distinct_short_strings_hash_differently() {

@@ -167,6 +167,10 @@ const ANCHORED_SAFE: [&str; 5] = ["changes", "delta", "increase", "rate", "reset
 const SMOOTHED_SAFE: [&str; 3] = ["delta", "increase", "rate"];
 
 /// Runs a range function over every series of its matrix argument.
+fn delayed_removal(ev: &Evaluator<'_>) -> bool {
+    ev.delayed_name_removal()
+}
+
 fn eval_range_function<'s>(
     ev: &mut Evaluator<'s>,
     call: &Call,
@@ -189,6 +193,14 @@ fn eval_range_function<'s>(
         return Ok(Val::Vector(Vec::new()));
     };
     let arg = matrix_arg.unparen();
+    // Results over a plain selector whose series differ beyond their names need no duplicate
+    // check at every step of a query that repeats steps (decided once per query).
+    let unique_without_name = match &arg.kind {
+        ExprKind::MatrixSelector(ms) if ev.repeats && !delayed_removal(ev) => {
+            ev.selection_unique_without_name(&ms.selector)
+        }
+        _ => false,
+    };
     let (series, range, range_end, anchored, smoothed) = match &arg.kind {
         ExprKind::MatrixSelector(ms) => {
             let vs = &ms.selector;
@@ -298,7 +310,7 @@ fn eval_range_function<'s>(
             drop_name: true,
         }]));
     }
-    if !delayed {
+    if !delayed && !unique_without_name {
         super::engine::check_no_duplicates(&out)?;
     }
     Ok(Val::Vector(out))
