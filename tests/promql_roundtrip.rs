@@ -354,7 +354,14 @@ fn leaf() -> impl Strategy<Value = Typed> {
             })),
             ValueType::Scalar
         )),
-        ".{0,6}".prop_map(|s| Typed(expr(ExprKind::String(s)), ValueType::String)),
+        ".{0,6}".prop_map(|s| Typed(expr(ExprKind::String(s.into())), ValueType::String)),
+        // Byte escapes may leave invalid UTF-8, which must print and parse back exactly.
+        proptest::collection::vec(any::<u8>(), 0..6).prop_map(|b| Typed(
+            expr(ExprKind::String(
+                promgate::promql::StringLiteral::from_bytes(b)
+            )),
+            ValueType::String
+        )),
         vector_selector().prop_map(|s| Typed(expr(ExprKind::VectorSelector(s)), ValueType::Vector)),
         (vector_selector(), range(), 0u8..3).prop_map(|(mut selector, range, modifier)| {
             selector.anchored = modifier == 1;

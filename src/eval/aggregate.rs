@@ -7,7 +7,7 @@ use super::subset::{Subset, SubsetIndex};
 use super::value::{Sample, Val};
 use crate::model::fxhash::FxHashMap;
 use crate::model::{CounterResetHint, FloatHistogram, Labels, Timestamp, format_float};
-use crate::promql::{AggregateExpr, AggregateOp, ExprKind};
+use crate::promql::{AggregateExpr, AggregateOp, ExprKind, StringLiteral};
 use crate::syntax::Span;
 use std::sync::Arc;
 
@@ -21,15 +21,14 @@ pub(crate) fn eval<'s>(
     let mut grouping: Vec<String> = a.grouping.clone();
     grouping.sort();
     if a.op == AggregateOp::CountValues {
-        let label = match a.param.as_deref().map(|p| &p.unparen().kind) {
+        let literal = match a.param.as_deref().map(|p| &p.unparen().kind) {
             Some(ExprKind::String(s)) => s.clone(),
-            _ => String::new(),
+            _ => StringLiteral::from(""),
         };
-        if label.is_empty() {
-            return Err(EvalError::InvalidCountValuesLabel(
-                crate::syntax::lex::quote(&label),
-            ));
+        if !literal.is_valid_label_name() {
+            return Err(EvalError::InvalidCountValuesLabel(literal.to_string()));
         }
+        let label = literal.value;
         if !a.without {
             grouping.push(label.clone());
             grouping.sort();

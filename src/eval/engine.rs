@@ -273,7 +273,7 @@ impl<'s> Evaluator<'s> {
     pub fn eval(&mut self, expr: &Expr, t: Timestamp) -> Result<Val<'s>, EvalError> {
         match &expr.kind {
             ExprKind::Number(n) => Ok(Val::Scalar(n.value)),
-            ExprKind::String(s) => Ok(Val::String(s.clone())),
+            ExprKind::String(s) => Ok(Val::String(s.value.clone())),
             ExprKind::Paren(inner) => self.eval(inner, t),
             ExprKind::Unary(u) => {
                 let val = self.eval(&u.expr, t)?;

@@ -61,7 +61,7 @@ pub enum ExprKind {
     /// A number literal: `1`, `0x1f`, `Inf`, or a duration used as a number (`5m`).
     Number(NumberLiteral),
     /// A string literal.
-    String(String),
+    String(StringLiteral),
     /// An instant vector selector: `foo{a="b"} offset 5m @ 100`.
     VectorSelector(VectorSelector),
     /// A range vector selector: `foo[5m]`.
@@ -78,6 +78,83 @@ pub enum ExprKind {
     Aggregate(AggregateExpr),
     /// A function call.
     Call(Call),
+}
+
+/// A string literal's value. Go strings may hold invalid UTF-8 (`"\xff"`): `value` then has
+/// U+FFFD in its place and `bytes` keeps the exact bytes, so that where Prometheus needs a
+/// valid label name (`count_values`, `label_replace`, `label_join`) the error is the same.
+///
+/// ```
+/// use promgate::promql::{parse, ExprKind};
+/// let e = parse(r#"count_values("a\xc5z", x)"#).unwrap();
+/// let ExprKind::Aggregate(a) = &e.kind else { unreachable!() };
+/// let ExprKind::String(s) = &a.param.as_ref().unwrap().kind else { unreachable!() };
+/// assert_eq!(s.value, "a\u{FFFD}z");
+/// assert!(!s.is_valid_utf8());
+/// assert_eq!(s.to_string(), r#""a\xc5z""#);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct StringLiteral {
+    /// The value, invalid UTF-8 replaced by U+FFFD.
+    pub value: String,
+    /// The exact bytes, when they are not valid UTF-8.
+    pub bytes: Option<Box<[u8]>>,
+}
+
+impl StringLiteral {
+    /// A literal from the bytes its escapes give.
+    pub fn from_bytes(bytes: Vec<u8>) -> StringLiteral {
+        match String::from_utf8(bytes) {
+            Ok(value) => StringLiteral { value, bytes: None },
+            Err(e) => StringLiteral {
+                value: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                bytes: Some(e.into_bytes().into_boxed_slice()),
+            },
+        }
+    }
+
+    /// Whether the literal is valid UTF-8 (Rust's `value` is then exact).
+    pub fn is_valid_utf8(&self) -> bool {
+        self.bytes.is_none()
+    }
+
+    /// Whether the literal is a valid label name under Prometheus 3's UTF-8 scheme: non-empty
+    /// and valid UTF-8.
+    pub fn is_valid_label_name(&self) -> bool {
+        !self.value.is_empty() && self.is_valid_utf8()
+    }
+}
+
+impl From<&str> for StringLiteral {
+    fn from(value: &str) -> StringLiteral {
+        StringLiteral::from(value.to_string())
+    }
+}
+
+impl From<String> for StringLiteral {
+    fn from(value: String) -> StringLiteral {
+        StringLiteral { value, bytes: None }
+    }
+}
+
+impl std::fmt::Display for StringLiteral {
+    /// The literal Go-quoted, as Prometheus prints it (invalid bytes as `\xNN`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.bytes {
+            Some(bytes) => f.write_str(&crate::syntax::lex::quote_bytes(bytes)),
+            None => f.write_str(&crate::syntax::lex::quote(&self.value)),
+        }
+    }
+}
+
+impl std::fmt::Debug for StringLiteral {
+    /// Like a `String`, so that AST dumps stay readable.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.bytes {
+            Some(bytes) => write!(f, "{:?}", bytes.as_ref()),
+            None => write!(f, "{:?}", self.value),
+        }
+    }
 }
 
 /// A number literal. Equality compares the bit patterns, so `NaN == NaN` in the tree.

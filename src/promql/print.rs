@@ -28,7 +28,7 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             ExprKind::Number(number) => write_number(f, number),
-            ExprKind::String(text) => f.write_str(&quote(text)),
+            ExprKind::String(text) => write!(f, "{text}"),
             ExprKind::VectorSelector(selector) => {
                 write_selector(f, selector)?;
                 write_at(f, selector.at)?;

@@ -309,6 +309,21 @@ pub enum UnquoteError {
 /// assert!(unquote(r#""\q""#).is_err());
 /// ```
 pub fn unquote(text: &str) -> Result<String, UnquoteError> {
+    unquote_bytes(text).map(|bytes| match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// Like [`unquote`], but keeps the bytes exactly as the escapes give them: Go strings may hold
+/// invalid UTF-8 (`"\xff"`), which PromQL rejects only where a label name is needed.
+///
+/// ```
+/// use promgate::syntax::lex::unquote_bytes;
+/// assert_eq!(unquote_bytes(r#""a\xc5z""#).unwrap(), b"a\xc5z");
+/// assert_eq!(unquote_bytes(r#""\u00e9""#).unwrap(), "é".as_bytes());
+/// ```
+pub fn unquote_bytes(text: &str) -> Result<Vec<u8>, UnquoteError> {
     let bytes = text.as_bytes();
     if bytes.len() < 2 || bytes[0] != bytes[bytes.len() - 1] {
         return Err(UnquoteError::NotQuoted);
@@ -320,23 +335,19 @@ pub fn unquote(text: &str) -> Result<String, UnquoteError> {
             if inner.contains('`') {
                 return Err(UnquoteError::NotQuoted);
             }
-            Ok(inner.to_string())
+            Ok(inner.as_bytes().to_vec())
         }
         b'"' | b'\'' => unescape(inner, quote as char),
         _ => Err(UnquoteError::NotQuoted),
     }
 }
 
-fn unescape(inner: &str, quote: char) -> Result<String, UnquoteError> {
-    let mut out = String::with_capacity(inner.len());
+fn unescape(inner: &str, quote: char) -> Result<Vec<u8>, UnquoteError> {
+    let mut out: Vec<u8> = Vec::with_capacity(inner.len());
     let mut chars = inner.char_indices().peekable();
-    // Octal and \x escapes produce raw bytes, which may combine into UTF-8 sequences.
-    let mut pending: Vec<u8> = Vec::new();
-    let flush = |pending: &mut Vec<u8>, out: &mut String| {
-        if !pending.is_empty() {
-            out.push_str(&String::from_utf8_lossy(pending));
-            pending.clear();
-        }
+    let push = |out: &mut Vec<u8>, c: char| {
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
     };
     while let Some((i, c)) = chars.next() {
         let offset = i + 1;
@@ -347,8 +358,7 @@ fn unescape(inner: &str, quote: char) -> Result<String, UnquoteError> {
             return Err(UnquoteError::InvalidEscape(offset));
         }
         if c != '\\' {
-            flush(&mut pending, &mut out);
-            out.push(c);
+            push(&mut out, c);
             continue;
         }
         let (_, e) = chars.next().ok_or(UnquoteError::InvalidEscape(offset))?;
@@ -366,8 +376,7 @@ fn unescape(inner: &str, quote: char) -> Result<String, UnquoteError> {
             _ => None,
         };
         if let Some(s) = simple {
-            flush(&mut pending, &mut out);
-            out.push(s);
+            push(&mut out, s);
             continue;
         }
         let mut take_digits = |n: usize, radix: u32| -> Result<u32, UnquoteError> {
@@ -381,26 +390,24 @@ fn unescape(inner: &str, quote: char) -> Result<String, UnquoteError> {
             Ok(value)
         };
         match e {
-            'x' => pending.push(take_digits(2, 16)? as u8),
+            'x' => out.push(take_digits(2, 16)? as u8),
             '0'..='7' => {
                 let rest = take_digits(2, 8)?;
                 let value = e.to_digit(8).unwrap_or(0) * 64 + rest;
                 if value > 255 {
                     return Err(UnquoteError::InvalidEscape(offset));
                 }
-                pending.push(value as u8);
+                out.push(value as u8);
             }
             'u' | 'U' => {
                 let n = if e == 'u' { 4 } else { 8 };
                 let value = take_digits(n, 16)?;
                 let c = char::from_u32(value).ok_or(UnquoteError::InvalidEscape(offset))?;
-                flush(&mut pending, &mut out);
-                out.push(c);
+                push(&mut out, c);
             }
             _ => return Err(UnquoteError::InvalidEscape(offset)),
         }
     }
-    flush(&mut pending, &mut out);
     Ok(out)
 }
 
@@ -437,6 +444,27 @@ pub fn quote(text: &str) -> String {
             c => {
                 let _ = write!(out, "\\U{:08x}", c as u32);
             }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Quotes bytes as Go's `strconv.Quote` does a string that may hold invalid UTF-8: valid parts
+/// as [`quote`], each invalid byte as `\xNN`.
+///
+/// ```
+/// use promgate::syntax::lex::quote_bytes;
+/// assert_eq!(quote_bytes(b"a\xc5z\n"), r#""a\xc5z\n""#);
+/// ```
+pub fn quote_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('"');
+    for chunk in bytes.utf8_chunks() {
+        let valid = quote(chunk.valid());
+        out.push_str(&valid[1..valid.len() - 1]);
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
         }
     }
     out.push('"');

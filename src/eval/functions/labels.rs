@@ -2,21 +2,29 @@
 //! `sort_by_label_desc` (with the natural sort order of Go's `facette/natsort`).
 
 use super::instant::vector;
-use super::string_arg;
+use super::{string_arg, string_literal_arg};
 use crate::eval::Semantics;
 use crate::eval::engine::{Evaluator, check_no_duplicates};
 use crate::eval::error::EvalError;
 use crate::eval::value::{Sample, Val};
 use crate::model::{METRIC_NAME, RegexDialect, Timestamp, compile_anchored};
-use crate::promql::Call;
+use crate::promql::{Call, StringLiteral};
 use std::cmp::Ordering;
 
-/// Whether `name` is a valid label name under the UTF-8 scheme: non-empty and valid UTF-8.
-///
-/// Rust strings are always valid UTF-8; the PromQL lexer turns byte escapes that do not form
-/// UTF-8 (such as `"\xff"`) into U+FFFD, so that character stands for invalid input here.
-fn valid_label_name(name: &str) -> bool {
-    !name.is_empty() && !name.contains('\u{FFFD}')
+/// The label-name argument `i` (a string literal), checked as Prometheus checks label names
+/// under the UTF-8 scheme: non-empty and valid UTF-8 (the literal keeps the bytes of escapes
+/// such as `"\xff"`). `Err` holds the name for the error message.
+fn label_name_arg(call: &Call, i: usize) -> Result<String, String> {
+    let literal = call
+        .args
+        .get(i)
+        .map(string_literal_arg)
+        .unwrap_or_else(|| StringLiteral::from(""));
+    if literal.is_valid_label_name() {
+        Ok(literal.value)
+    } else {
+        Err(literal.value)
+    }
 }
 
 /// `label_replace(v, dst, replacement, src, regex)`: where `regex` matches the whole value of
@@ -27,7 +35,7 @@ pub(super) fn label_replace<'s>(
     t: Timestamp,
 ) -> Result<Val<'s>, EvalError> {
     let arg = |i: usize| call.args.get(i).map(string_arg).unwrap_or_default();
-    let (dst, replacement, src, pattern) = (arg(1), arg(2), arg(3), arg(4));
+    let (dst, replacement, src, pattern) = (label_name_arg(call, 1), arg(2), arg(3), arg(4));
     // Prometheus 3 compiles `^(?s:regex)$`, Prometheus 2 `^(?:regex)$`.
     let dialect = match ev.opts.semantics {
         Semantics::Prometheus3 => RegexDialect::Prometheus3,
@@ -35,9 +43,7 @@ pub(super) fn label_replace<'s>(
     };
     let regex = compile_anchored(&pattern, dialect)
         .map_err(|_| EvalError::InvalidLabelReplaceRegex(pattern.clone()))?;
-    if !valid_label_name(&dst) {
-        return Err(EvalError::InvalidLabelReplaceDestination(dst));
-    }
+    let dst = dst.map_err(EvalError::InvalidLabelReplaceDestination)?;
     let Some(input) = call.args.first() else {
         return Ok(Val::Vector(Vec::new()));
     };
@@ -64,17 +70,12 @@ pub(super) fn label_join<'s>(
     call: &Call,
     t: Timestamp,
 ) -> Result<Val<'s>, EvalError> {
-    let dst = call.args.get(1).map(string_arg).unwrap_or_default();
     let separator = call.args.get(2).map(string_arg).unwrap_or_default();
-    let sources: Vec<String> = call.args.iter().skip(3).map(string_arg).collect();
-    for src in &sources {
-        if !valid_label_name(src) {
-            return Err(EvalError::InvalidLabelJoinSource(src.clone()));
-        }
-    }
-    if !valid_label_name(&dst) {
-        return Err(EvalError::InvalidLabelJoinDestination(dst));
-    }
+    let sources = (3..call.args.len())
+        .map(|i| label_name_arg(call, i))
+        .collect::<Result<Vec<String>, String>>()
+        .map_err(EvalError::InvalidLabelJoinSource)?;
+    let dst = label_name_arg(call, 1).map_err(EvalError::InvalidLabelJoinDestination)?;
     let Some(input) = call.args.first() else {
         return Ok(Val::Vector(Vec::new()));
     };
@@ -225,13 +226,5 @@ mod tests {
         assert_eq!(chunks("ab12cd3"), ["ab", "12", "cd", "3"]);
         assert_eq!(chunks("é1"), ["é", "1"]);
         assert!(chunks("").is_empty());
-    }
-
-    #[test]
-    fn label_name_validity() {
-        assert!(valid_label_name("dst"));
-        assert!(valid_label_name("utf8.name"));
-        assert!(!valid_label_name(""));
-        assert!(!valid_label_name("\u{FFFD}"));
     }
 }

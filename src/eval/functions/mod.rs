@@ -155,9 +155,14 @@ pub(crate) fn eval<'s>(
 
 /// The value of a string literal argument.
 pub(crate) fn string_arg(expr: &Expr) -> String {
+    string_literal_arg(expr).value
+}
+
+/// A string literal argument, with its exact bytes.
+pub(crate) fn string_literal_arg(expr: &Expr) -> crate::promql::StringLiteral {
     match &expr.unparen().kind {
         ExprKind::String(s) => s.clone(),
-        _ => String::new(),
+        _ => crate::promql::StringLiteral::from(""),
     }
 }
 

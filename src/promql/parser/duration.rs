@@ -458,7 +458,16 @@ impl<'a> Parser<'a> {
 
     /// The value of a string token.
     pub(super) fn unquote(&self, tok: &Token<'a>) -> Result<String, PError> {
-        crate::syntax::lex::unquote(tok.text).map_err(|e| {
+        let bytes = self.unquote_bytes(tok)?;
+        Ok(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
+    }
+
+    /// The exact bytes of a string token (Go strings may hold invalid UTF-8).
+    pub(super) fn unquote_bytes(&self, tok: &Token<'a>) -> Result<Vec<u8>, PError> {
+        crate::syntax::lex::unquote_bytes(tok.text).map_err(|e| {
             PError::new(
                 ParseErrorKind::InvalidEscape {
                     message: format!(

@@ -180,7 +180,9 @@ impl<'a> Parser<'a> {
     /// `number_duration_literal` and `string_literal`.
     fn literal(&self, tok: Token<'a>) -> PResult<'a, Node> {
         let kind = match tok.t {
-            T::Str => ExprKind::String(self.unquote(&tok)?),
+            T::Str => ExprKind::String(crate::promql::StringLiteral::from_bytes(
+                self.unquote_bytes(&tok)?,
+            )),
             _ => ExprKind::Number(self.number_literal(&tok)?),
         };
         Ok((self.after(&tok), Node::new(kind, tok.span, 1)))
