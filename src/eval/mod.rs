@@ -1,6 +1,6 @@
 //! The deterministic PromQL evaluator.
 //!
-//! An [`Engine`] evaluates a parsed expression over a [`Store`](crate::store::Store), either at one
+//! An [`Engine`] evaluates a parsed expression over a [`Store`], either at one
 //! instant ([`Engine::instant_query`]) or over a range of steps ([`Engine::range_query`]), and
 //! returns the [`Value`] with the [`Annotations`] (warnings and infos) Prometheus would return.
 //! The same input gives the same bytes out on every run: no clocks, no randomness, no hash-map
