@@ -467,8 +467,26 @@ impl<'s> Evaluator<'s> {
     }
 
     /// Whether the series a selector matches stay distinct without their metric names, so
-    /// that no result of a function over them can hold duplicates. Decided once per query.
-    pub fn selection_unique_without_name(&mut self, vs: &VectorSelector) -> bool {
+    /// that no result of a function over them can hold duplicates.
+    ///
+    /// A selector with `__name__="..."` selects series of one name, distinct without it unless
+    /// the metadata labels that are dropped with it (`__type__`, `__unit__`) tell them apart.
+    /// Otherwise, with `scan`, the selection is checked once per query (worth it when the query
+    /// repeats steps); without, the answer is "unknown" (`false`).
+    pub fn selection_unique_without_name(&mut self, vs: &VectorSelector, scan: bool) -> bool {
+        let one_name = vs
+            .matchers
+            .iter()
+            .any(|m| m.name == crate::model::METRIC_NAME && m.op == crate::model::MatchOp::Equal);
+        if one_name
+            && !self.store.has_label_name("__type__")
+            && !self.store.has_label_name("__unit__")
+        {
+            return true;
+        }
+        if !scan {
+            return false;
+        }
         let key = vs as *const VectorSelector;
         if let Some(&unique) = self.unique_without_name.get(&key) {
             return unique;

@@ -662,6 +662,19 @@ impl Store {
         Ok(next)
     }
 
+    /// Whether any series has a label called `name`.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// store.series_id(Labels::from_pairs([("__name__", "up"), ("job", "a")])).unwrap();
+    /// assert!(store.has_label_name("job"));
+    /// assert!(!store.has_label_name("__unit__"));
+    /// ```
+    pub fn has_label_name(&self, name: &str) -> bool {
+        self.postings.contains_key(name)
+    }
+
     /// The id of the series with exactly `labels`, if it exists.
     ///
     /// ```

@@ -199,10 +199,11 @@ fn eval_range_function<'s>(
     };
     let arg = matrix_arg.unparen();
     // Results over a plain selector whose series differ beyond their names need no duplicate
-    // check at every step of a query that repeats steps (decided once per query).
+    // check (a scan of the selection pays off only when the query repeats steps).
     let unique_without_name = match &arg.kind {
-        ExprKind::MatrixSelector(ms) if ev.repeats && !delayed_removal(ev) => {
-            ev.selection_unique_without_name(&ms.selector)
+        ExprKind::MatrixSelector(ms) if !delayed_removal(ev) => {
+            let scan = ev.repeats;
+            ev.selection_unique_without_name(&ms.selector, scan)
         }
         _ => false,
     };
