@@ -493,3 +493,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn load_errors_count_columns_from_the_line_start() {
+    // As promqltest reports them: the indentation of a load block's line counts.
+    for (indent, column) in [("", 17), ("  ", 19), ("\t", 18), ("      ", 23)] {
+        let text = format!(
+            "load 1m\n{indent}up{{job=\"a\"}} 1 2 x3\n\neval instant at 0 up\n  up{{job=\"a\"}} 1\n"
+        );
+        let script = promgate::promqltest::parse_script("t.test", &text).unwrap();
+        let report = promgate::promqltest::run_script(&script);
+        assert_eq!(
+            report.fatal.as_deref(),
+            Some(format!("2:{column}: parse error: unexpected \"x\"").as_str()),
+            "indent {indent:?}"
+        );
+    }
+}

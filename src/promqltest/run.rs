@@ -67,7 +67,7 @@ pub fn run_script_with(script: &Script, options: &EngineOptions) -> FileReport {
         match command {
             Command::Clear { .. } => store.clear(),
             Command::Load {
-                line,
+                line: _,
                 interval,
                 nhcb,
                 body,
@@ -86,7 +86,7 @@ pub fn run_script_with(script: &Script, options: &EngineOptions) -> FileReport {
                         ..LoadOptions::default()
                     },
                 ) {
-                    report.fatal = Some(format!("line {line}: {e}"));
+                    report.fatal = Some(e.to_string());
                 }
             }
             Command::Eval(cmd) => {

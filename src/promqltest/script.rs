@@ -179,8 +179,9 @@ fn expect_range_pattern() -> &'static Regex {
 /// assert_eq!(script.commands.len(), 2);
 /// ```
 pub fn parse_script(name: &str, text: &str) -> Result<Script, ScriptError> {
-    let lines: Vec<String> = text
-        .split('\n')
+    let raw_lines: Vec<&str> = text.split('\n').collect();
+    let lines: Vec<String> = raw_lines
+        .iter()
         .map(|l| {
             let t = l.trim();
             if t.starts_with('#') {
@@ -221,7 +222,8 @@ pub fn parse_script(name: &str, text: &str) -> Result<Script, ScriptError> {
             let header = i;
             i += 1;
             while i < lines.len() && !lines[i].is_empty() {
-                body.push((i + 1, lines[i].clone()));
+                // The line as written: series errors count columns from the line's start.
+                body.push((i + 1, raw_lines[i].trim_end().to_string()));
                 i += 1;
             }
             commands.push(Command::Load {

@@ -2,6 +2,27 @@
 //!
 //! Exit codes follow promtool: 0 success, 1 failure.
 
+/// `println!` that ends the program quietly when standard output is closed early
+/// (`promgate ... | head`), instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            crate::output_failed(e);
+        }
+    }};
+}
+
+/// `print!` with [`outln!`]'s handling of a closed standard output.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout(), $($arg)*) {
+            crate::output_failed(e);
+        }
+    }};
+}
+
 mod fixtures;
 mod promql;
 mod promqltest;
@@ -27,6 +48,16 @@ enum Command {
     Promqltest(promqltest::PromqltestArgs),
     /// Evaluate an expression over the series of a fixture file.
     Query(query::QueryArgs),
+}
+
+/// Ends the program after a failed write to standard output: quietly with success when the
+/// reader went away (a broken pipe), with an error otherwise.
+fn output_failed(error: std::io::Error) -> ! {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: writing output: {error}");
+    std::process::exit(1);
 }
 
 fn main() -> ExitCode {

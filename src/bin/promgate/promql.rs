@@ -81,7 +81,7 @@ fn fmt(args: FmtArgs) -> anyhow::Result<ExitCode> {
     let expr = args.expr.unwrap_or_default();
     match parse_with(&expr, &options) {
         Ok(parsed) => {
-            println!("{parsed}");
+            outln!("{parsed}");
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
@@ -139,7 +139,7 @@ fn in_file(error: &ParseError, line_start: usize) -> Diagnostic {
 fn ast(args: AstArgs) -> anyhow::Result<ExitCode> {
     match parse_with(&args.expr, &args.options.parse_options()) {
         Ok(parsed) => {
-            println!("{parsed:#?}");
+            outln!("{parsed:#?}");
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {

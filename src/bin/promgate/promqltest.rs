@@ -46,19 +46,19 @@ pub fn run(args: &PromqltestArgs) -> Result<ExitCode> {
         match &report.fatal {
             Some(error) => {
                 fatal = true;
-                println!("{}: {p} passed, {f} failed; error: {error}", report.name);
+                outln!("{}: {p} passed, {f} failed; error: {error}", report.name);
             }
-            None => println!("{}: {p} passed, {f} failed", report.name),
+            None => outln!("{}: {p} passed, {f} failed", report.name),
         }
         if args.verbose {
             for eval in &report.evals {
                 if let Some(why) = &eval.failure {
-                    println!("  line {}: {}\n    {why}", eval.line, eval.query);
+                    outln!("  line {}: {}\n    {why}", eval.line, eval.query);
                 }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     Ok(if failed == 0 && !fatal {
         ExitCode::SUCCESS
     } else {

@@ -128,7 +128,7 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
         Ok(r) => r,
         Err(e) => {
             match args.output {
-                OutputArg::Json => println!(
+                OutputArg::Json => outln!(
                     "{{\"status\":\"error\",\"errorType\":\"execution\",\"error\":{}}}",
                     json_string(&e.to_string())
                 ),
@@ -139,12 +139,12 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
     };
     match args.output {
         OutputArg::Text => {
-            print!("{}", result.value);
+            out!("{}", result.value);
             for a in result.annotations.iter() {
                 eprintln!("{}", a.with_position(&args.expr));
             }
         }
-        OutputArg::Json => println!(
+        OutputArg::Json => outln!(
             "{}",
             to_json(&result.value, eval_time, &result.annotations, &args.expr)
         ),
