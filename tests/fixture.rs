@@ -496,7 +496,8 @@ proptest! {
 
 #[test]
 fn load_errors_count_columns_from_the_line_start() {
-    // As promqltest reports them: the indentation of a load block's line counts.
+    // Columns count from the start of the file's line, indentation included, so that an editor
+    // lands on the offending text (Prometheus's promqltest counts from the trimmed line).
     for (indent, column) in [("", 17), ("  ", 19), ("\t", 18), ("      ", 23)] {
         let text = format!(
             "load 1m\n{indent}up{{job=\"a\"}} 1 2 x3\n\neval instant at 0 up\n  up{{job=\"a\"}} 1\n"
