@@ -195,6 +195,30 @@ fn query_rejects_bad_input_with_a_position() {
 }
 
 #[test]
+fn query_places_input_series_errors_in_the_test_file() {
+    let file = temp_file(
+        "bad-input.yml",
+        "rule_files: []\ntests:\n  - interval: 1m\n    input_series:\n      - series: ok\n        values: 1\n      - series: up{job=\"a\"}\n        values: 1 2 3 1_\n",
+    );
+    let output = promgate(&[
+        "query",
+        "--fixture",
+        file.to_str().unwrap(),
+        "--time",
+        "1m",
+        "up",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(
+            "bad-input.yml: input_series[1].values column 7 (promtool: 3:19): parse error: bad number syntax: \"1_\""
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn query_writes_native_histograms_as_the_api_does() {
     let path = temp_file(
         "h.test",

@@ -2,7 +2,10 @@
 //! promtool test file (its `input_series`).
 
 use anyhow::{Context, Result, bail};
-use promgate::fixture::{LoadOptions, PromtoolTestFile, load_block, load_input_series};
+use promgate::fixture::{
+    FixtureError, InputSeriesField, LoadOptions, PromtoolTestFile, load_block, load_input_series,
+    locate_input_series_error,
+};
 use promgate::promqltest::{Command, parse_script};
 use promgate::store::Store;
 use std::path::Path;
@@ -34,8 +37,10 @@ pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<(Store, Option<i6
         let interval = group
             .interval_ms(evaluation_interval)
             .map_err(|e| anyhow::anyhow!("{}: interval: {e}", path.display()))?;
-        load_input_series(&mut store, &group.input_pairs(), interval)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let input = group.input_pairs();
+        load_input_series(&mut store, &input, interval).map_err(|e| {
+            anyhow::anyhow!("{}: {}", path.display(), describe_input_error(&input, &e))
+        })?;
         return Ok((store, Some(evaluation_interval)));
     }
     if test.is_some() {
@@ -69,4 +74,30 @@ pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<(Store, Option<i6
         }
     }
     Ok((store, None))
+}
+
+/// A load error of a test file's `input_series`, placed in the entry and field it came from
+/// (promtool's own position, in the `load` block it builds, follows in parentheses).
+fn describe_input_error(input: &[(&str, &str)], err: &FixtureError) -> String {
+    let text = err.to_string();
+    let Some(at) = locate_input_series_error(input, err) else {
+        return text;
+    };
+    // Split promtool's `line:column: ` (or `line: `) prefix from the message.
+    let (position, message) = match text.split_once(": ") {
+        Some((p, m)) if p.split(':').all(|n| n.parse::<usize>().is_ok()) => (p, m),
+        _ => return text,
+    };
+    let field = match at.field {
+        InputSeriesField::Series => "series",
+        InputSeriesField::Values => "values",
+    };
+    let mut place = format!("input_series[{}].{field}", at.index);
+    if at.line_in_field > 1 {
+        place.push_str(&format!(" line {}", at.line_in_field));
+    }
+    if let Some(column) = at.column {
+        place.push_str(&format!(" column {column}"));
+    }
+    format!("{place} (promtool: {position}): {message}")
 }
