@@ -605,6 +605,12 @@ pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
             a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
         }
     });
+    interpolate_sorted(q, values)
+}
+
+/// The φ-quantile of sorted, non-empty `values` by linear interpolation between the
+/// neighbouring ranks (the step both Prometheus versions share).
+pub(crate) fn interpolate_sorted(q: f64, values: &[f64]) -> f64 {
     let n = values.len() as f64;
     let rank = q * (n - 1.0);
     let lower = rank.floor().max(0.0);

@@ -179,22 +179,10 @@ pub(crate) fn bucket_quantile(q: f64, buckets: &mut Vec<Bucket>) -> f64 {
     bucket_start + (bucket_end - bucket_start) * (rank / count)
 }
 
-/// `coalesceBuckets` (2.42): merges neighbours with equal upper bounds.
+/// `coalesceBuckets` (2.42, the same as 3.x's): merges neighbours with equal upper bounds.
 fn coalesce_buckets(buckets: &mut Vec<Bucket>) {
-    let mut last = buckets[0];
-    let mut i = 0;
-    for j in 1..buckets.len() {
-        let b = buckets[j];
-        if b.upper_bound == last.upper_bound {
-            last.count += b.count;
-        } else {
-            buckets[i] = last;
-            last = b;
-            i += 1;
-        }
-    }
-    buckets[i] = last;
-    buckets.truncate(i + 1);
+    let kept = crate::model::quantile::coalesce_buckets(buckets);
+    buckets.truncate(kept);
 }
 
 /// `ensureMonotonic` (2.42): raises each count to the largest count before it.
@@ -262,12 +250,7 @@ pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
         return f64::INFINITY;
     }
     insertion_sort_or_stable(values, |a, b| a.is_nan() || a < b);
-    let n = values.len() as f64;
-    let rank = q * (n - 1.0);
-    let lower = rank.floor().max(0.0);
-    let upper = (lower + 1.0).min(n - 1.0);
-    let weight = rank - rank.floor();
-    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
+    crate::eval::aggregate::interpolate_sorted(q, values)
 }
 
 /// Go's `math.Exp` on amd64 (`exp_amd64.s`, Shibata's method): a Taylor series of

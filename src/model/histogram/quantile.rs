@@ -244,7 +244,7 @@ fn sort_by_upper_bound(buckets: &mut [Bucket]) {
 
 /// Prometheus's `coalesceBuckets`: merges sorted buckets with equal upper bounds into the front
 /// of the slice and returns how many remain. Empty input stays empty.
-fn coalesce_buckets(buckets: &mut [Bucket]) -> usize {
+pub(crate) fn coalesce_buckets(buckets: &mut [Bucket]) -> usize {
     let Some(&first) = buckets.first() else {
         return 0;
     };
