@@ -343,25 +343,12 @@ fn range_cross_check(
     compare_result(cmd, &value, t, t, 0).map_err(|e| format!("range mode: {e}"))
 }
 
-/// Prometheus's `almost.Equal` with epsilon 1e-6.
+/// Prometheus's `almost.Equal` with epsilon 1e-6; a stale marker equals only a stale marker.
 pub(crate) fn almost_equal(a: f64, b: f64) -> bool {
-    const EPSILON: f64 = 1e-6;
-    const MIN_NORMAL: f64 = f64::MIN_POSITIVE;
     if is_stale_nan(a) || is_stale_nan(b) {
         return is_stale_nan(a) && is_stale_nan(b);
     }
-    if a.is_nan() && b.is_nan() {
-        return true;
-    }
-    if a == b {
-        return true;
-    }
-    let abs_sum = a.abs() + b.abs();
-    let diff = (a - b).abs();
-    if a == 0.0 || b == 0.0 || abs_sum < MIN_NORMAL {
-        return diff < EPSILON * MIN_NORMAL;
-    }
-    diff / abs_sum.min(f64::MAX) < EPSILON
+    crate::model::gomath::almost_equal(a, b, 1e-6)
 }
 
 fn expected_series<'a>(cmd: &'a EvalCommand, labels: &Labels) -> Option<&'a ExpectedSeries> {

@@ -253,8 +253,8 @@ fn parse_go_float(text: &str) -> Option<f64> {
     lower.parse::<f64>().ok().map(signed)
 }
 
-/// A Go hexadecimal float without its `0x` prefix: `1p-2`, `1.8p1`, `ff`.
-fn parse_hex_float(hex: &str) -> Option<f64> {
+/// A Go hexadecimal float without its `0x` prefix, lower-cased: `1p-2`, `1.8p1`, `ff`.
+pub(crate) fn parse_hex_float(hex: &str) -> Option<f64> {
     let (mantissa, exponent) = match hex.split_once('p') {
         Some((m, e)) => (m, e.parse::<i32>().ok()?),
         None => (hex, 0),

@@ -71,36 +71,22 @@ fn parse_bound(text: &str) -> Option<f64> {
     parse_hex_float(text)
 }
 
-/// Go also accepts hexadecimal floats (`0x1p-2`, `0x1.8p1`, `-0X10`).
+/// Go also accepts hexadecimal floats (`0x1p-2`, `0x1.8p1`, `-0X10p0`), with their binary
+/// exponent.
 fn parse_hex_float(text: &str) -> Option<f64> {
     let (negative, rest) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
         _ => (false, text),
     };
-    let rest = rest
+    let hex = rest
         .strip_prefix("0x")
-        .or_else(|| rest.strip_prefix("0X"))?;
-    // Go requires the binary exponent of a hexadecimal float.
-    let i = rest.find(['p', 'P'])?;
-    let (mantissa, exponent) = (&rest[..i], rest[i + 1..].parse::<i32>().ok()?);
-    let (int_part, frac_part) = match mantissa.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (mantissa, ""),
-    };
-    if int_part.is_empty() && frac_part.is_empty() {
+        .or_else(|| rest.strip_prefix("0X"))?
+        .to_ascii_lowercase();
+    if !hex.contains('p') {
         return None;
     }
-    let mut value = 0.0f64;
-    for c in int_part.chars() {
-        value = value * 16.0 + c.to_digit(16)? as f64;
-    }
-    let mut scale = 1.0 / 16.0;
-    for c in frac_part.chars() {
-        value += c.to_digit(16)? as f64 * scale;
-        scale /= 16.0;
-    }
-    let value = value * 2f64.powi(exponent);
+    let value = crate::syntax::lex::parse_hex_float(&hex)?;
     Some(if negative { -value } else { value })
 }
 
