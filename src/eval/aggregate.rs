@@ -5,7 +5,6 @@ use super::engine::Evaluator;
 use super::error::EvalError;
 use super::subset::{Subset, SubsetIndex};
 use super::value::{Sample, Val};
-use crate::model::fxhash::FxHashMap;
 use crate::model::{CounterResetHint, FloatHistogram, Labels, Timestamp, format_float};
 use crate::promql::{AggregateExpr, AggregateOp, ExprKind, StringLiteral};
 use crate::syntax::Span;
@@ -98,23 +97,7 @@ fn grouping_subset(grouping: &[String], without: bool) -> Subset<'_> {
     }
 }
 
-/// A sample's group labels.
-fn group_key(metric: &Labels, grouping: &[String], without: bool) -> Labels {
-    grouping_subset(grouping, without).labels(metric)
-}
-
-/// Prometheus's Kahan–Neumaier increment.
-pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
+pub(crate) use crate::model::gomath::kahan_inc;
 
 #[derive(Default)]
 struct Group {
@@ -621,36 +604,35 @@ pub(crate) fn interpolate_sorted(q: f64, values: &[f64]) -> f64 {
 
 /// `count_values`: one output series per distinct value per group.
 fn count_values(input: &[Sample], grouping: &[String], without: bool, label: &str) -> Vec<Sample> {
-    let mut order: Vec<Labels> = Vec::new();
-    let mut counts: FxHashMap<Labels, f64> = FxHashMap::default();
+    let subset = grouping_subset(grouping, without);
+    let mut index = SubsetIndex::new(subset);
+    // Per group: the first labelled sample's labels (to match later ones), the output labels
+    // and the count.
+    let mut groups: Vec<(Labels, Labels, f64)> = Vec::new();
     for s in input {
         let value = match &s.h {
             Some(h) => h.go_string(),
             None => format_float(s.f),
         };
         let metric = s.metric.builder().set(label, value).build();
-        let key = group_key(&metric, grouping, without);
-        match counts.get_mut(&key) {
-            Some(c) => *c += 1.0,
-            None => {
-                counts.insert(key.clone(), 1.0);
-                order.push(key);
-            }
+        let (gi, new) = index.find_or_insert(&metric, groups.len(), |i| &groups[i].0);
+        if new {
+            let output = subset.labels(&metric);
+            groups.push((metric, output, 1.0));
+        } else {
+            groups[gi].2 += 1.0;
         }
     }
-    order
+    groups
         .into_iter()
-        .map(|labels| {
-            let count = counts[&labels];
-            Sample::float(labels, count)
-        })
+        .map(|(_, labels, count)| Sample::float(labels, count))
         .collect()
 }
 
-/// A binary heap with Go's `container/heap` algorithm, so ties come out in Prometheus's order.
 /// A heap order: whether the first sample sorts before the second.
 type SampleLess = fn(&Sample, &Sample) -> bool;
 
+/// A binary heap with Go's `container/heap` algorithm, so ties come out in Prometheus's order.
 struct GoHeap<F: Fn(&Sample, &Sample) -> bool> {
     items: Vec<Sample>,
     less: F,
@@ -899,22 +881,24 @@ fn topk_prometheus2(
     };
     let name = op.as_str();
     let mut groups: Vec<GoHeap<SampleLess>> = Vec::new();
-    let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
+    // The labels of each group's first sample, which later samples are matched with.
+    let mut representatives: Vec<Labels> = Vec::new();
+    let mut index = SubsetIndex::new(grouping_subset(grouping, without));
     for s in input {
         if s.h.is_some() {
             ev.annotations
                 .info(format!("ignored histogram in {name} aggregation"), span);
             continue;
         }
-        let key = group_key(&s.metric, grouping, without);
-        let Some(&gi) = index.get(&key) else {
-            index.insert(key, groups.len());
+        let (gi, new) = index.find_or_insert(&s.metric, groups.len(), |i| &representatives[i]);
+        if new {
+            representatives.push(s.metric.clone());
             groups.push(GoHeap {
                 items: vec![s],
                 less,
             });
             continue;
-        };
+        }
         let heap = &mut groups[gi];
         let top = heap.items[0].f;
         let admit = heap.items.len() < k
