@@ -440,7 +440,7 @@ fn average_histogram(
         return;
     }
     note_hint(group, h);
-    let Some(value) = group.histogram.clone() else {
+    let Some(value) = group.histogram.as_deref() else {
         return;
     };
     if !group.histogram_incremental_mean {
@@ -459,12 +459,15 @@ fn average_histogram(
             }
         }
         if !v.has_overflow() {
-            group.histogram = Some(v);
+            group.histogram = Some(Box::new(v));
             group.histogram_kahan = c;
             return;
         }
         group.histogram_incremental_mean = true;
-        let mut mean = value;
+        // The running sum before this sample (still in the group) becomes the mean so far.
+        let Some(mut mean) = group.histogram.clone() else {
+            return;
+        };
         mean.div(group.count - 1.0);
         group.histogram_mean = Some(mean);
         if let Some(k) = group.histogram_kahan.as_mut() {
@@ -565,42 +568,7 @@ fn mixed_schemas(ev: &mut Evaluator<'_>, sample: &Sample, span: Span) {
     );
 }
 
-/// Prometheus's `quantile`: the φ-quantile of `values` with linear interpolation between ranks.
-pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
-    if values.is_empty() || q.is_nan() {
-        return f64::NAN;
-    }
-    if q < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if q > 1.0 {
-        return f64::INFINITY;
-    }
-    // Go's sort with a Less that puts NaN first.
-    values.sort_by(|a, b| {
-        if a.is_nan() && b.is_nan() {
-            std::cmp::Ordering::Equal
-        } else if a.is_nan() {
-            std::cmp::Ordering::Less
-        } else if b.is_nan() {
-            std::cmp::Ordering::Greater
-        } else {
-            a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
-        }
-    });
-    interpolate_sorted(q, values)
-}
-
-/// The φ-quantile of sorted, non-empty `values` by linear interpolation between the
-/// neighbouring ranks (the step both Prometheus versions share).
-pub(crate) fn interpolate_sorted(q: f64, values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    let rank = q * (n - 1.0);
-    let lower = rank.floor().max(0.0);
-    let upper = (lower + 1.0).min(n - 1.0);
-    let weight = rank - rank.floor();
-    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
-}
+pub(crate) use crate::model::quantile::quantile;
 
 /// `count_values`: one output series per distinct value per group.
 fn count_values(input: &[Sample], grouping: &[String], without: bool, label: &str) -> Vec<Sample> {

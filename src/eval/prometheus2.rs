@@ -240,17 +240,9 @@ pub(crate) fn insertion_sort_or_stable<T>(items: &mut [T], less: impl Fn(&T, &T)
 /// `quantile` (2.42, `promql/quantile.go`): NaNs sort first (`vectorByValueHeap`), then linear
 /// interpolation between the neighbouring ranks.
 pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
-    if values.is_empty() || q.is_nan() {
-        return f64::NAN;
-    }
-    if q < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if q > 1.0 {
-        return f64::INFINITY;
-    }
-    insertion_sort_or_stable(values, |a, b| a.is_nan() || a < b);
-    crate::eval::aggregate::interpolate_sorted(q, values)
+    crate::model::quantile::quantile_with(q, values, |values| {
+        insertion_sort_or_stable(values, |a, b| a.is_nan() || a < b)
+    })
 }
 
 /// Go's `math.Exp` on amd64 (`exp_amd64.s`, Shibata's method): a Taylor series of

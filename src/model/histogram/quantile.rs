@@ -740,6 +740,20 @@ pub fn histogram_avg(h: &FloatHistogram) -> f64 {
 /// assert!(quantile(0.5, &mut []).is_nan());
 /// ```
 pub fn quantile(q: f64, values: &mut [f64]) -> f64 {
+    quantile_with(q, values, |values| {
+        // Prometheus's vectorByValueHeap.Less puts NaN before everything.
+        values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            (false, false) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
+        })
+    })
+}
+
+/// [`quantile`] with the given sort (Prometheus 2.42 sorts with Go's insertion sort, whose
+/// arrangement of NaNs differs).
+pub(crate) fn quantile_with(q: f64, values: &mut [f64], sort: impl FnOnce(&mut [f64])) -> f64 {
     if values.is_empty() || q.is_nan() {
         return f64::NAN;
     }
@@ -749,14 +763,7 @@ pub fn quantile(q: f64, values: &mut [f64]) -> f64 {
     if q > 1.0 {
         return f64::INFINITY;
     }
-    // Prometheus's vectorByValueHeap.Less puts NaN before everything.
-    values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Less,
-        (false, true) => std::cmp::Ordering::Greater,
-        (false, false) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
-    });
-
+    sort(values);
     let n = values.len() as f64;
     // Between two samples, a weighted average of both.
     let rank = q * (n - 1.0);
