@@ -61,22 +61,10 @@ impl HintTracker {
 }
 
 pub(super) fn avg_over_time(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Result<Option<Out>> {
-    if !s.floats.is_empty() && !s.histograms.is_empty() {
-        ctx.warn(mixed_floats_histograms(metric_name(&s.metric)));
-        return Ok(None);
+    if let Some(out) = histogram_window(ctx, s, avg_histograms) {
+        return Ok(out);
     }
-    if s.floats.is_empty() {
-        if s.histograms.is_empty() {
-            return Ok(None);
-        }
-        let mut tracker = HintTracker::default();
-        let result = avg_histograms(&s.histograms, &mut tracker);
-        if result.is_ok() {
-            tracker.report(ctx);
-        }
-        return Ok(histogram_result(ctx, s, result));
-    }
-    if ctx.prometheus2 && s.histograms.is_empty() {
+    if ctx.prometheus2 {
         return Ok(Some(Out::Float(p2::avg_over_time(&s.floats))));
     }
     // Direct mean with Kahan summation while the sum stays finite, incremental mean after.
@@ -110,6 +98,32 @@ pub(super) fn avg_over_time(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Resu
 
 /// The result of a histogram aggregation: the histogram, or the warning for incompatible
 /// schemas (which drops the output).
+/// The start `sum_over_time` and `avg_over_time` share: a window mixing floats and histograms
+/// warns and gives nothing, an empty one nothing, and a window of histograms `fold`s them.
+/// `None` for a window of floats, which the caller folds.
+fn histogram_window(
+    ctx: &mut RangeCtx<'_>,
+    s: &RangeSeries<'_>,
+    fold: fn(&[HPoint], &mut HintTracker) -> std::result::Result<FloatHistogram, HistError>,
+) -> Option<Option<Out>> {
+    if !s.floats.is_empty() && !s.histograms.is_empty() {
+        ctx.warn(mixed_floats_histograms(metric_name(&s.metric)));
+        return Some(None);
+    }
+    if !s.floats.is_empty() {
+        return None;
+    }
+    if s.histograms.is_empty() {
+        return Some(None);
+    }
+    let mut tracker = HintTracker::default();
+    let result = fold(&s.histograms, &mut tracker);
+    if result.is_ok() {
+        tracker.report(ctx);
+    }
+    Some(histogram_result(ctx, s, result))
+}
+
 fn histogram_result(
     ctx: &mut RangeCtx<'_>,
     s: &RangeSeries<'_>,
@@ -184,22 +198,10 @@ fn avg_histograms(
 }
 
 pub(super) fn sum_over_time(ctx: &mut RangeCtx<'_>, s: &RangeSeries<'_>) -> Result<Option<Out>> {
-    if !s.floats.is_empty() && !s.histograms.is_empty() {
-        ctx.warn(mixed_floats_histograms(metric_name(&s.metric)));
-        return Ok(None);
+    if let Some(out) = histogram_window(ctx, s, sum_histograms) {
+        return Ok(out);
     }
-    if s.floats.is_empty() {
-        if s.histograms.is_empty() {
-            return Ok(None);
-        }
-        let mut tracker = HintTracker::default();
-        let result = sum_histograms(&s.histograms, &mut tracker);
-        if result.is_ok() {
-            tracker.report(ctx);
-        }
-        return Ok(histogram_result(ctx, s, result));
-    }
-    if ctx.prometheus2 && s.histograms.is_empty() {
+    if ctx.prometheus2 {
         return Ok(Some(Out::Float(p2::sum_over_time(&s.floats))));
     }
     let (mut sum, mut c) = (0.0, 0.0);
