@@ -597,6 +597,17 @@ fn count_values(input: &[Sample], grouping: &[String], without: bool, label: &st
         .collect()
 }
 
+/// The ordering a Go `Less` function implies.
+pub(crate) fn order_by<T>(less: impl Fn(&T, &T) -> bool, a: &T, b: &T) -> std::cmp::Ordering {
+    if less(a, b) {
+        std::cmp::Ordering::Less
+    } else if less(b, a) {
+        std::cmp::Ordering::Greater
+    } else {
+        std::cmp::Ordering::Equal
+    }
+}
+
 /// A heap order: whether the first sample sorts before the second.
 type SampleLess = fn(&Sample, &Sample) -> bool;
 
@@ -898,16 +909,6 @@ fn topk_prometheus2(
         out.extend(items);
     }
     Ok(out)
-}
-
-fn order_by(less: fn(&Sample, &Sample) -> bool, a: &Sample, b: &Sample) -> std::cmp::Ordering {
-    if less(a, b) {
-        std::cmp::Ordering::Less
-    } else if less(b, a) {
-        std::cmp::Ordering::Greater
-    } else {
-        std::cmp::Ordering::Equal
-    }
 }
 
 /// Whether `limit_ratio` keeps a series: its label hash, as a fraction of `u64::MAX`, falls

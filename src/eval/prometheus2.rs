@@ -225,15 +225,7 @@ pub(crate) fn insertion_sort_or_stable<T>(items: &mut [T], less: impl Fn(&T, &T)
             }
         }
     } else {
-        items.sort_by(|a, b| {
-            if less(a, b) {
-                std::cmp::Ordering::Less
-            } else if less(b, a) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        });
+        items.sort_by(|a, b| crate::eval::aggregate::order_by(&less, a, b));
     }
 }
 
