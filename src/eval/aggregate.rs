@@ -5,7 +5,9 @@ use super::engine::Evaluator;
 use super::error::EvalError;
 use super::subset::{Subset, SubsetIndex};
 use super::value::{Sample, Val};
-use crate::model::{CounterResetHint, FloatHistogram, Labels, Timestamp, format_float};
+use crate::model::{
+    CombineFlags, CounterResetHint, FloatHistogram, Labels, Timestamp, format_float,
+};
 use crate::promql::{AggregateExpr, AggregateOp, ExprKind, StringLiteral};
 use crate::syntax::Span;
 use std::sync::Arc;
@@ -414,16 +416,9 @@ fn sum_histogram(
     let Some(acc) = group.histogram.as_mut() else {
         return;
     };
-    match unboxed(&mut group.histogram_kahan, |k| acc.kahan_add(h, k)) {
-        Ok(flags) => {
-            if flags.nhcb_bounds_reconciled {
-                reconciled_info(ev, span);
-            }
-        }
-        Err(_) => {
-            mixed_schemas(ev, sample, span);
-            group.incompatible = true;
-        }
+    let added = unboxed(&mut group.histogram_kahan, |k| acc.kahan_add(h, k));
+    if !note_added(ev, added, sample, span) {
+        group.incompatible = true;
     }
 }
 
@@ -446,17 +441,10 @@ fn average_histogram(
     if !group.histogram_incremental_mean {
         let mut v = value.clone();
         let mut c = group.histogram_kahan.clone();
-        match unboxed(&mut c, |c| v.kahan_add(h, c)) {
-            Err(_) => {
-                mixed_schemas(ev, sample, span);
-                group.incompatible = true;
-                return;
-            }
-            Ok(flags) => {
-                if flags.nhcb_bounds_reconciled {
-                    reconciled_info(ev, span);
-                }
-            }
+        let added = unboxed(&mut c, |c| v.kahan_add(h, c));
+        if !note_added(ev, added, sample, span) {
+            group.incompatible = true;
+            return;
         }
         if !v.has_overflow() {
             group.histogram = Some(Box::new(v));
@@ -484,15 +472,30 @@ fn average_histogram(
         return;
     };
     mean.mul(q);
-    match unboxed(&mut group.histogram_kahan, |k| mean.kahan_add(&to_add, k)) {
+    let added = unboxed(&mut group.histogram_kahan, |k| mean.kahan_add(&to_add, k));
+    if !note_added(ev, added, sample, span) {
+        group.incompatible = true;
+    }
+}
+
+/// Annotates what adding a histogram to a group did: an info when custom bucket bounds were
+/// reconciled, a warning when the schemas do not mix. Whether the addition succeeded.
+fn note_added<E>(
+    ev: &mut Evaluator<'_>,
+    added: Result<CombineFlags, E>,
+    sample: &Sample,
+    span: Span,
+) -> bool {
+    match added {
         Ok(flags) => {
             if flags.nhcb_bounds_reconciled {
                 reconciled_info(ev, span);
             }
+            true
         }
         Err(_) => {
             mixed_schemas(ev, sample, span);
-            group.incompatible = true;
+            false
         }
     }
 }
