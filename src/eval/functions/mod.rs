@@ -172,10 +172,6 @@ const ANCHORED_SAFE: [&str; 5] = ["changes", "delta", "increase", "rate", "reset
 const SMOOTHED_SAFE: [&str; 3] = ["delta", "increase", "rate"];
 
 /// Runs a range function over every series of its matrix argument.
-fn delayed_removal(ev: &Evaluator<'_>) -> bool {
-    ev.delayed_name_removal()
-}
-
 fn eval_range_function<'s>(
     ev: &mut Evaluator<'s>,
     call: &Call,
@@ -201,7 +197,7 @@ fn eval_range_function<'s>(
     // Results over a plain selector whose series differ beyond their names need no duplicate
     // check (a scan of the selection pays off only when the query repeats steps).
     let unique_without_name = match &arg.kind {
-        ExprKind::MatrixSelector(ms) if !delayed_removal(ev) => {
+        ExprKind::MatrixSelector(ms) if !ev.delayed_name_removal() => {
             let scan = ev.repeats;
             ev.selection_unique_without_name(&ms.selector, scan)
         }
