@@ -1,0 +1,523 @@
+//! The YAML node tree with positions, built from saphyr's events.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+
+use super::{YamlError, YamlErrorKind};
+
+/// A position in a YAML text: 1-based line and column (columns count characters, as YAML
+/// parsers do), and the byte offset.
+///
+/// ```
+/// let docs = promgate::yaml::parse_documents("a: b\n", &Default::default()).unwrap();
+/// assert_eq!(docs.len(), 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Byte offset in the text.
+    pub offset: usize,
+}
+
+/// Bounds on what a YAML text may expand to, so hostile input fails fast instead of eating
+/// the machine.
+///
+/// ```
+/// use promgate::yaml::{YamlLimits, parse_documents};
+/// let limits = YamlLimits { max_depth: 3, ..YamlLimits::default() };
+/// assert!(parse_documents("a: [[[[1]]]]", &limits).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct YamlLimits {
+    /// The deepest nesting of sequences and mappings (default 128).
+    pub max_depth: usize,
+    /// The most nodes a document may have after expanding aliases (default 10 million).
+    pub max_nodes: usize,
+}
+
+impl Default for YamlLimits {
+    fn default() -> Self {
+        YamlLimits {
+            max_depth: 128,
+            max_nodes: 10_000_000,
+        }
+    }
+}
+
+/// One YAML node.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Node {
+    pub kind: NodeKind,
+    /// Where the node starts (for a block scalar: its `|` or `>` indicator, as Go's YAML
+    /// reports it).
+    pub pos: Position,
+    /// The byte offset of the value's first character (after a quote; a block scalar's first
+    /// content line).
+    pub content: usize,
+    /// Where the node ends (byte offset).
+    pub end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum NodeKind {
+    /// A scalar: its value, its style, and whether it carries an explicit `!!str` tag.
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+        tag: Option<String>,
+    },
+    Sequence(Vec<Node>),
+    Mapping(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// Is this the YAML null (`~`, `null`, or nothing)?
+    pub fn is_null(&self) -> bool {
+        match &self.kind {
+            NodeKind::Scalar {
+                value,
+                style: ScalarStyle::Plain,
+                tag: None,
+            } => matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"),
+            _ => false,
+        }
+    }
+
+    /// A short name of the node's kind for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Scalar { .. } if self.is_null() => "null",
+            NodeKind::Scalar { .. } => "scalar",
+            NodeKind::Sequence(_) => "sequence",
+            NodeKind::Mapping(_) => "mapping",
+        }
+    }
+
+    /// The byte offset in `text` of byte `offset` of this scalar's value. For plain and quoted
+    /// scalars on one line and for block scalars (`|`, `>`), this walks the source and the value
+    /// side by side, skipping line breaks, indentation and quote escapes, so a position inside a
+    /// multi-line PromQL expression points at the right line of the file.
+    pub fn value_offset_in(&self, text: &str, offset: usize) -> usize {
+        let NodeKind::Scalar { value, style, .. } = &self.kind else {
+            return self.pos.offset;
+        };
+        let text_bytes = text.as_bytes();
+        let source = &text_bytes[self.content.min(text.len())..self.end.min(text.len())];
+        let mut s = 0;
+        // A block scalar's indentation: the column of its first content line.
+        let indent = self.content - text[..self.content].rfind('\n').map_or(0, |p| p + 1);
+        let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+        let value = value.as_bytes();
+        let mut v = 0;
+        let skip_indent = |s: &mut usize| {
+            let mut n = 0;
+            while *s < source.len() && source[*s] == b' ' && (!block || n < indent) {
+                *s += 1;
+                n += 1;
+            }
+        };
+        while v < offset.min(value.len()) && s < source.len() {
+            let (vb, sb) = (value[v], source[s]);
+            if vb == sb && !(sb == b'\\' && *style == ScalarStyle::DoubleQuoted) {
+                s += 1;
+                v += 1;
+                if block && vb == b'\n' {
+                    skip_indent(&mut s);
+                }
+            } else if sb == b'\n' || sb == b'\r' {
+                // A folded line break: the value has a space (or nothing) where the source
+                // breaks the line and indents the next one.
+                s += 1;
+                skip_indent(&mut s);
+                if vb == b' ' || vb == b'\n' {
+                    v += 1;
+                }
+            } else if sb == b'\\' && *style == ScalarStyle::DoubleQuoted {
+                // An escape: one value character (or a few bytes of one) for several source bytes.
+                s += 2;
+                if s < source.len() && matches!(source[s - 1], b'x' | b'u' | b'U') {
+                    let digits = match source[s - 1] {
+                        b'x' => 2,
+                        b'u' => 4,
+                        _ => 8,
+                    };
+                    s += digits;
+                }
+                v += 1;
+                while v < value.len() && (value[v] & 0xC0) == 0x80 {
+                    v += 1;
+                }
+            } else if sb == b'\'' && *style == ScalarStyle::SingleQuoted {
+                s += 2;
+                v += 1;
+            } else {
+                // Out of step (a style we do not model exactly): stop at the best guess.
+                break;
+            }
+        }
+        (self.content + s).min(text.len())
+    }
+}
+
+/// Parses every document of a YAML stream into node trees. An empty stream gives no
+/// documents.
+///
+/// ```
+/// use promgate::yaml::parse_documents;
+/// let docs = parse_documents("a: 1\n---\nb: 2\n", &Default::default()).unwrap();
+/// assert_eq!(docs.len(), 2);
+/// let err = parse_documents("a: [1", &Default::default()).unwrap_err();
+/// assert!(err.to_string().starts_with("1:"));
+/// ```
+#[allow(private_interfaces)]
+pub fn parse_documents(text: &str, limits: &YamlLimits) -> Result<Vec<Node>, YamlError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let offsets = CharOffsets::new(text);
+    let mut builder = Builder {
+        text,
+        limits,
+        stack: Vec::new(),
+        documents: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+    };
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let Some(event) = parser.next_event() else {
+            break;
+        };
+        let (event, span) = event.map_err(|e| scan_error(&e, &offsets))?;
+        let start = offsets.position(span.start.index(), span.start.line(), span.start.col());
+        let end = offsets.byte(span.end.index());
+        if builder.on_event(event, start, end)? {
+            break;
+        }
+    }
+    Ok(builder.documents)
+}
+
+/// Where a scalar starts as Go's YAML reports it, and where its content starts. saphyr places a
+/// quoted scalar at its opening quote and a block scalar at its first content line; Go places
+/// a block scalar at its `|` or `>` indicator.
+fn scalar_start(text: &str, start: Position, style: ScalarStyle) -> (Position, usize) {
+    match style {
+        ScalarStyle::Plain => (start, start.offset),
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => (start, start.offset + 1),
+        ScalarStyle::Literal | ScalarStyle::Folded => {
+            let before = &text[..start.offset.min(text.len())];
+            let Some(indicator) = before.rfind(['|', '>']) else {
+                return (start, start.offset);
+            };
+            let line = before[..indicator].matches('\n').count() + 1;
+            let line_start = before[..indicator].rfind('\n').map_or(0, |p| p + 1);
+            let column = before[line_start..indicator].chars().count() + 1;
+            let pos = Position {
+                line,
+                column,
+                offset: indicator,
+            };
+            (pos, start.offset)
+        }
+    }
+}
+
+fn scan_error(e: &ScanError, offsets: &CharOffsets) -> YamlError {
+    let m = e.marker();
+    let kind = if e.info().contains("recursion limit") {
+        YamlErrorKind::Limit
+    } else {
+        YamlErrorKind::Syntax
+    };
+    YamlError::new(
+        kind,
+        e.info().to_string(),
+        Some(offsets.position(m.index(), m.line(), m.col())),
+    )
+}
+
+/// Character index to byte offset, for saphyr's character-counting markers.
+struct CharOffsets {
+    /// `None` when the text is ASCII (indices are byte offsets).
+    table: Option<Vec<u32>>,
+    len: usize,
+}
+
+impl CharOffsets {
+    fn new(text: &str) -> CharOffsets {
+        let table = (!text.is_ascii()).then(|| {
+            text.char_indices()
+                .map(|(b, _)| b as u32)
+                .chain(std::iter::once(text.len() as u32))
+                .collect()
+        });
+        CharOffsets {
+            table,
+            len: text.len(),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.table {
+            None => char_index.min(self.len),
+            Some(t) => t.get(char_index).map_or(self.len, |&b| b as usize),
+        }
+    }
+
+    fn position(&self, char_index: usize, line: usize, col: usize) -> Position {
+        Position {
+            line,
+            column: col + 1,
+            offset: self.byte(char_index),
+        }
+    }
+}
+
+enum Open {
+    Sequence(Node, Vec<Node>, usize),
+    Mapping(Node, Vec<(Node, Node)>, Option<Node>, usize),
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    limits: &'a YamlLimits,
+    stack: Vec<Open>,
+    documents: Vec<Node>,
+    anchors: HashMap<usize, Node>,
+    nodes: usize,
+}
+
+impl Builder<'_> {
+    /// Takes one event; returns true at the end of the stream.
+    fn on_event(
+        &mut self,
+        event: Event<'_>,
+        start: Position,
+        end: usize,
+    ) -> Result<bool, YamlError> {
+        match event {
+            Event::StreamEnd => return Ok(true),
+            Event::Nothing | Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd => {}
+            Event::Alias(id) => {
+                let Some(node) = self.anchors.get(&id).cloned() else {
+                    return Err(YamlError::new(
+                        YamlErrorKind::Syntax,
+                        "unknown anchor",
+                        Some(start),
+                    ));
+                };
+                self.count(count_nodes(&node), start)?;
+                self.push(node)?;
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                self.count(1, start)?;
+                let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                let (pos, content) = scalar_start(self.text, start, style);
+                let node = Node {
+                    kind: NodeKind::Scalar {
+                        value: value.into_owned(),
+                        style,
+                        tag,
+                    },
+                    pos,
+                    content,
+                    end,
+                };
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push(node)?;
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                self.count(1, start)?;
+                if self.stack.len() >= self.limits.max_depth {
+                    return Err(YamlError::new(
+                        YamlErrorKind::Limit,
+                        format!(
+                            "nesting deeper than {} levels (YamlLimits::max_depth)",
+                            self.limits.max_depth
+                        ),
+                        Some(start),
+                    ));
+                }
+                let node = Node {
+                    kind: NodeKind::Sequence(Vec::new()),
+                    pos: start,
+                    content: start.offset,
+                    end,
+                };
+                self.stack.push(match event {
+                    Event::SequenceStart(..) => Open::Sequence(node, Vec::new(), anchor),
+                    _ => Open::Mapping(node, Vec::new(), None, anchor),
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (mut node, anchor) = match self.stack.pop() {
+                    Some(Open::Sequence(mut node, items, anchor)) => {
+                        node.kind = NodeKind::Sequence(items);
+                        (node, anchor)
+                    }
+                    Some(Open::Mapping(mut node, entries, _, anchor)) => {
+                        node.kind = NodeKind::Mapping(entries);
+                        (node, anchor)
+                    }
+                    None => return Ok(false),
+                };
+                node.end = end;
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push(node)?;
+            }
+        }
+        Ok(false)
+    }
+
+    fn count(&mut self, n: usize, pos: Position) -> Result<(), YamlError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limits.max_nodes {
+            return Err(YamlError::new(
+                YamlErrorKind::Limit,
+                format!(
+                    "more than {} nodes after expanding aliases (YamlLimits::max_nodes)",
+                    self.limits.max_nodes
+                ),
+                Some(pos),
+            ));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, node: Node) -> Result<(), YamlError> {
+        match self.stack.last_mut() {
+            None => self.documents.push(node),
+            Some(Open::Sequence(_, items, _)) => items.push(node),
+            Some(Open::Mapping(_, entries, key, _)) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => entries.push((k, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.kind {
+        NodeKind::Scalar { .. } => 1,
+        NodeKind::Sequence(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        NodeKind::Mapping(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| count_nodes(k) + count_nodes(v))
+                .sum::<usize>()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Node {
+        parse_documents(text, &YamlLimits::default())
+            .unwrap()
+            .remove(0)
+    }
+
+    fn value_node<'a>(node: &'a Node, key: &str) -> &'a Node {
+        let NodeKind::Mapping(entries) = &node.kind else {
+            panic!("not a mapping")
+        };
+        &entries
+            .iter()
+            .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar { value, .. } if value == key))
+            .unwrap()
+            .1
+    }
+
+    #[test]
+    fn positions_of_keys_and_values() {
+        let d = doc("groups:\n  - name: g\n    rules: []\n");
+        let groups = value_node(&d, "groups");
+        let NodeKind::Sequence(items) = &groups.kind else {
+            panic!()
+        };
+        assert_eq!((items[0].pos.line, items[0].pos.column), (2, 5));
+        let name = value_node(&items[0], "name");
+        assert_eq!((name.pos.line, name.pos.column), (2, 11));
+    }
+
+    #[test]
+    fn offsets_inside_block_scalars() {
+        let text = "expr: |\n  sum(rate(x[5m]))\n    / 2 +\n";
+        let d = doc(text);
+        let expr = value_node(&d, "expr");
+        let NodeKind::Scalar { value, .. } = &expr.kind else {
+            panic!()
+        };
+        assert_eq!(value, "sum(rate(x[5m]))\n  / 2 +\n");
+        let at = value.find('/').unwrap();
+        let off = expr.value_offset_in(text, at);
+        assert_eq!(&text[off..off + 1], "/");
+        let end = expr.value_offset_in(text, value.len() - 1);
+        assert_eq!(&text[end..end + 1], "\n");
+    }
+
+    #[test]
+    fn offsets_inside_folded_and_quoted_scalars() {
+        let text = "a: >\n  foo\n  bar baz\nb: \"x\\\"y z\"\nc: 'it''s q'\n";
+        let d = doc(text);
+        let a = value_node(&d, "a");
+        let off = a.value_offset_in(text, "foo bar b".len() - 1);
+        assert_eq!(&text[off..off + 3], "baz");
+        let b = value_node(&d, "b");
+        let off = b.value_offset_in(text, 4);
+        assert_eq!(&text[off..off + 1], "z");
+        let c = value_node(&d, "c");
+        let off = c.value_offset_in(text, 5);
+        assert_eq!(&text[off..off + 1], "q");
+    }
+
+    #[test]
+    fn non_ascii_positions_are_byte_offsets() {
+        let text = "é: ü\nb: x\n";
+        let d = doc(text);
+        let b = value_node(&d, "b");
+        assert_eq!(b.pos.offset, text.find('x').unwrap());
+        assert_eq!((b.pos.line, b.pos.column), (2, 4));
+    }
+
+    #[test]
+    fn aliases_expand_within_limits() {
+        let text = "a: &x [1, 2]\nb: *x\n";
+        let d = doc(text);
+        assert_eq!(value_node(&d, "b").kind, value_node(&d, "a").kind);
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
+        let limits = YamlLimits {
+            max_nodes: 5000,
+            ..YamlLimits::default()
+        };
+        let err = parse_documents(bomb, &limits).unwrap_err();
+        assert_eq!(err.kind, YamlErrorKind::Limit);
+    }
+
+    #[test]
+    fn deep_nesting_fails_fast() {
+        let text = format!("a: {}", "[".repeat(100_000));
+        let err = parse_documents(&text, &YamlLimits::default()).unwrap_err();
+        assert_eq!(err.kind, YamlErrorKind::Limit);
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let err = parse_documents(":\n:\n:::", &YamlLimits::default());
+        if let Err(err) = err {
+            assert!(err.pos.is_some(), "{err}");
+        }
+        let err = parse_documents("a: b\n  c: d\n", &YamlLimits::default()).unwrap_err();
+        assert_eq!(err.pos.unwrap().line, 2, "{err}");
+    }
+}
