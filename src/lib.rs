@@ -22,8 +22,10 @@ pub mod fixture;
 pub mod model;
 pub mod promql;
 pub mod promqltest;
+pub mod rules;
 pub mod store;
 pub mod syntax;
+pub mod template;
 pub mod yaml;
 
 pub use model::{

@@ -27,6 +27,9 @@ pub struct Spanned<T> {
     pub pos: Position,
     /// The byte offset where its node ends.
     pub end: usize,
+    /// The byte offset where the value's content starts (after a quote, or the first line of
+    /// a block scalar).
+    content: usize,
 }
 
 impl<T> Spanned<T> {
@@ -41,12 +44,40 @@ impl<T> Spanned<T> {
             value,
             pos: Position::default(),
             end: 0,
+            content: 0,
         }
     }
 }
 
+impl Spanned<String> {
+    /// The byte offset in the YAML `text` of byte `offset` of this string's value: a position
+    /// inside a value (a PromQL error in a multi-line `|` block) mapped to the file.
+    ///
+    /// ```
+    /// use promgate::yaml::{Spanned, from_str};
+    /// let text = "expr: |\n  sum(x)\n    / y\n";
+    /// let v: std::collections::BTreeMap<String, Spanned<String>> = from_str(text).unwrap();
+    /// let expr = &v["expr"];
+    /// let at = expr.offset_in(text, expr.value.find('/').unwrap());
+    /// assert_eq!(&text[at..at + 3], "/ y");
+    /// ```
+    pub fn offset_in(&self, text: &str, offset: usize) -> usize {
+        if self.pos.line == 0 {
+            return 0;
+        }
+        super::node::scalar_offset(
+            text,
+            self.pos.offset,
+            self.content,
+            self.end,
+            &self.value,
+            offset,
+        )
+    }
+}
+
 const SPANNED: &str = "$promgate::yaml::Spanned";
-const SPANNED_FIELDS: &[&str] = &["$line", "$column", "$offset", "$end", "$value"];
+const SPANNED_FIELDS: &[&str] = &["$line", "$column", "$offset", "$end", "$content", "$value"];
 
 impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Spanned<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -59,6 +90,7 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Spanned<T> {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Spanned<T>, A::Error> {
                 let mut pos = Position::default();
                 let mut end = 0;
+                let mut content = 0;
                 let mut value = None;
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
@@ -66,11 +98,17 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Spanned<T> {
                         "$column" => pos.column = map.next_value()?,
                         "$offset" => pos.offset = map.next_value()?,
                         "$end" => end = map.next_value()?,
+                        "$content" => content = map.next_value()?,
                         _ => value = Some(map.next_value()?),
                     }
                 }
                 let value = value.ok_or_else(|| de::Error::missing_field("$value"))?;
-                Ok(Spanned { value, pos, end })
+                Ok(Spanned {
+                    value,
+                    pos,
+                    end,
+                    content,
+                })
             }
         }
         deserializer.deserialize_struct(
@@ -657,6 +695,7 @@ impl<'de> de::MapAccess<'de> for SpannedDe<'_> {
             1 => self.node.pos.column,
             2 => self.node.pos.offset,
             3 => self.node.end,
+            4 => self.node.content,
             _ => return seed.deserialize(NodeDe { node: self.node }),
         };
         seed.deserialize((number as u64).into_deserializer())

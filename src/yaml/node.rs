@@ -101,15 +101,41 @@ impl Node {
     /// scalars on one line and for block scalars (`|`, `>`), this walks the source and the value
     /// side by side, skipping line breaks, indentation and quote escapes, so a position inside a
     /// multi-line PromQL expression points at the right line of the file.
+    #[cfg(test)]
     pub fn value_offset_in(&self, text: &str, offset: usize) -> usize {
-        let NodeKind::Scalar { value, style, .. } = &self.kind else {
+        let NodeKind::Scalar { value, .. } = &self.kind else {
             return self.pos.offset;
         };
+        scalar_offset(text, self.pos.offset, self.content, self.end, value, offset)
+    }
+}
+
+/// The byte offset in `text` of byte `offset` of a scalar's value, given where the scalar
+/// starts (`start`: its first character, or its `|`/`>` indicator), where its content starts
+/// and where it ends. The style is read from the source.
+pub(crate) fn scalar_offset(
+    text: &str,
+    start: usize,
+    content: usize,
+    end: usize,
+    value: &str,
+    offset: usize,
+) -> usize {
+    {
+        let style = match text.as_bytes().get(start) {
+            Some(b'"') => ScalarStyle::DoubleQuoted,
+            Some(b'\'') => ScalarStyle::SingleQuoted,
+            Some(b'|') => ScalarStyle::Literal,
+            Some(b'>') => ScalarStyle::Folded,
+            _ => ScalarStyle::Plain,
+        };
+        let style = &style;
         let text_bytes = text.as_bytes();
-        let source = &text_bytes[self.content.min(text.len())..self.end.min(text.len())];
+        let content = content.min(text.len());
+        let source = &text_bytes[content..end.clamp(content, text.len())];
         let mut s = 0;
         // A block scalar's indentation: the column of its first content line.
-        let indent = self.content - text[..self.content].rfind('\n').map_or(0, |p| p + 1);
+        let indent = content - text[..content].rfind('\n').map_or(0, |p| p + 1);
         let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
         let value = value.as_bytes();
         let mut v = 0;
@@ -159,7 +185,7 @@ impl Node {
                 break;
             }
         }
-        (self.content + s).min(text.len())
+        (content + s).min(text.len())
     }
 }
 

@@ -23,6 +23,7 @@ macro_rules! out {
     }};
 }
 
+mod check;
 mod fixtures;
 mod promql;
 mod promqltest;
@@ -42,6 +43,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check rule files.
+    Check(check::Args),
     /// Work with PromQL expressions.
     Promql(promql::Args),
     /// Run Prometheus's PromQL test scripts (`load`/`eval` files).
@@ -63,6 +66,7 @@ fn output_failed(error: std::io::Error) -> ! {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => check::run(&args),
         Command::Promql(args) => promql::run(args),
         Command::Promqltest(args) => promqltest::run(&args),
         Command::Query(args) => query::run(&args),
