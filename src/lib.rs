@@ -26,6 +26,7 @@ pub mod rules;
 pub mod store;
 pub mod syntax;
 pub mod template;
+pub mod unittest;
 pub mod yaml;
 
 pub use model::{

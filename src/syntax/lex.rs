@@ -98,6 +98,9 @@ pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
 /// assert_eq!(format_duration(0), "0s");
 /// assert_eq!(format_duration(5_400_000), "1h30m");
 /// assert_eq!(format_duration(-90_000), "-1m30s");
+/// assert_eq!(format_duration(17 * 86_400_000), "17d");
+/// assert_eq!(format_duration(14 * 86_400_000), "2w");
+/// assert_eq!(format_duration(400 * 86_400_000), "400d");
 /// ```
 pub fn format_duration(ms: i64) -> String {
     if ms == 0 {
@@ -110,7 +113,10 @@ pub fn format_duration(ms: i64) -> String {
     let mut rest = ms.unsigned_abs();
     for (name, size) in DURATION_UNITS {
         let size = size as u64;
-        if rest >= size {
+        // As Prometheus's `model.Duration.String`: years and weeks only when they divide what
+        // is left exactly (`90d`, not `12w6d`).
+        let exact_only = name == "y" || name == "w";
+        if rest >= size && (!exact_only || rest % size == 0) {
             let _ = write!(out, "{}{name}", rest / size);
             rest %= size;
         }

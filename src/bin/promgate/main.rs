@@ -28,6 +28,7 @@ mod fixtures;
 mod promql;
 mod promqltest;
 mod query;
+mod test;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,8 @@ enum Command {
     Promqltest(promqltest::PromqltestArgs),
     /// Evaluate an expression over the series of a fixture file.
     Query(query::QueryArgs),
+    /// Run rule unit tests.
+    Test(test::Args),
 }
 
 /// Ends the program after a failed write to standard output: quietly with success when the
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Promql(args) => promql::run(args),
         Command::Promqltest(args) => promqltest::run(&args),
         Command::Query(args) => query::run(&args),
+        Command::Test(args) => test::run(&args),
     };
     match result {
         Ok(code) => code,

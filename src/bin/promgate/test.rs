@@ -1,0 +1,199 @@
+//! `promgate test rules`: run promtool rule unit tests.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use promgate::eval::Semantics;
+use promgate::promql::ParseOptions;
+use promgate::unittest::{FileReport, Stream, TestOptions, run_path};
+
+use crate::query::SemanticsArg;
+
+/// Arguments of `promgate test`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Write a JUnit XML report to this file.
+    #[arg(long, global = true)]
+    junit: Option<PathBuf>,
+    #[command(subcommand)]
+    command: TestCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum TestCommand {
+    /// Run rule unit-test files, as `promtool test rules`.
+    Rules(RulesArgs),
+}
+
+/// Arguments of `promgate test rules`.
+#[derive(Debug, clap::Args)]
+struct RulesArgs {
+    /// Run only test groups whose name matches this regex (repeatable; unanchored).
+    #[arg(long)]
+    run: Vec<String>,
+    /// Accept and drop keys rule files do not know (test files stay strict).
+    #[arg(long)]
+    ignore_unknown_fields: bool,
+    /// Prometheus feature flags: `promql-experimental-functions`,
+    /// `promql-extended-range-selectors`, `promql-binop-fill-modifiers`,
+    /// `promql-delayed-name-removal`, `promql-duration-expr` (repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    enable_feature: Vec<String>,
+    /// Follow this Prometheus version's semantics (windows, notation, messages).
+    #[arg(long, value_enum, default_value_t = SemanticsArg::Prometheus3)]
+    semantics: SemanticsArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+    /// Test groups to run at once (0: one per core). Output order never changes.
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// The test files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Output {
+    /// promtool's text.
+    Text,
+    /// A JSON report.
+    Json,
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let TestCommand::Rules(rules) = &args.command;
+    let semantics = match rules.semantics {
+        SemanticsArg::Prometheus3 => Semantics::Prometheus3,
+        SemanticsArg::Prometheus2 => Semantics::Prometheus2,
+    };
+    let mut parse = ParseOptions::default();
+    let mut delayed_name_removal = false;
+    for feature in &rules.enable_feature {
+        match feature.as_str() {
+            "promql-experimental-functions" => parse.experimental_functions = true,
+            "promql-extended-range-selectors" => parse.extended_range_selectors = true,
+            "promql-binop-fill-modifiers" => parse.binop_fill_modifiers = true,
+            "promql-duration-expr" => parse.duration_expressions = true,
+            "promql-delayed-name-removal" => delayed_name_removal = true,
+            other => eprintln!("WARNING: unknown feature {other:?} ignored"),
+        }
+    }
+    let run = if rules.run.is_empty() {
+        None
+    } else {
+        let pattern = rules.run.join("|");
+        Some(regex::Regex::new(&pattern).with_context(|| format!("--run {pattern:?}"))?)
+    };
+    let options = TestOptions {
+        semantics,
+        parse,
+        delayed_name_removal,
+        run,
+        ignore_unknown_fields: rules.ignore_unknown_fields,
+        jobs: rules.jobs,
+    };
+    for path in &rules.files {
+        if !path.exists() {
+            bail!("path {:?} does not exist", path.display().to_string());
+        }
+        if path.is_dir() {
+            bail!("{:?} is a directory", path.display().to_string());
+        }
+    }
+    let reports: Vec<FileReport> = rules.files.iter().map(|p| run_path(p, &options)).collect();
+    let failed = reports.iter().any(|r| !r.is_success());
+    match rules.output {
+        Output::Text => {
+            let header = semantics == Semantics::Prometheus2;
+            for report in &reports {
+                for (stream, text) in report.promtool_chunks(header) {
+                    match stream {
+                        Stream::Stdout => out!("{text}"),
+                        Stream::Stderr => {
+                            let _ = std::io::stdout().flush();
+                            eprint!("{text}");
+                        }
+                    }
+                }
+            }
+        }
+        Output::Json => outln!("{}", serde_json::to_string_pretty(&json(&reports))?),
+    }
+    if let Some(junit) = &args.junit {
+        std::fs::write(junit, junit_xml(&reports))
+            .with_context(|| format!("writing {}", junit.display()))?;
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn json(reports: &[FileReport]) -> serde_json::Value {
+    serde_json::json!({
+        "success": reports.iter().all(|r| r.is_success()),
+        "files": reports.iter().map(|r| serde_json::json!({
+            "file": r.path,
+            "success": r.is_success(),
+            "error": r.error,
+            "warnings": r.warnings,
+            "groups": r.groups.iter().map(|g| serde_json::json!({
+                "name": g.name,
+                "index": g.index,
+                "skipped": g.skipped,
+                "success": g.failures.is_empty(),
+                "failures": g.failures.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// promtool's JUnit report: a suite per file, a case per test group.
+fn junit_xml(reports: &[FileReport]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    for r in reports {
+        let failures = r.groups.iter().filter(|g| !g.failures.is_empty()).count();
+        let skipped = r.groups.iter().filter(|g| g.skipped).count();
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{skipped}\">\n",
+            xml_escape(&r.path),
+            r.groups.len(),
+            usize::from(r.error.is_some())
+        ));
+        if let Some(e) = &r.error {
+            out.push_str(&format!("    <error>{}</error>\n", xml_escape(e)));
+        }
+        for g in &r.groups {
+            let name = g
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("unnamed#{}", g.index));
+            out.push_str(&format!("    <testcase name=\"{}\">", xml_escape(&name)));
+            if g.skipped {
+                out.push_str("<skipped/>");
+            }
+            for f in &g.failures {
+                out.push_str(&format!(
+                    "<failure>{}</failure>",
+                    xml_escape(&f.to_string())
+                ));
+            }
+            out.push_str("</testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

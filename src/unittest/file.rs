@@ -1,0 +1,218 @@
+//! The promtool unit-test file format, read strictly with positions.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::yaml::Spanned;
+
+/// A promtool unit-test file as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    /// Rule files (globs, relative to the test file).
+    #[serde(default)]
+    pub rule_files: Vec<Spanned<String>>,
+    /// The rule evaluation interval (default 1m).
+    #[serde(default)]
+    pub evaluation_interval: Option<Spanned<String>>,
+    /// The order of rule groups.
+    #[serde(default)]
+    pub group_eval_order: Vec<Spanned<String>>,
+    /// Accept a one-ULP difference in PromQL test values (Prometheus 3.5+).
+    #[serde(default)]
+    pub fuzzy_compare: bool,
+    /// The test groups.
+    #[serde(default)]
+    pub tests: Vec<Spanned<TestGroup>>,
+}
+
+/// One test group.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestGroup {
+    /// Its name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The spacing of input samples (default: the evaluation interval).
+    #[serde(default)]
+    pub interval: Option<Spanned<String>>,
+    /// The input series.
+    #[serde(default)]
+    pub input_series: Vec<Spanned<InputSeries>>,
+    /// Alert assertions.
+    #[serde(default)]
+    pub alert_rule_test: Vec<Spanned<AlertTestCase>>,
+    /// PromQL assertions.
+    #[serde(default)]
+    pub promql_expr_test: Vec<Spanned<PromqlTestCase>>,
+    /// `$externalLabels` in templates.
+    #[serde(default)]
+    pub external_labels: BTreeMap<String, String>,
+    /// `$externalURL` in templates.
+    #[serde(default)]
+    pub external_url: String,
+    /// When the test starts: Unix seconds or RFC 3339 (Prometheus 3.9+).
+    #[serde(default)]
+    pub start_timestamp: Option<Spanned<String>>,
+}
+
+/// One input series.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSeries {
+    /// The series, in PromQL series syntax.
+    #[serde(default)]
+    pub series: Spanned<String>,
+    /// Its values, in series notation.
+    #[serde(default)]
+    pub values: Spanned<String>,
+}
+
+/// One alert assertion.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTestCase {
+    /// When (a duration after the start).
+    #[serde(default)]
+    pub eval_time: Option<Spanned<String>>,
+    /// The alert's name.
+    #[serde(default)]
+    pub alertname: String,
+    /// The firing alerts expected.
+    #[serde(default)]
+    pub exp_alerts: Vec<ExpectedAlert>,
+}
+
+/// One expected alert.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedAlert {
+    /// Its labels (`alertname` is added).
+    #[serde(default)]
+    pub exp_labels: BTreeMap<String, String>,
+    /// Its annotations, exactly.
+    #[serde(default)]
+    pub exp_annotations: BTreeMap<String, String>,
+}
+
+/// One PromQL assertion.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromqlTestCase {
+    /// The expression.
+    #[serde(default)]
+    pub expr: Spanned<String>,
+    /// When (a duration after the start).
+    #[serde(default)]
+    pub eval_time: Option<Spanned<String>>,
+    /// The samples expected (empty: an empty result).
+    #[serde(default)]
+    pub exp_samples: Vec<Spanned<ExpectedSample>>,
+}
+
+/// One expected sample.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedSample {
+    /// Its labels, in PromQL series syntax (empty: no labels).
+    #[serde(default)]
+    pub labels: String,
+    /// Its float value.
+    #[serde(default)]
+    pub value: f64,
+    /// Its native histogram, as a `{{...}}` literal.
+    #[serde(default)]
+    pub histogram: String,
+}
+
+/// Parses `start_timestamp`: Unix seconds (possibly fractional) or an RFC 3339 time, to ms.
+pub(crate) fn parse_start_timestamp(text: &str) -> Option<i64> {
+    if let Ok(seconds) = text.parse::<f64>() {
+        return (seconds.is_finite() && seconds.abs() < 9.2e15)
+            .then(|| (seconds * 1000.0).round() as i64);
+    }
+    parse_rfc3339(text)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` to ms since the epoch.
+fn parse_rfc3339(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let frac = &text[start..i];
+        if frac.is_empty() {
+            return None;
+        }
+        millis = format!("{frac:0<3}")[..3].parse::<i64>().ok()?;
+    }
+    let offset_minutes = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
+            if *sign == b'-' { -m } else { m }
+        }
+        _ => return None,
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    Some(seconds * 1000 + millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_timestamps() {
+        assert_eq!(parse_start_timestamp("0"), Some(0));
+        assert_eq!(parse_start_timestamp("1.5"), Some(1500));
+        assert_eq!(parse_start_timestamp("1970-01-01T00:01:00Z"), Some(60_000));
+        assert_eq!(
+            parse_start_timestamp("2024-02-29T12:00:00.25+01:00"),
+            Some(1_709_204_400_250)
+        );
+        assert_eq!(parse_start_timestamp("yesterday"), None);
+        assert_eq!(parse_start_timestamp("2024-13-01T00:00:00Z"), None);
+    }
+}

@@ -1,0 +1,585 @@
+//! Running one test file as promtool does (see `shared/spec/rule-testing.md` §3).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::file::{PromqlTestCase, TestFile, TestGroup, parse_start_timestamp};
+use super::{
+    AlertFailure, Failure, FileLoader, FileReport, GroupReport, PromqlFailure, PromqlFailureKind,
+    TestOptions,
+};
+use crate::eval::{Engine, EngineOptions, Semantics, Value};
+use crate::fixture::{
+    InputSeriesOptions, LazyLoader, NotationDialect, SeriesValue, format_series_values,
+    parse_series_descriptor, parse_series_line,
+};
+use crate::model::{Timestamp, format_float_e};
+use crate::rules::{GroupEvaluator, RuleEvalOptions, RuleFile, RuleGroup, RuleLoadOptions};
+use crate::store::Store;
+use crate::syntax::lex::parse_duration;
+use crate::yaml::{self, Spanned};
+use crate::{Labels, LabelsBuilder};
+
+/// What every test group of a file shares.
+struct FileContext<'a> {
+    options: &'a TestOptions,
+    evaluation_interval: i64,
+    fuzzy_compare: bool,
+    /// The rule files, loaded once: their groups, or their problems as promtool prints them.
+    rules: Result<Vec<RuleFile>, Vec<String>>,
+    /// Group name → position in `group_eval_order`.
+    order: Vec<String>,
+}
+
+/// Runs a test file given as text. `path` names it and anchors relative `rule_files`; rule
+/// files are read through `loader`.
+pub fn run_file(
+    path: &str,
+    text: &str,
+    loader: &dyn FileLoader,
+    options: &TestOptions,
+) -> FileReport {
+    let mut report = FileReport {
+        path: path.to_string(),
+        ..FileReport::default()
+    };
+    let file: TestFile = match yaml::from_str::<Option<TestFile>>(text) {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => {
+            report.error = Some(format!("{path}:{e}"));
+            return report;
+        }
+    };
+    let evaluation_interval = match duration_field(&file.evaluation_interval, 60_000) {
+        Ok(0) => 60_000,
+        Ok(d) => d,
+        Err(e) => {
+            report.error = Some(format!("{path}: evaluation_interval: {e}"));
+            return report;
+        }
+    };
+    let mut order: Vec<String> = Vec::new();
+    for name in &file.group_eval_order {
+        if order.contains(&name.value) {
+            report.error = Some(format!(
+                "group name repeated in evaluation order: {}",
+                name.value
+            ));
+            return report;
+        }
+        order.push(name.value.clone());
+    }
+    let dir = std::path::Path::new(path)
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let mut rule_paths = Vec::new();
+    for pattern in &file.rule_files {
+        if pattern.value.is_empty() {
+            continue;
+        }
+        let joined = if std::path::Path::new(&pattern.value).is_absolute() {
+            pattern.value.clone()
+        } else {
+            clean_path(&dir.join(&pattern.value).display().to_string())
+        };
+        match loader.glob(&joined) {
+            Ok(paths) if paths.is_empty() => report
+                .warnings
+                .push(format!("no file match pattern {joined}")),
+            Ok(paths) => rule_paths.extend(paths),
+            Err(e) => {
+                report.error = Some(format!("{path}: rule_files: {e}"));
+                return report;
+            }
+        }
+    }
+    let rule_options = RuleLoadOptions {
+        semantics: options.semantics,
+        parse: options.parse.clone(),
+        ignore_unknown_fields: options.ignore_unknown_fields,
+    };
+    let rules = load_rules(&rule_paths, loader, &rule_options);
+    let context = FileContext {
+        options,
+        evaluation_interval,
+        fuzzy_compare: file.fuzzy_compare,
+        rules,
+        order,
+    };
+    report.groups = run_groups(&context, &file.tests);
+    report
+}
+
+fn load_rules(
+    paths: &[String],
+    loader: &dyn FileLoader,
+    options: &RuleLoadOptions,
+) -> Result<Vec<RuleFile>, Vec<String>> {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let text = match loader.read(path) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        match RuleFile::parse(path, &text, options) {
+            Ok(f) => files.push(f),
+            Err(e) => problems.extend(
+                e.problems
+                    .iter()
+                    .map(|p| format!("{}: {}", e.path, p.message)),
+            ),
+        }
+    }
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(problems)
+    }
+}
+
+/// `dir/./x` → `dir/x`, `./x` → `x` (Go's `filepath.Clean`, for the parts promtool shows).
+fn clean_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if absolute => {}
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    }
+}
+
+fn duration_field(field: &Option<Spanned<String>>, default: i64) -> Result<i64, String> {
+    match field {
+        None => Ok(default),
+        Some(d) => parse_duration(&d.value).map_err(|e| e.to_string()),
+    }
+}
+
+/// Runs the test groups on `jobs` threads; reports stay in file order.
+fn run_groups(context: &FileContext<'_>, groups: &[Spanned<TestGroup>]) -> Vec<GroupReport> {
+    let jobs = match context.options.jobs {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(groups.len())
+    .max(1);
+    if jobs == 1 {
+        return groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| run_group(context, i, &g.value))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, GroupReport)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(g) = groups.get(i) else { break };
+                        done.push((i, run_group(context, i, &g.value)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+fn run_group(context: &FileContext<'_>, index: usize, group: &TestGroup) -> GroupReport {
+    let mut report = GroupReport {
+        name: group.name.clone(),
+        index,
+        ..GroupReport::default()
+    };
+    if let Some(run) = &context.options.run
+        && !run.is_match(group.name.as_deref().unwrap_or(""))
+    {
+        report.skipped = true;
+        return report;
+    }
+    report.failures = GroupRun::new(context, group).run();
+    report
+}
+
+struct GroupRun<'a> {
+    context: &'a FileContext<'a>,
+    group: &'a TestGroup,
+    failures: Vec<Failure>,
+}
+
+impl<'a> GroupRun<'a> {
+    fn new(context: &'a FileContext<'a>, group: &'a TestGroup) -> Self {
+        GroupRun {
+            context,
+            group,
+            failures: Vec::new(),
+        }
+    }
+
+    fn setup_failure(mut self, message: String) -> Vec<Failure> {
+        self.failures.push(Failure::Setup(message));
+        self.failures
+    }
+
+    fn run(mut self) -> Vec<Failure> {
+        let context = self.context;
+        let options = context.options;
+        let group = self.group;
+        let semantics = options.semantics;
+        let evaluation_interval = context.evaluation_interval;
+        let mint = match &group.start_timestamp {
+            None => 0,
+            Some(s) => match parse_start_timestamp(&s.value) {
+                Some(t) => t,
+                None => {
+                    return self.setup_failure(format!(
+                        "start_timestamp: {:?} is neither Unix seconds nor an RFC 3339 time",
+                        s.value
+                    ));
+                }
+            },
+        };
+        let interval = match duration_field(&group.interval, evaluation_interval) {
+            Ok(d) => d,
+            Err(e) => return self.setup_failure(format!("interval: {e}")),
+        };
+        // (a) Input series.
+        let store_for_limits = Store::new();
+        let pairs: Vec<(&str, &str)> = group
+            .input_series
+            .iter()
+            .map(|s| (s.value.series.value.as_str(), s.value.values.value.as_str()))
+            .collect();
+        let input_options = InputSeriesOptions {
+            interval,
+            start: mint,
+            dialect: match semantics {
+                Semantics::Prometheus2 => NotationDialect::Promtool242,
+                Semantics::Prometheus3 => NotationDialect::Prometheus3,
+            },
+        };
+        let mut loader = match LazyLoader::new(&store_for_limits, &pairs, &input_options) {
+            Ok(l) => l,
+            Err(e) => return self.setup_failure(e.to_string()),
+        };
+        // (b) Rule files, ordered by group_eval_order.
+        let files = match &context.rules {
+            Ok(files) => files,
+            Err(problems) => {
+                self.failures
+                    .extend(problems.iter().cloned().map(Failure::Setup));
+                return self.failures;
+            }
+        };
+        let groups = ordered_groups(files, &context.order);
+        // (c) Every alert test names its alert.
+        for case in &group.alert_rule_test {
+            if case.value.alertname.is_empty() {
+                let t = duration_field(&case.value.eval_time, 0).unwrap_or(0);
+                let mut message = format!(
+                    "an item under alert_rule_test misses required attribute alertname at eval_time {}",
+                    crate::syntax::lex::format_duration(t)
+                );
+                if let Some(name) = &group.name {
+                    message.push_str(&format!(" (in TestGroup {name})"));
+                }
+                return self.setup_failure(message);
+            }
+        }
+        let mut alert_cases = Vec::new();
+        for case in &group.alert_rule_test {
+            match duration_field(&case.value.eval_time, 0) {
+                Ok(t) => alert_cases.push((t, &case.value)),
+                Err(e) => return self.setup_failure(format!("eval_time: {e}")),
+            }
+        }
+        let mut promql_cases = Vec::new();
+        for case in &group.promql_expr_test {
+            match duration_field(&case.value.eval_time, 0) {
+                Ok(t) => promql_cases.push((t, &case.value)),
+                Err(e) => return self.setup_failure(format!("eval_time: {e}")),
+            }
+        }
+        alert_cases.sort_by_key(|(t, _)| *t);
+        let max_eval = alert_cases
+            .iter()
+            .map(|(t, _)| *t)
+            .chain(promql_cases.iter().map(|(t, _)| *t))
+            .max()
+            .unwrap_or(0);
+        let engine_options = EngineOptions {
+            semantics,
+            delayed_name_removal: options.delayed_name_removal,
+            default_subquery_step: evaluation_interval,
+            ..EngineOptions::default()
+        };
+        let mut evaluator = GroupEvaluator::new(
+            groups,
+            RuleEvalOptions {
+                engine: engine_options.clone(),
+                external_labels: group.external_labels.clone(),
+                external_url: group.external_url.clone(),
+                write_alert_series: true,
+            },
+        );
+        let mut store = Store::new();
+        let maxt = mint + max_eval;
+        let mut next_alert = 0;
+        let mut ts = mint;
+        while ts <= maxt {
+            let mut evaluate = true;
+            if let Err(e) = loader.append_till(&mut store, ts) {
+                self.failures.push(Failure::Setup(e.to_string()));
+                evaluate = false;
+            }
+            if evaluate {
+                let errors = evaluator.eval_all(&mut store, ts);
+                if !errors.is_empty() {
+                    self.failures
+                        .extend(errors.into_iter().map(Failure::RuleEval));
+                    return self.failures;
+                }
+            }
+            while let Some((t, case)) = alert_cases.get(next_alert) {
+                if *t >= ts - mint + evaluation_interval {
+                    break;
+                }
+                next_alert += 1;
+                self.check_alerts(&evaluator, *t, case);
+            }
+            ts += evaluation_interval;
+        }
+        let engine = Engine::new(engine_options);
+        for (t, case) in promql_cases {
+            if let Some(f) = self.check_promql(&engine, &store, mint, t, case) {
+                self.failures.push(Failure::Promql(f));
+            }
+        }
+        self.failures
+    }
+
+    fn check_alerts(
+        &mut self,
+        evaluator: &GroupEvaluator,
+        eval_time: i64,
+        case: &super::AlertTestCase,
+    ) {
+        let mut got: Vec<(Labels, Labels)> = evaluator
+            .alerts(&case.alertname)
+            .filter(|a| a.is_firing())
+            .map(|a| (a.labels.clone(), a.annotations.clone()))
+            .collect();
+        let mut expected: Vec<(Labels, Labels)> = case
+            .exp_alerts
+            .iter()
+            .map(|e| {
+                let mut b = LabelsBuilder::new(Labels::from_pairs(
+                    e.exp_labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                ));
+                b.set_mut("alertname", case.alertname.as_str());
+                (
+                    b.build(),
+                    Labels::from_pairs(
+                        e.exp_annotations
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    ),
+                )
+            })
+            .collect();
+        got.sort();
+        expected.sort();
+        if got != expected {
+            self.failures.push(Failure::Alert(AlertFailure {
+                group: self.group.name.clone(),
+                alertname: case.alertname.clone(),
+                eval_time,
+                expected,
+                got,
+            }));
+        }
+    }
+
+    fn check_promql(
+        &self,
+        engine: &Engine,
+        store: &Store,
+        mint: Timestamp,
+        eval_time: i64,
+        case: &PromqlTestCase,
+    ) -> Option<PromqlFailure> {
+        let expr_text = &case.expr.value;
+        let failure = |kind| {
+            Some(PromqlFailure {
+                expr: expr_text.clone(),
+                eval_time,
+                kind,
+                why_empty: None,
+            })
+        };
+        let expr = match crate::promql::parse_with(expr_text, &self.context.options.parse) {
+            Ok(e) => e,
+            Err(e) => return failure(PromqlFailureKind::Error(e.prometheus_message())),
+        };
+        let t = mint + eval_time;
+        let result = match engine.instant_query(store, &expr, t) {
+            Ok(r) => r,
+            Err(e) => return failure(PromqlFailureKind::Error(e.to_string())),
+        };
+        let got_samples = match result.value {
+            Value::Vector(v) => v,
+            Value::Scalar(f) => vec![crate::eval::Sample::float(Labels::empty(), f)],
+            _ => {
+                return failure(PromqlFailureKind::Error(
+                    "rule result is not a vector or scalar".into(),
+                ));
+            }
+        };
+        let mut expected: Vec<(Labels, f64, Option<String>)> = Vec::new();
+        for s in &case.exp_samples {
+            let s = &s.value;
+            let labels = if s.labels.trim().is_empty() {
+                Labels::empty()
+            } else {
+                match parse_series_descriptor(&s.labels) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        return failure(PromqlFailureKind::BadLabels {
+                            labels: s.labels.clone(),
+                            error: e.to_string(),
+                        });
+                    }
+                }
+            };
+            let histogram = if s.histogram.is_empty() {
+                None
+            } else {
+                match parse_series_line(&format!("{{}} {}", s.histogram)) {
+                    Ok((_, values)) => match values.as_slice() {
+                        [v @ SeriesValue::Histogram { .. }] => {
+                            Some(format_series_values(std::slice::from_ref(v)))
+                        }
+                        [v] => {
+                            return failure(PromqlFailureKind::Error(format!(
+                                "expected histogram, got {}",
+                                format_series_values(std::slice::from_ref(v))
+                            )));
+                        }
+                        vs => {
+                            return failure(PromqlFailureKind::Error(format!(
+                                "expected 1 value, got {}",
+                                vs.len()
+                            )));
+                        }
+                    },
+                    Err(e) => return failure(PromqlFailureKind::Error(e.to_string())),
+                }
+            };
+            expected.push((labels, s.value, histogram));
+        }
+        let mut got: Vec<(Labels, f64, Option<String>)> = got_samples
+            .into_iter()
+            .map(|s| {
+                let h = s.h.map(|h| {
+                    format_series_values(&[SeriesValue::Histogram {
+                        histogram: h,
+                        explicit_hint: true,
+                    }])
+                });
+                (s.metric, if h.is_some() { 0.0 } else { s.f }, h)
+            })
+            .collect();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        let fuzzy = self.context.fuzzy_compare;
+        let equal = expected.len() == got.len()
+            && expected
+                .iter()
+                .zip(&got)
+                .all(|(e, g)| e.0 == g.0 && floats_equal(e.1, g.1, fuzzy) && e.2 == g.2);
+        if equal {
+            return None;
+        }
+        let print = |v: &[(Labels, f64, Option<String>)]| -> Vec<String> {
+            v.iter()
+                .map(|(l, f, h)| match h {
+                    Some(h) => format!("{l} {h}"),
+                    None => format!("{l} {}", format_float_e(*f)),
+                })
+                .collect()
+        };
+        let why_empty = (got.is_empty() && !expected.is_empty())
+            .then(|| super::why::why_empty(store, &expr, t, engine.options()))
+            .flatten();
+        Some(PromqlFailure {
+            expr: expr_text.clone(),
+            eval_time,
+            kind: PromqlFailureKind::Mismatch {
+                expected: print(&expected),
+                got: print(&got),
+            },
+            why_empty,
+        })
+    }
+}
+
+/// Go's `==` on floats, or within one ULP with `fuzzy_compare`.
+fn floats_equal(a: f64, b: f64, fuzzy: bool) -> bool {
+    if a == b {
+        return true;
+    }
+    if !fuzzy || a.is_nan() || b.is_nan() {
+        return false;
+    }
+    next_up(a) == b || next_up(b) == a
+}
+
+fn next_up(f: f64) -> f64 {
+    if f.is_nan() || f == f64::INFINITY {
+        return f;
+    }
+    if f == 0.0 {
+        return f64::from_bits(1);
+    }
+    let bits = f.to_bits();
+    f64::from_bits(if f > 0.0 { bits + 1 } else { bits - 1 })
+}
+
+/// The rule groups of the loaded files in evaluation order: by position in
+/// `group_eval_order` (unlisted groups take position 0, as in promtool), then file order, then
+/// order in the file. promtool's order among ties is random; this is one of its orders.
+fn ordered_groups(files: &[RuleFile], order: &[String]) -> Vec<RuleGroup> {
+    let mut groups: Vec<(usize, usize, usize, &RuleGroup)> = Vec::new();
+    for (fi, file) in files.iter().enumerate() {
+        for (gi, g) in file.groups.iter().enumerate() {
+            let position = order.iter().position(|n| *n == g.name).unwrap_or(0);
+            groups.push((position, fi, gi, g));
+        }
+    }
+    groups.sort_by_key(|(p, f, g, _)| (*p, *f, *g));
+    groups.into_iter().map(|(_, _, _, g)| g.clone()).collect()
+}
