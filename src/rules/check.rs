@@ -216,8 +216,13 @@ fn check_rule(
         Some(e) if !e.value.is_empty() => match parse_with(&e.value, &options.parse) {
             Ok(expr) => Some(expr),
             Err(err) => {
-                let start = e.offset_in(text, err.span.start as usize);
-                let end = e.offset_in(text, err.span.end as usize).max(start);
+                // An error at the end of input points just after the last character written,
+                // not at the line after a block scalar's final newline.
+                let last = e.value.trim_end().len();
+                let start = e.offset_in(text, (err.span.start as usize).min(last));
+                let end = e
+                    .offset_in(text, (err.span.end as usize).min(last))
+                    .max(start);
                 let detail = Diagnostic::new(detail_message(&err), Span::new(start, end));
                 push(
                     &[e.pos],
