@@ -24,6 +24,7 @@ pub mod promql;
 pub mod promqltest;
 pub mod store;
 pub mod syntax;
+pub mod template;
 
 pub use model::{
     CounterResetHint, FloatHistogram, Label, Labels, LabelsBuilder, MatchOp, Matcher, RegexDialect,
