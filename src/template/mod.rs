@@ -288,7 +288,7 @@ impl AlertTemplate {
             });
         }
         let full = format!("{ALERT_PREFIX}{text}");
-        let set = parse::parse(&name, &full, &|f| funcs::Func::lookup(f, dialect))?;
+        let set = parse::parse(&name, &full, dialect)?;
         Ok(AlertTemplate {
             name,
             text: full,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::TemplateError;
+use super::{TemplateDialect, TemplateError};
 use super::funcs::Func;
 use super::lex::{Item, ItemType, lex};
 use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, TemplateCall};
@@ -19,9 +19,12 @@ pub(crate) struct TreeSet {
 pub(crate) fn parse(
     name: &str,
     text: &str,
-    lookup: &dyn Fn(&str) -> Option<Func>,
+    dialect: TemplateDialect,
 ) -> Result<TreeSet, TemplateError> {
+    let lookup = &|f: &str| Func::lookup(f, dialect);
     let mut parser = Parser {
+        // `{{else with}}` came with Go 1.23; promtool 2.42 was built with Go 1.19.
+        else_with: dialect == TemplateDialect::Prometheus3,
         name,
         items: lex(text),
         cursor: 0,
@@ -41,6 +44,7 @@ pub(crate) fn parse(
 }
 
 struct Parser<'a> {
+    else_with: bool,
     name: &'a str,
     items: Vec<Item>,
     cursor: usize,
@@ -274,7 +278,7 @@ impl Parser<'_> {
 
     fn else_control(&mut self) -> PResult<Parsed> {
         let peek = self.peek_non_space();
-        if matches!(peek.typ, ItemType::If | ItemType::With) {
+        if peek.typ == ItemType::If || peek.typ == ItemType::With && self.else_with {
             return Ok(Parsed::Else(peek.pos));
         }
         let token = self.expect(ItemType::RightDelim, "else")?;
