@@ -315,7 +315,7 @@ fn check_rule(
             let mut out = Vec::new();
             for (k, v) in map {
                 match AlertTemplate::parse(name, v, dialect) {
-                    Ok(t) => out.push((Arc::<str>::from(k), t)),
+                    Ok(t) => out.push((Arc::<str>::from(k), Arc::new(t))),
                     Err(e) => push(&[], format!("{what} {k:?}: {e}"), None),
                 }
             }

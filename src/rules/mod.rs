@@ -185,9 +185,9 @@ pub struct AlertingRule {
     /// `keep_firing_for`, in ms.
     pub keep_firing_for: i64,
     /// The labels as parsed templates.
-    pub label_templates: Vec<(Arc<str>, AlertTemplate)>,
+    pub label_templates: Vec<(Arc<str>, Arc<AlertTemplate>)>,
     /// The annotations as parsed templates.
-    pub annotations: Vec<(Arc<str>, AlertTemplate)>,
+    pub annotations: Vec<(Arc<str>, Arc<AlertTemplate>)>,
 }
 
 impl Rule {

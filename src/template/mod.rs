@@ -1,102 +1,381 @@
-//! Temporary stand-in for the Go template engine being written on the `template` branch; it
-//! is replaced by that branch's module when it merges. Only `$labels.<name>`, `$value` and
-//! `.Labels.<name>` are expanded.
+//! Go's `text/template` as Prometheus uses it for alert labels and annotations, written for this
+//! crate: a lexer and parser that report Go's error texts, an executor with `missingkey=zero`,
+//! Go's `fmt` printing, and Prometheus's template functions.
+//!
+//! The entry point is [`AlertTemplate`]: parse a label or annotation value once (as `promtool
+//! check rules` does), then [`expand`](AlertTemplate::expand) it for every alert.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use promgate::Labels;
+//! use promgate::template::{AlertData, AlertTemplate, QuerySample, TemplateDialect, TemplateHost};
+//!
+//! struct NoQueries;
+//! impl TemplateHost for NoQueries {
+//!     fn query(&self, _query: &str) -> Result<Vec<QuerySample>, String> {
+//!         Ok(Vec::new())
+//!     }
+//!     fn now_ms(&self) -> i64 {
+//!         0
+//!     }
+//! }
+//!
+//! let template = AlertTemplate::parse(
+//!     "HighLatency",
+//!     "{{ $labels.job }} is at {{ $value | humanize }}s",
+//!     TemplateDialect::default(),
+//! )
+//! .unwrap();
+//! let labels = Labels::from_pairs([("job", "api")]);
+//! let external_labels = BTreeMap::new();
+//! let data = AlertData {
+//!     labels: &labels,
+//!     external_labels: &external_labels,
+//!     external_url: "http://prometheus.example.com",
+//!     value: 1234.5,
+//! };
+//! assert_eq!(template.expand(&data, &NoQueries), "api is at 1.234ks");
+//! ```
+//!
+//! Limits keep hostile templates bounded: parentheses and control structures nest at most
+//! [`MAX_PARSE_DEPTH`] deep, `{{template}}` calls at most [`MAX_TEMPLATE_DEPTH`] deep (Go allows
+//! 100,000), an execution evaluates at most [`MAX_EXEC_STEPS`] nodes and writes at most
+//! [`MAX_OUTPUT_BYTES`]. Hitting one is an execution error, reported like Go's.
+
+mod exec;
+mod funcs;
+mod gofmt;
+mod lex;
+mod node;
+mod parse;
+mod value;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
-use crate::Labels;
+/// The deepest nesting of parentheses and of `if`/`range`/`with` blocks a template may have.
+/// Go allows 10,000 parenthesized expressions and does not bound blocks; we bound both so a
+/// hostile template cannot exhaust the stack. Exceeding it is the parse error
+/// `max expression depth exceeded`.
+///
+/// ```
+/// assert_eq!(promgate::template::MAX_PARSE_DEPTH, 100);
+/// ```
+pub const MAX_PARSE_DEPTH: usize = 100;
+
+/// How deep `{{template}}` calls may nest. Go allows 100,000; we stop much earlier so the native
+/// stack stays small. Exceeding it is the execution error `exceeded maximum template depth (1000)`.
+///
+/// ```
+/// assert_eq!(promgate::template::MAX_TEMPLATE_DEPTH, 1000);
+/// ```
+pub const MAX_TEMPLATE_DEPTH: usize = 1000;
+
+/// How many nodes and commands one expansion may evaluate before it is stopped.
+///
+/// ```
+/// assert_eq!(promgate::template::MAX_EXEC_STEPS, 1_000_000);
+/// ```
+pub const MAX_EXEC_STEPS: u64 = 1_000_000;
+
+/// The most output one expansion may produce, in bytes.
+///
+/// ```
+/// assert_eq!(promgate::template::MAX_OUTPUT_BYTES, 1 << 20);
+/// ```
+pub const MAX_OUTPUT_BYTES: usize = 1 << 20;
 
 /// Which Prometheus version's template functions to offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// ```
+/// use promgate::template::TemplateDialect;
+/// assert_eq!(TemplateDialect::default(), TemplateDialect::Prometheus3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TemplateDialect {
-    /// Prometheus 3.x.
+    /// Prometheus 3.x: adds `now`, `toDuration` and `urlQueryEscape`; `title` is Unicode
+    /// word-based; `parseDuration` accepts a leading `-`.
     #[default]
     Prometheus3,
-    /// Prometheus 2.42.
+    /// Prometheus 2.x (as promtool 2.42): Go's `strings.Title`, no `now`/`toDuration`/
+    /// `urlQueryEscape`.
     Prometheus2,
 }
 
 /// One sample a `query` call returns.
+///
+/// ```
+/// use promgate::Labels;
+/// use promgate::template::QuerySample;
+/// let sample = QuerySample { labels: Labels::from_pairs([("job", "api")]), value: 1.0 };
+/// assert_eq!(sample.value, 1.0);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuerySample {
-    /// Labels.
-    pub labels: Labels,
-    /// Value.
+    /// The sample's labels (including `__name__` if the query kept it).
+    pub labels: crate::Labels,
+    /// The sample's value.
     pub value: f64,
 }
 
-/// What templates can ask of the outside world.
+/// What templates can ask of the outside world at expansion time.
+///
+/// ```
+/// use promgate::template::{QuerySample, TemplateHost};
+/// struct Fixed;
+/// impl TemplateHost for Fixed {
+///     fn query(&self, query: &str) -> Result<Vec<QuerySample>, String> {
+///         Err(format!("no storage for {query}"))
+///     }
+///     fn now_ms(&self) -> i64 {
+///         60_000
+///     }
+/// }
+/// assert_eq!(Fixed.now_ms(), 60_000);
+/// ```
 pub trait TemplateHost {
-    /// Runs an instant query at the evaluation time.
+    /// Runs `query` as an instant PromQL query at the evaluation time; Err(message) on failure.
     fn query(&self, query: &str) -> Result<Vec<QuerySample>, String>;
-    /// The evaluation time in ms.
+    /// The evaluation time in ms since the epoch (for `now`).
     fn now_ms(&self) -> i64;
 }
 
 /// The data an alert template sees.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use promgate::Labels;
+/// use promgate::template::AlertData;
+/// let labels = Labels::from_pairs([("job", "api")]);
+/// let external_labels = BTreeMap::from([("cluster".to_string(), "eu1".to_string())]);
+/// let data = AlertData { labels: &labels, external_labels: &external_labels, external_url: "", value: 1.0 };
+/// assert_eq!(data.labels.get("job"), Some("api"));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AlertData<'a> {
-    /// `$labels`.
-    pub labels: &'a Labels,
-    /// `$externalLabels`.
+    /// The result sample's labels (`$labels`, `.Labels`).
+    pub labels: &'a crate::Labels,
+    /// The external labels (`$externalLabels`).
     pub external_labels: &'a BTreeMap<String, String>,
-    /// `$externalURL`.
+    /// The external URL (`$externalURL`).
     pub external_url: &'a str,
-    /// `$value`.
+    /// The sample's value (`$value`).
     pub value: f64,
 }
 
-/// A template error.
+/// What went wrong with a template.
+///
+/// ```
+/// use promgate::template::{AlertTemplate, TemplateDialect, TemplateErrorKind};
+/// let err = AlertTemplate::parse("A2", "{{ $labels.job", TemplateDialect::Prometheus2).unwrap_err();
+/// assert_eq!(err.kind(), TemplateErrorKind::Parse);
+/// assert_eq!(err.to_string(), "template: __alert_A2:1: unclosed action");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct TemplateError(String);
+#[error("{message}")]
+pub struct TemplateError {
+    kind: TemplateErrorKind,
+    message: String,
+}
 
-/// A parsed alert template.
-#[derive(Debug, Clone)]
+/// The kind of a [`TemplateError`].
+///
+/// ```
+/// use promgate::template::TemplateErrorKind;
+/// assert_ne!(TemplateErrorKind::Parse, TemplateErrorKind::Exec);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TemplateErrorKind {
+    /// The text is not a valid template, e.g. `{{ $labels.job` (`unclosed action`).
+    Parse,
+    /// Execution failed, e.g. `{{ gt $value 8 }}` (`incompatible types for comparison`).
+    Exec,
+}
+
+impl TemplateError {
+    fn parse(message: String) -> TemplateError {
+        TemplateError {
+            kind: TemplateErrorKind::Parse,
+            message,
+        }
+    }
+
+    /// The kind of error.
+    ///
+    /// ```
+    /// use promgate::template::{AlertTemplate, TemplateDialect, TemplateErrorKind};
+    /// let err = AlertTemplate::parse("A", "{{ nosuchfunc }}", TemplateDialect::Prometheus2).unwrap_err();
+    /// assert_eq!(err.kind(), TemplateErrorKind::Parse);
+    /// ```
+    pub fn kind(&self) -> TemplateErrorKind {
+        self.kind
+    }
+
+    /// Go's error text (also what `Display` prints).
+    ///
+    /// ```
+    /// use promgate::template::{AlertTemplate, TemplateDialect};
+    /// let err = AlertTemplate::parse("A", "{{ nosuchfunc }}", TemplateDialect::Prometheus2).unwrap_err();
+    /// assert_eq!(err.message(), r#"template: __alert_A:1: function "nosuchfunc" not defined"#);
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// The variable definitions Prometheus puts in front of every alert template.
+const ALERT_PREFIX: &str = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+
+/// A parsed alert template, parsed once and executed many times.
+///
+/// The text is prefixed with Prometheus's `$labels`, `$externalLabels`, `$externalURL` and
+/// `$value` definitions and named `__alert_<rule>`, so positions and names in errors match
+/// Prometheus's.
+///
+/// ```
+/// use promgate::template::{AlertTemplate, TemplateDialect};
+/// let err = AlertTemplate::parse("A2", "{{ $labels.x }", TemplateDialect::Prometheus2).unwrap_err();
+/// assert_eq!(err.to_string(), r#"template: __alert_A2:1: unexpected "}" in operand"#);
+/// ```
+#[derive(Debug)]
 pub struct AlertTemplate {
     name: String,
     text: String,
+    dialect: TemplateDialect,
+    body: Body,
+}
+
+#[derive(Debug)]
+enum Body {
+    /// No `{{`: the text expands to itself.
+    Literal,
+    Parsed(parse::TreeSet),
+}
+
+impl std::fmt::Debug for parse::TreeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.trees.keys().collect();
+        names.sort();
+        f.debug_struct("TreeSet").field("templates", &names).finish()
+    }
 }
 
 impl AlertTemplate {
-    /// Parses.
+    /// Parses as `check rules` does; Err displays exactly Go's parse error text (e.g.
+    /// `template: __alert_A2:1: unclosed action`).
+    ///
+    /// ```
+    /// use promgate::template::{AlertTemplate, TemplateDialect};
+    /// assert!(AlertTemplate::parse("A", "{{ $value }}", TemplateDialect::Prometheus2).is_ok());
+    /// assert!(AlertTemplate::parse("A", "{{ now }}", TemplateDialect::Prometheus2).is_err());
+    /// assert!(AlertTemplate::parse("A", "{{ now }}", TemplateDialect::Prometheus3).is_ok());
+    /// ```
     pub fn parse(
         rule_name: &str,
         text: &str,
-        _dialect: TemplateDialect,
+        dialect: TemplateDialect,
     ) -> Result<AlertTemplate, TemplateError> {
         let name = format!("__alert_{rule_name}");
-        if text.matches("{{").count() != text.matches("}}").count() {
-            return Err(TemplateError(format!(
-                "template: {name}:1: unclosed action"
-            )));
+        if !text.contains("{{") {
+            return Ok(AlertTemplate {
+                name,
+                text: text.to_string(),
+                dialect,
+                body: Body::Literal,
+            });
         }
+        let full = format!("{ALERT_PREFIX}{text}");
+        let set = parse::parse(&name, &full, dialect)?;
         Ok(AlertTemplate {
             name,
-            text: text.to_string(),
+            text: full,
+            dialect,
+            body: Body::Parsed(set),
         })
     }
 
-    /// Expands.
-    pub fn expand(&self, data: &AlertData<'_>, _host: &dyn TemplateHost) -> String {
-        let _ = &self.name;
-        let mut out = String::new();
-        let mut rest = self.text.as_str();
-        while let Some(i) = rest.find("{{") {
-            out.push_str(&rest[..i]);
-            let Some(j) = rest[i..].find("}}") else { break };
-            let action = rest[i + 2..i + j].trim();
-            if action == "$value" || action == ".Value" {
-                out.push_str(&crate::model::format_float_g(data.value));
-            } else if let Some(l) = action
-                .strip_prefix("$labels.")
-                .or_else(|| action.strip_prefix(".Labels."))
-            {
-                out.push_str(data.labels.get(l).unwrap_or(""));
-            }
-            rest = &rest[i + j + 2..];
+    /// The template's name, `__alert_<rule>`.
+    ///
+    /// ```
+    /// use promgate::template::{AlertTemplate, TemplateDialect};
+    /// let t = AlertTemplate::parse("A", "x", TemplateDialect::default()).unwrap();
+    /// assert_eq!(t.name(), "__alert_A");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Expands; on failure returns Prometheus's `<error expanding template: ...>` text (never
+    /// an error, as in Prometheus, where a broken template does not fail the rule).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use promgate::Labels;
+    /// use promgate::template::{AlertData, AlertTemplate, QuerySample, TemplateDialect, TemplateHost};
+    /// struct NoQueries;
+    /// impl TemplateHost for NoQueries {
+    ///     fn query(&self, _: &str) -> Result<Vec<QuerySample>, String> { Ok(vec![]) }
+    ///     fn now_ms(&self) -> i64 { 0 }
+    /// }
+    /// let t = AlertTemplate::parse("T", "{{ if gt $value 8 }}big{{ end }}", TemplateDialect::Prometheus2).unwrap();
+    /// let (labels, external) = (Labels::empty(), BTreeMap::new());
+    /// let data = AlertData { labels: &labels, external_labels: &external, external_url: "", value: 9.0 };
+    /// assert_eq!(
+    ///     t.expand(&data, &NoQueries),
+    ///     "<error expanding template: error executing template __alert_T: template: __alert_T:1:118: \
+    ///      executing \"__alert_T\" at <gt $value 8>: error calling gt: incompatible types for comparison>"
+    /// );
+    /// ```
+    pub fn expand(&self, data: &AlertData<'_>, host: &dyn TemplateHost) -> String {
+        match self.try_expand(data, host) {
+            Ok(text) => text,
+            Err(err) => format!(
+                "<error expanding template: error executing template {}: {}>",
+                self.name, err.message
+            ),
         }
-        out.push_str(rest);
-        out
+    }
+
+    /// Expands, returning Go's execution error (without Prometheus's wrapping) on failure.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use promgate::Labels;
+    /// use promgate::template::{AlertData, AlertTemplate, QuerySample, TemplateDialect, TemplateHost};
+    /// struct NoQueries;
+    /// impl TemplateHost for NoQueries {
+    ///     fn query(&self, _: &str) -> Result<Vec<QuerySample>, String> { Ok(vec![]) }
+    ///     fn now_ms(&self) -> i64 { 0 }
+    /// }
+    /// let t = AlertTemplate::parse("T", "{{ $labels }}", TemplateDialect::Prometheus2).unwrap();
+    /// let (labels, external) = (Labels::from_pairs([("a", "1"), ("b", "2")]), BTreeMap::new());
+    /// let data = AlertData { labels: &labels, external_labels: &external, external_url: "", value: 0.0 };
+    /// assert_eq!(t.try_expand(&data, &NoQueries).unwrap(), "map[a:1 b:2]");
+    /// ```
+    pub fn try_expand(
+        &self,
+        data: &AlertData<'_>,
+        host: &dyn TemplateHost,
+    ) -> Result<String, TemplateError> {
+        let set = match &self.body {
+            Body::Literal => return Ok(self.text.clone()),
+            Body::Parsed(set) => set,
+        };
+        let root = value::Value::Root(value::Root {
+            labels: data.labels,
+            external_labels: data.external_labels,
+            external_url: data.external_url,
+            value: data.value,
+            dialect: self.dialect,
+        });
+        exec::execute(set, &self.text, &self.name, root, host, self.dialect).map_err(|message| {
+            TemplateError {
+                kind: TemplateErrorKind::Exec,
+                message,
+            }
+        })
     }
 }

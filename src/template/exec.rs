@@ -1,0 +1,1129 @@
+//! The executor: Go's `text/template/exec.go` over [`Value`]s, with `missingkey=zero`.
+//!
+//! Like Go's, it tracks the node being evaluated (`at`) so an error names it and its position.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use super::funcs::{self, Func, Param};
+use super::gofmt;
+use super::lex::go_quote;
+use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, TemplateCall};
+use super::parse::TreeSet;
+use super::value::{Sample, Value};
+use super::{TemplateDialect, TemplateHost};
+
+use super::{MAX_EXEC_STEPS, MAX_OUTPUT_BYTES, MAX_TEMPLATE_DEPTH};
+
+/// The node being evaluated, for error positions and contexts.
+#[derive(Clone, Copy)]
+enum At<'t> {
+    None,
+    Arg(&'t Arg),
+    Command(&'t Command),
+    Pipe(&'t Pipe),
+    Node(&'t Node),
+    Range(&'t Branch),
+    Template(&'t TemplateCall),
+}
+
+/// Why evaluation stopped early.
+pub(crate) enum Flow {
+    Error(String),
+    Break,
+    Continue,
+}
+
+type R<T> = Result<T, Flow>;
+
+pub(crate) struct Exec<'t, 'a> {
+    set: &'t TreeSet,
+    text: &'t str,
+    parse_name: &'t str,
+    tmpl_name: &'t str,
+    out: String,
+    vars: Vec<(&'t str, Value<'a>)>,
+    depth: usize,
+    steps: u64,
+    at: At<'t>,
+    host: &'a dyn TemplateHost,
+    dialect: TemplateDialect,
+}
+
+/// Executes the template named `name` of `set` on `data`; Err holds Go's error text.
+pub(crate) fn execute<'t, 'a>(
+    set: &'t TreeSet,
+    text: &'t str,
+    name: &'t str,
+    data: Value<'a>,
+    host: &'a dyn TemplateHost,
+    dialect: TemplateDialect,
+) -> Result<String, String> {
+    let mut exec = Exec {
+        set,
+        text,
+        parse_name: name,
+        tmpl_name: name,
+        out: String::new(),
+        vars: vec![("$", data.clone())],
+        depth: 0,
+        steps: 0,
+        at: At::None,
+        host,
+        dialect,
+    };
+    let Some(root) = set.trees.get(name) else {
+        return Err(format!(
+            "template: {name}: {} is an incomplete or empty template",
+            go_quote(name)
+        ));
+    };
+    match exec.walk_list(&data, root) {
+        Ok(()) => Ok(exec.out),
+        Err(Flow::Error(message)) => Err(message),
+        // The parser only accepts break and continue inside range.
+        Err(Flow::Break | Flow::Continue) => Ok(exec.out),
+    }
+}
+
+impl<'t, 'a> Exec<'t, 'a> {
+    fn at_pos_and_context(&self) -> Option<(usize, String)> {
+        match self.at {
+            At::None => None,
+            At::Arg(arg) => Some((arg.pos(), arg.to_string())),
+            At::Command(command) => Some((command.pos, command.to_string())),
+            At::Pipe(pipe) => Some((pipe.pos, pipe.to_string())),
+            At::Node(node) => Some((node_pos(node), node.to_string())),
+            At::Range(branch) => Some((branch.pos, Node::Range(Box::new(branch.clone())).to_string())),
+            At::Template(call) => Some((call.pos, Node::Template(Box::new(call.clone())).to_string())),
+        }
+    }
+
+    /// Go's `state.errorf`.
+    fn errorf(&self, message: impl std::fmt::Display) -> Flow {
+        let Some((pos, context)) = self.at_pos_and_context() else {
+            return Flow::Error(format!("template: {}: {message}", self.tmpl_name));
+        };
+        let before = &self.text[..pos.min(self.text.len())];
+        let line = 1 + before.matches('\n').count();
+        let col = match before.rfind('\n') {
+            Some(newline) => pos - (newline + 1),
+            None => pos,
+        };
+        Flow::Error(format!(
+            "template: {}:{line}:{col}: executing {} at <{context}>: {message}",
+            self.parse_name,
+            go_quote(self.tmpl_name)
+        ))
+    }
+
+    fn step(&mut self) -> R<()> {
+        self.steps += 1;
+        if self.steps > MAX_EXEC_STEPS {
+            return Err(self.errorf(format_args!(
+                "exceeded maximum number of execution steps ({MAX_EXEC_STEPS})"
+            )));
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, text: &str) -> R<()> {
+        if self.out.len() + text.len() > MAX_OUTPUT_BYTES {
+            return Err(self.errorf(format_args!(
+                "output exceeds the maximum size ({MAX_OUTPUT_BYTES} bytes)"
+            )));
+        }
+        self.out.push_str(text);
+        Ok(())
+    }
+
+    fn walk_list(&mut self, dot: &Value<'a>, list: &'t List) -> R<()> {
+        for node in &list.nodes {
+            self.walk(dot, node)?;
+        }
+        Ok(())
+    }
+
+    fn walk(&mut self, dot: &Value<'a>, node: &'t Node) -> R<()> {
+        self.step()?;
+        match node {
+            Node::Text { text, .. } => self.write(text),
+            Node::Action { pipe, .. } => {
+                let value = self.eval_pipeline(dot, pipe)?;
+                if pipe.decl.is_empty() {
+                    self.at = At::Node(node);
+                    let text = value.to_go_string();
+                    self.write(&text)?;
+                }
+                Ok(())
+            }
+            Node::If(branch) => self.walk_if_or_with(false, dot, branch),
+            Node::With(branch) => self.walk_if_or_with(true, dot, branch),
+            Node::Range(branch) => self.walk_range(dot, branch),
+            Node::Template(call) => self.walk_template(dot, call),
+            Node::Break { .. } => Err(Flow::Break),
+            Node::Continue { .. } => Err(Flow::Continue),
+        }
+    }
+
+    fn walk_if_or_with(&mut self, with: bool, dot: &Value<'a>, branch: &'t Branch) -> R<()> {
+        let mark = self.vars.len();
+        let result = (|| {
+            let value = self.eval_pipeline(dot, &branch.pipe)?;
+            if value.truth() {
+                if with {
+                    self.walk_list(&value, &branch.list)
+                } else {
+                    self.walk_list(dot, &branch.list)
+                }
+            } else if let Some(else_list) = &branch.else_list {
+                self.walk_list(dot, else_list)
+            } else {
+                Ok(())
+            }
+        })();
+        self.vars.truncate(mark);
+        result
+    }
+
+    fn walk_range(&mut self, dot: &Value<'a>, branch: &'t Branch) -> R<()> {
+        self.at = At::Range(branch);
+        let outer_mark = self.vars.len();
+        let result = self.walk_range_inner(dot, branch);
+        self.vars.truncate(outer_mark);
+        result
+    }
+
+    fn walk_range_inner(&mut self, dot: &Value<'a>, branch: &'t Branch) -> R<()> {
+        let value = self.eval_pipeline(dot, &branch.pipe)?;
+        let items: Vec<(Value<'a>, Value<'a>)> = match &value {
+            Value::Samples(samples) => samples
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (Value::Int(i as i64), Value::Sample(s.clone())))
+                .collect(),
+            Value::Labels(labels) => labels
+                .iter()
+                .map(|l| (Value::str(l.name()), Value::str(l.value())))
+                .collect(),
+            Value::StrMap(map) => map
+                .iter()
+                .map(|(k, v)| (Value::str(k), Value::str(v)))
+                .collect(),
+            Value::AnyMap(map) => map
+                .iter()
+                .map(|(k, v)| (Value::str(k), v.clone()))
+                .collect(),
+            Value::Missing | Value::Nil => Vec::new(),
+            other => {
+                return Err(self.errorf(format_args!(
+                    "range can't iterate over {}",
+                    other.to_go_string()
+                )));
+            }
+        };
+        if items.is_empty() {
+            if let Some(else_list) = &branch.else_list {
+                return self.walk_list(dot, else_list);
+            }
+            return Ok(());
+        }
+        let mark = self.vars.len();
+        let decl = &branch.pipe.decl;
+        for (index, element) in items {
+            if !decl.is_empty() {
+                if branch.pipe.is_assign {
+                    if decl.len() > 1 {
+                        self.set_var(&decl[0][0], index.clone())?;
+                    } else {
+                        self.set_var(&decl[0][0], element.clone())?;
+                    }
+                } else {
+                    self.set_top_var(1, element.clone());
+                }
+            }
+            if decl.len() > 1 {
+                if branch.pipe.is_assign {
+                    self.set_var(&decl[1][0], element.clone())?;
+                } else {
+                    self.set_top_var(2, index);
+                }
+            }
+            let result = self.walk_list(&element, &branch.list);
+            self.vars.truncate(mark);
+            match result {
+                Ok(()) | Err(Flow::Continue) => {}
+                Err(Flow::Break) => break,
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    fn walk_template(&mut self, dot: &Value<'a>, call: &'t TemplateCall) -> R<()> {
+        self.at = At::Template(call);
+        let Some(list) = self.set.trees.get(&call.name) else {
+            return Err(self.errorf(format_args!(
+                "template {} not defined",
+                go_quote(&call.name)
+            )));
+        };
+        if self.depth >= MAX_TEMPLATE_DEPTH {
+            return Err(self.errorf(format_args!(
+                "exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})"
+            )));
+        }
+        let new_dot = match &call.pipe {
+            Some(pipe) => self.eval_pipeline(dot, pipe)?,
+            None => Value::Missing,
+        };
+        let saved_vars = std::mem::replace(&mut self.vars, vec![("$", new_dot.clone())]);
+        let saved_name = std::mem::replace(&mut self.tmpl_name, &call.name);
+        self.depth += 1;
+        let result = self.walk_list(&new_dot, list);
+        self.depth -= 1;
+        self.tmpl_name = saved_name;
+        self.vars = saved_vars;
+        result
+    }
+
+    fn var_value(&self, name: &str) -> R<Value<'a>> {
+        match self.vars.iter().rev().find(|(n, _)| *n == name) {
+            Some((_, value)) => Ok(value.clone()),
+            None => Err(self.errorf(format_args!("undefined variable: {name}"))),
+        }
+    }
+
+    fn set_var(&mut self, name: &str, value: Value<'a>) -> R<()> {
+        match self.vars.iter_mut().rev().find(|(n, _)| *n == name) {
+            Some(slot) => {
+                slot.1 = value;
+                Ok(())
+            }
+            None => Err(self.errorf(format_args!("undefined variable: {name}"))),
+        }
+    }
+
+    fn set_top_var(&mut self, n: usize, value: Value<'a>) {
+        let len = self.vars.len();
+        if let Some(slot) = self.vars.get_mut(len.wrapping_sub(n)) {
+            slot.1 = value;
+        }
+    }
+
+    fn eval_pipeline(&mut self, dot: &Value<'a>, pipe: &'t Pipe) -> R<Value<'a>> {
+        self.at = At::Pipe(pipe);
+        let mut value: Option<Value<'a>> = None;
+        for command in &pipe.cmds {
+            let mut next = self.eval_command(dot, command, value.take())?;
+            // Go turns a nil interface into an invalid value between commands.
+            if let Value::Nil = next {
+                next = Value::Missing;
+            }
+            value = Some(next);
+        }
+        let value = value.unwrap_or(Value::Missing);
+        for variable in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(&variable[0], value.clone())?;
+            } else {
+                self.vars.push((&variable[0], value.clone()));
+            }
+        }
+        Ok(value)
+    }
+
+    fn not_a_function(&self, args: &'t [Arg], last: &Option<Value<'a>>) -> R<()> {
+        if args.len() > 1 || last.is_some() {
+            return Err(self.errorf(format_args!(
+                "can't give argument to non-function {}",
+                args[0]
+            )));
+        }
+        Ok(())
+    }
+
+    fn eval_command(
+        &mut self,
+        dot: &Value<'a>,
+        command: &'t Command,
+        last: Option<Value<'a>>,
+    ) -> R<Value<'a>> {
+        self.step()?;
+        let first = &command.args[0];
+        match first {
+            Arg::Field { idents, .. } => {
+                return self.eval_field_node(dot, first, idents, &command.args, last);
+            }
+            Arg::Chain { .. } => return self.eval_chain_node(dot, first, &command.args, last),
+            Arg::Identifier { name, func, .. } => {
+                self.at = At::Arg(first);
+                return self.eval_call(
+                    dot,
+                    *func,
+                    At::Command(command),
+                    name,
+                    &command.args[1..],
+                    last,
+                );
+            }
+            Arg::Pipe(pipe) => {
+                self.not_a_function(&command.args, &last)?;
+                return self.eval_pipeline(dot, pipe);
+            }
+            Arg::Variable { idents, .. } => {
+                return self.eval_variable_node(dot, first, idents, &command.args, last);
+            }
+            _ => {}
+        }
+        self.at = At::Arg(first);
+        self.not_a_function(&command.args, &last)?;
+        match first {
+            Arg::Bool { value, .. } => Ok(Value::Bool(*value)),
+            Arg::Dot { .. } => Ok(dot.clone()),
+            Arg::Nil { .. } => Err(self.errorf("nil is not a command")),
+            Arg::Number(_, number) => self.ideal_constant(first, number),
+            Arg::String { text, .. } => Ok(Value::str(text)),
+            _ => Err(self.errorf(format_args!("can't evaluate command {first}"))),
+        }
+    }
+
+    /// Go's `idealConstant`: a number literal as `int` or `float64`.
+    fn ideal_constant(&mut self, arg: &'t Arg, number: &Number) -> R<Value<'a>> {
+        self.at = At::Arg(arg);
+        let text = &number.text;
+        if number.complex {
+            return Err(self.errorf(format_args!(
+                "complex constant {text} is not supported"
+            )));
+        }
+        let is_hex_int = text.len() > 2
+            && text.starts_with('0')
+            && matches!(text.as_bytes()[1], b'x' | b'X')
+            && !text.contains(['p', 'P']);
+        let is_rune = text.starts_with('\'');
+        if let Some(f) = number.float
+            && !is_hex_int
+            && !is_rune
+            && text.contains(['.', 'e', 'E', 'p', 'P'])
+        {
+            return Ok(Value::Float(f));
+        }
+        if let Some(i) = number.int {
+            return Ok(Value::Int(i));
+        }
+        if number.uint.is_some() {
+            return Err(self.errorf(format_args!("{text} overflows int")));
+        }
+        Ok(Value::Missing)
+    }
+
+    fn eval_field_node(
+        &mut self,
+        dot: &Value<'a>,
+        field: &'t Arg,
+        idents: &'t [String],
+        args: &'t [Arg],
+        last: Option<Value<'a>>,
+    ) -> R<Value<'a>> {
+        self.at = At::Arg(field);
+        self.eval_field_chain(dot.clone(), idents, args, last)
+    }
+
+    fn eval_chain_node(
+        &mut self,
+        dot: &Value<'a>,
+        chain: &'t Arg,
+        args: &'t [Arg],
+        last: Option<Value<'a>>,
+    ) -> R<Value<'a>> {
+        self.at = At::Arg(chain);
+        let Arg::Chain { node, fields, .. } = chain else {
+            return Err(self.errorf("internal error: not a chain"));
+        };
+        if let Arg::Nil { .. } = node.as_ref() {
+            return Err(self.errorf(format_args!("indirection through explicit nil in {chain}")));
+        }
+        let receiver = self.eval_arg(dot, None, node)?;
+        self.eval_field_chain(receiver, fields, args, last)
+    }
+
+    fn eval_variable_node(
+        &mut self,
+        dot: &Value<'a>,
+        variable: &'t Arg,
+        idents: &'t [String],
+        args: &'t [Arg],
+        last: Option<Value<'a>>,
+    ) -> R<Value<'a>> {
+        let _ = dot;
+        self.at = At::Arg(variable);
+        let value = self.var_value(&idents[0])?;
+        if idents.len() == 1 {
+            self.not_a_function(args, &last)?;
+            return Ok(value);
+        }
+        self.eval_field_chain(value, &idents[1..], args, last)
+    }
+
+    fn eval_field_chain(
+        &mut self,
+        mut receiver: Value<'a>,
+        idents: &'t [String],
+        args: &'t [Arg],
+        last: Option<Value<'a>>,
+    ) -> R<Value<'a>> {
+        let n = idents.len();
+        for ident in &idents[..n - 1] {
+            receiver = self.eval_field(ident, &[], None, receiver)?;
+        }
+        self.eval_field(&idents[n - 1], args, last, receiver)
+    }
+
+    fn eval_field(
+        &mut self,
+        name: &str,
+        args: &'t [Arg],
+        last: Option<Value<'a>>,
+        receiver: Value<'a>,
+    ) -> R<Value<'a>> {
+        let has_args = args.len() > 1 || last.is_some();
+        let struct_field = |value: Value<'a>, this: &Self| {
+            if has_args {
+                return Err(this.errorf(format_args!(
+                    "{name} has arguments but cannot be invoked as function"
+                )));
+            }
+            Ok(value)
+        };
+        let map_entry = |value: Value<'a>, this: &Self| {
+            if has_args {
+                return Err(this.errorf(format_args!(
+                    "{name} is not a method but has arguments"
+                )));
+            }
+            Ok(value)
+        };
+        match &receiver {
+            Value::Missing => return Ok(Value::Missing),
+            Value::Nil => {
+                return Err(self.errorf(format_args!(
+                    "nil pointer evaluating interface {{}}.{name}"
+                )));
+            }
+            Value::Root(root) => match name {
+                "Labels" => return struct_field(Value::Labels(root.labels.clone()), self),
+                "ExternalLabels" => return struct_field(Value::StrMap(root.external_labels), self),
+                "ExternalURL" => return struct_field(Value::str(root.external_url), self),
+                "Value" => return struct_field(Value::Float(root.value), self),
+                _ => {}
+            },
+            Value::Sample(sample) => match name {
+                "Labels" => return struct_field(Value::Labels(sample.labels.clone()), self),
+                "Value" => return struct_field(Value::Float(sample.value), self),
+                _ => {}
+            },
+            Value::Labels(labels) => {
+                return map_entry(Value::str(labels.get(name).unwrap_or("")), self);
+            }
+            Value::StrMap(map) => {
+                return map_entry(
+                    Value::str(map.get(name).map(String::as_str).unwrap_or("")),
+                    self,
+                );
+            }
+            Value::AnyMap(map) => {
+                return map_entry(map.get(name).cloned().unwrap_or(Value::Nil), self);
+            }
+            _ => {}
+        }
+        Err(self.errorf(format_args!(
+            "can't evaluate field {name} in type {}",
+            receiver.type_name()
+        )))
+    }
+
+    /// Go's `evalArg`: one argument converted for a parameter of type `typ` (`None`: untyped).
+    fn eval_arg(&mut self, dot: &Value<'a>, typ: Option<Param>, arg: &'t Arg) -> R<Value<'a>> {
+        self.at = At::Arg(arg);
+        let one = std::slice::from_ref(arg);
+        match arg {
+            Arg::Dot { .. } => return self.validate_type(dot.clone(), typ),
+            Arg::Nil { .. } => {
+                return match typ {
+                    Some(Param::String) => Err(self.errorf("cannot assign nil to string")),
+                    Some(Param::Reflect) => Ok(Value::Missing),
+                    _ => Ok(Value::Nil),
+                };
+            }
+            Arg::Field { idents, .. } => {
+                let value = self.eval_field_node(dot, arg, idents, one, None)?;
+                return self.validate_type(value, typ);
+            }
+            Arg::Variable { idents, .. } => {
+                let value = self.eval_variable_node(dot, arg, idents, one, None)?;
+                return self.validate_type(value, typ);
+            }
+            Arg::Pipe(pipe) => {
+                let value = self.eval_pipeline(dot, pipe)?;
+                return self.validate_type(value, typ);
+            }
+            Arg::Identifier { name, func, .. } => {
+                let value = self.eval_call(dot, *func, At::Arg(arg), name, &[], None)?;
+                return self.validate_type(value, typ);
+            }
+            Arg::Chain { .. } => {
+                let value = self.eval_chain_node(dot, arg, one, None)?;
+                return self.validate_type(value, typ);
+            }
+            _ => {}
+        }
+        match typ {
+            None | Some(Param::Any | Param::Reflect) => match arg {
+                Arg::Bool { value, .. } => Ok(Value::Bool(*value)),
+                Arg::Number(_, number) => self.ideal_constant(arg, number),
+                Arg::String { text, .. } => Ok(Value::str(text)),
+                _ => Err(self.errorf(format_args!("can't handle {arg}"))),
+            },
+            Some(Param::String) => match arg {
+                Arg::String { text, .. } => Ok(Value::str(text)),
+                _ => Err(self.errorf(format_args!("expected string; found {arg}"))),
+            },
+            Some(other) => Err(self.errorf(format_args!(
+                "can't handle {arg} for arg of type {}",
+                other.go_name()
+            ))),
+        }
+    }
+
+    /// Go's `validateType`.
+    fn validate_type(&self, value: Value<'a>, typ: Option<Param>) -> R<Value<'a>> {
+        let Some(typ) = typ else {
+            return Ok(value);
+        };
+        if let Value::Missing = value {
+            return match typ {
+                Param::String => Err(self.errorf("invalid value; expected string")),
+                Param::Reflect => Ok(Value::Missing),
+                Param::QueryResult => Ok(Value::Samples(Rc::new(Vec::new()))),
+                Param::Any | Param::Sample => Ok(Value::Nil),
+            };
+        }
+        let ok = match typ {
+            Param::Any | Param::Reflect => true,
+            Param::String => matches!(value, Value::Str(_)),
+            Param::Sample => matches!(value, Value::Sample(_)),
+            Param::QueryResult => matches!(value, Value::Samples(_)),
+        };
+        if ok {
+            return Ok(value);
+        }
+        let got = match value {
+            Value::Nil => "interface {}",
+            ref other => other.type_name(),
+        };
+        Err(self.errorf(format_args!(
+            "wrong type for value; expected {}; got {got}",
+            typ.go_name()
+        )))
+    }
+
+    /// Go's `evalCall`: checks the argument count, converts the arguments and calls `func`.
+    fn eval_call(
+        &mut self,
+        dot: &Value<'a>,
+        func: Func,
+        node: At<'t>,
+        name: &str,
+        args: &'t [Arg],
+        last: Option<Value<'a>>,
+    ) -> R<Value<'a>> {
+        let (fixed, variadic) = func.signature();
+        let num_in = args.len() + usize::from(last.is_some());
+        if variadic.is_some() {
+            if num_in < fixed.len() {
+                return Err(self.errorf(format_args!(
+                    "wrong number of args for {name}: want at least {} got {}",
+                    fixed.len(),
+                    args.len()
+                )));
+            }
+        } else if num_in != fixed.len() {
+            return Err(self.errorf(format_args!(
+                "wrong number of args for {name}: want {} got {num_in}",
+                fixed.len()
+            )));
+        }
+        if matches!(func, Func::And | Func::Or) {
+            let mut value = Value::Missing;
+            for arg in args {
+                value = self.eval_arg(dot, Some(Param::Reflect), arg)?;
+                if value.truth() == (func == Func::Or) {
+                    return Ok(value);
+                }
+            }
+            if let Some(last) = last {
+                value = self.validate_type(last, Some(Param::Reflect))?;
+            }
+            return Ok(value);
+        }
+        let mut argv = Vec::with_capacity(num_in);
+        for (i, arg) in args.iter().enumerate() {
+            let typ = fixed.get(i).copied().or(variadic).unwrap_or(Param::Any);
+            argv.push(self.eval_arg(dot, Some(typ), arg)?);
+        }
+        if let Some(last) = last {
+            let typ = match variadic {
+                Some(element) if num_in - 1 >= fixed.len() => element,
+                _ => fixed[num_in - 1],
+            };
+            argv.push(self.validate_type(last, Some(typ))?);
+        }
+        match self.call(func, argv) {
+            Ok(value) => Ok(value),
+            Err(message) => {
+                self.at = node;
+                Err(self.errorf(format_args!("error calling {name}: {message}")))
+            }
+        }
+    }
+
+    /// Runs a function on converted arguments; Err is the Go error's text.
+    fn call(&mut self, func: Func, args: Vec<Value<'a>>) -> Result<Value<'a>, String> {
+        let text = |i: usize| -> &str {
+            match args.get(i) {
+                Some(Value::Str(s)) => s,
+                _ => "",
+            }
+        };
+        let value = match func {
+            Func::And | Func::Or => Value::Missing,
+            Func::Not => Value::Bool(!args[0].truth()),
+            Func::Len => Value::Int(builtin_len(&args[0])?),
+            Func::Index => builtin_index(&args)?,
+            Func::Slice => builtin_slice(&args)?,
+            Func::Print => Value::Str(Rc::from(gofmt::sprint(&args))),
+            Func::Println => Value::Str(Rc::from(gofmt::sprintln(&args))),
+            Func::Printf => Value::Str(Rc::from(gofmt::sprintf(text(0), &args[1..]))),
+            Func::Html => Value::Str(Rc::from(funcs::html_escape(&eval_args(&args)))),
+            Func::Js => Value::Str(Rc::from(funcs::js_escape(&eval_args(&args)))),
+            Func::Urlquery => Value::Str(Rc::from(funcs::query_escape(&eval_args(&args)))),
+            Func::Eq => Value::Bool(builtin_eq(&args[0], &args[1..])?),
+            Func::Ne => Value::Bool(!builtin_eq(&args[0], &args[1..])?),
+            Func::Lt => Value::Bool(builtin_lt(&args[0], &args[1])?),
+            Func::Le => Value::Bool(
+                builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?,
+            ),
+            Func::Gt => Value::Bool(
+                !(builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?),
+            ),
+            Func::Ge => Value::Bool(!builtin_lt(&args[0], &args[1])?),
+            Func::Call => {
+                return Err(match &args[0] {
+                    Value::Missing | Value::Nil => "call of nil".to_string(),
+                    other => format!("non-function of type {}", other.type_name()),
+                });
+            }
+            Func::Query => {
+                let samples = self.host.query(text(0))?;
+                Value::Samples(Rc::new(
+                    samples
+                        .into_iter()
+                        .map(|s| {
+                            Rc::new(Sample {
+                                labels: s.labels,
+                                value: s.value,
+                            })
+                        })
+                        .collect(),
+                ))
+            }
+            Func::First => match &args[0] {
+                Value::Samples(samples) if !samples.is_empty() => {
+                    Value::Sample(samples[0].clone())
+                }
+                _ => return Err("first() called on vector with no elements".to_string()),
+            },
+            Func::Label => Value::str(sample_arg(&args[1])?.labels.get(text(0)).unwrap_or("")),
+            Func::Value => Value::Float(sample_arg(&args[0])?.value),
+            Func::StrValue => {
+                Value::str(sample_arg(&args[0])?.labels.get("__value__").unwrap_or(""))
+            }
+            Func::SortByLabel => {
+                let mut samples = match &args[1] {
+                    Value::Samples(samples) => samples.as_ref().clone(),
+                    _ => Vec::new(),
+                };
+                let label = text(0);
+                samples.sort_by(|a, b| {
+                    a.labels
+                        .get(label)
+                        .unwrap_or("")
+                        .cmp(b.labels.get(label).unwrap_or(""))
+                });
+                Value::Samples(Rc::new(samples))
+            }
+            Func::Args => {
+                let map: BTreeMap<String, Value<'a>> = args
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("arg{i}"), v))
+                    .collect();
+                Value::AnyMap(Rc::new(map))
+            }
+            Func::ReReplaceAll => {
+                let pattern = text(0);
+                let re = regex::Regex::new(pattern).map_err(|err| {
+                    format!(
+                        "regexp: Compile({}): {}",
+                        funcs::regexp_quote(pattern),
+                        funcs::regexp_error(pattern, &err)
+                    )
+                })?;
+                Value::str(&re.replace_all(text(2), text(1)))
+            }
+            Func::Match => {
+                let pattern = text(0);
+                let re = regex::Regex::new(pattern)
+                    .map_err(|err| funcs::regexp_error(pattern, &err))?;
+                Value::Bool(re.is_match(text(1)))
+            }
+            Func::SafeHtml => Value::Html(Rc::from(text(0))),
+            Func::Title => Value::Str(Rc::from(match self.dialect {
+                TemplateDialect::Prometheus2 => funcs::title_go(text(0)),
+                TemplateDialect::Prometheus3 => funcs::title_unicode(text(0)),
+            })),
+            Func::ToUpper => Value::Str(Rc::from(map_chars(text(0), true))),
+            Func::ToLower => Value::Str(Rc::from(map_chars(text(0), false))),
+            Func::GraphLink => Value::Str(Rc::from(format!(
+                "/graph?g0.expr={}&g0.tab=0",
+                funcs::query_escape(text(0))
+            ))),
+            Func::TableLink => Value::Str(Rc::from(format!(
+                "/graph?g0.expr={}&g0.tab=1",
+                funcs::query_escape(text(0))
+            ))),
+            Func::StripPort => Value::Str(Rc::from(funcs::strip_port(text(0)))),
+            Func::StripDomain => Value::Str(Rc::from(funcs::strip_domain(text(0)))),
+            Func::Humanize => Value::Str(Rc::from(funcs::humanize(self.to_float(&args[0])?))),
+            Func::Humanize1024 => {
+                Value::Str(Rc::from(funcs::humanize1024(self.to_float(&args[0])?)))
+            }
+            Func::HumanizeDuration => {
+                Value::Str(Rc::from(funcs::humanize_duration(self.to_float(&args[0])?)))
+            }
+            Func::HumanizePercentage => Value::Str(Rc::from(funcs::humanize_percentage(
+                self.to_float(&args[0])?,
+            ))),
+            Func::HumanizeTimestamp => {
+                let v = self.to_float(&args[0])?;
+                match funcs::float_to_time(v) {
+                    Ok(nanos) => Value::Str(Rc::from(super::value::format_go_time(nanos))),
+                    Err(message) if message == funcs::NAN_OR_INF => {
+                        Value::Str(Rc::from(funcs::g4(v)))
+                    }
+                    Err(message) => return Err(message),
+                }
+            }
+            Func::ToTime => Value::Time(funcs::float_to_time(self.to_float(&args[0])?)?),
+            Func::ParseDuration => {
+                let input = text(0);
+                let (negative, rest) = match input.strip_prefix('-') {
+                    Some(rest) if self.dialect == TemplateDialect::Prometheus3 => (true, rest),
+                    _ => (false, input),
+                };
+                let ms = crate::syntax::lex::parse_duration(rest).map_err(|err| match err {
+                    crate::syntax::lex::DurationError::Invalid(_) => {
+                        format!("not a valid duration string: {}", go_quote(input))
+                    }
+                    other => other.to_string(),
+                })?;
+                let seconds = ms.saturating_mul(1_000_000) as f64 / 1e9;
+                Value::Float(if negative { -seconds } else { seconds })
+            }
+            Func::PathPrefix | Func::ExternalUrl => {
+                return Err(
+                    "runtime error: invalid memory address or nil pointer dereference".to_string()
+                );
+            }
+            Func::Now => Value::Float(self.host.now_ms() as f64 / 1000.0),
+            Func::ToDuration => {
+                let seconds = self.to_float(&args[0])?;
+                Value::Duration(funcs::go_float_to_int64(seconds * 1e9))
+            }
+            Func::UrlQueryEscape => Value::Str(Rc::from(funcs::query_escape(text(0)))),
+        };
+        Ok(value)
+    }
+
+    /// Prometheus's `convertToFloat`.
+    fn to_float(&self, value: &Value<'a>) -> Result<f64, String> {
+        match value {
+            Value::Float(f) => Ok(*f),
+            Value::Int(i) => Ok(*i as f64),
+            Value::Str(s) => funcs::parse_float_go(s),
+            Value::Duration(nanos) if self.dialect == TemplateDialect::Prometheus3 => {
+                Ok(*nanos as f64 / 1e9)
+            }
+            other => Err(format!("can't convert {} to float", other.type_name())),
+        }
+    }
+}
+
+fn node_pos(node: &Node) -> usize {
+    match node {
+        Node::Text { pos, .. }
+        | Node::Action { pos, .. }
+        | Node::Break { pos }
+        | Node::Continue { pos } => *pos,
+        Node::If(branch) | Node::Range(branch) | Node::With(branch) => branch.pos,
+        Node::Template(call) => call.pos,
+    }
+}
+
+fn sample_arg(value: &Value<'_>) -> Result<Rc<Sample>, String> {
+    match value {
+        Value::Sample(sample) => Ok(sample.clone()),
+        _ => Err("runtime error: invalid memory address or nil pointer dereference".to_string()),
+    }
+}
+
+/// `strings.ToUpper`/`ToLower` with Go's one-to-one rune mapping.
+fn map_chars(text: &str, upper: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let mut mapped: Vec<char> = if upper {
+            c.to_uppercase().collect()
+        } else {
+            c.to_lowercase().collect()
+        };
+        if mapped.len() == 1 {
+            out.push(mapped.remove(0));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The text `html`, `js` and `urlquery` escape: a lone string as it is, else `fmt.Sprint`.
+fn eval_args(args: &[Value<'_>]) -> String {
+    if let [Value::Str(s)] = args {
+        return s.to_string();
+    }
+    gofmt::sprint(args)
+}
+
+fn builtin_len(value: &Value<'_>) -> Result<i64, String> {
+    let len = match value {
+        Value::Str(s) | Value::Html(s) => s.len(),
+        Value::Labels(labels) => labels.len(),
+        Value::StrMap(map) => map.len(),
+        Value::AnyMap(map) => map.len(),
+        Value::Samples(samples) => samples.len(),
+        Value::Missing | Value::Nil => {
+            return Err("reflect: call of reflect.Value.Type on zero Value".to_string());
+        }
+        other => return Err(format!("len of type {}", other.type_name())),
+    };
+    Ok(len as i64)
+}
+
+/// Go's `indexArg`: an integer index below `cap`.
+fn index_arg(index: &Value<'_>, cap: usize) -> Result<usize, String> {
+    let x = match index {
+        Value::Int(i) => *i,
+        Value::Missing | Value::Nil => return Err("cannot index slice/array with nil".to_string()),
+        other => {
+            return Err(format!(
+                "cannot index slice/array with type {}",
+                other.type_name()
+            ));
+        }
+    };
+    if x < 0 || x as u64 > cap as u64 {
+        return Err(format!("index out of range: {x}"));
+    }
+    Ok(x as usize)
+}
+
+fn map_key<'v>(index: &'v Value<'_>) -> Result<&'v str, String> {
+    match index {
+        Value::Str(s) => Ok(s),
+        Value::Missing | Value::Nil => Err("value is nil; should be of type string".to_string()),
+        other => Err(format!(
+            "value has type {}; should be string",
+            other.type_name()
+        )),
+    }
+}
+
+fn builtin_index<'a>(args: &[Value<'a>]) -> Result<Value<'a>, String> {
+    let mut item = args[0].clone();
+    if matches!(item, Value::Missing | Value::Nil) {
+        return Err("index of untyped nil".to_string());
+    }
+    for index in &args[1..] {
+        item = match &item {
+            Value::Str(s) | Value::Html(s) => {
+                let x = index_arg(index, s.len())?;
+                match s.as_bytes().get(x) {
+                    Some(b) => Value::Int(i64::from(*b)),
+                    None => return Err("reflect: string index out of range".to_string()),
+                }
+            }
+            Value::Samples(samples) => {
+                let x = index_arg(index, samples.len())?;
+                match samples.get(x) {
+                    Some(sample) => Value::Sample(sample.clone()),
+                    None => return Err("reflect: slice index out of range".to_string()),
+                }
+            }
+            Value::Labels(labels) => Value::str(labels.get(map_key(index)?).unwrap_or("")),
+            Value::StrMap(map) => Value::str(
+                map.get(map_key(index)?)
+                    .map(String::as_str)
+                    .unwrap_or(""),
+            ),
+            Value::AnyMap(map) => map.get(map_key(index)?).cloned().unwrap_or(Value::Nil),
+            Value::Nil => return Err("index of nil pointer".to_string()),
+            other => return Err(format!("can't index item of type {}", other.type_name())),
+        };
+    }
+    Ok(item)
+}
+
+fn builtin_slice<'a>(args: &[Value<'a>]) -> Result<Value<'a>, String> {
+    let item = &args[0];
+    let indexes = &args[1..];
+    if matches!(item, Value::Missing | Value::Nil) {
+        return Err("slice of untyped nil".to_string());
+    }
+    if indexes.len() > 3 {
+        return Err(format!("too many slice indexes: {}", indexes.len()));
+    }
+    let len = match item {
+        Value::Str(s) => {
+            if indexes.len() == 3 {
+                return Err("cannot 3-index slice a string".to_string());
+            }
+            s.len()
+        }
+        Value::Samples(samples) => samples.len(),
+        other => return Err(format!("can't slice item of type {}", other.type_name())),
+    };
+    let mut idx = [0, len, len];
+    for (i, index) in indexes.iter().enumerate() {
+        idx[i] = index_arg(index, len)?;
+    }
+    if idx[0] > idx[1] {
+        return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
+    }
+    if indexes.len() == 3 && idx[1] > idx[2] {
+        return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
+    }
+    Ok(match item {
+        Value::Str(s) => Value::Str(Rc::from(
+            String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).as_ref(),
+        )),
+        Value::Samples(samples) => Value::Samples(Rc::new(samples[idx[0]..idx[1]].to_vec())),
+        _ => Value::Missing,
+    })
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Kind {
+    Bool,
+    Int,
+    Float,
+    String,
+    Invalid,
+    Other,
+}
+
+fn basic_kind(value: &Value<'_>) -> Kind {
+    match value {
+        Value::Bool(_) => Kind::Bool,
+        Value::Int(_) => Kind::Int,
+        Value::Float(_) => Kind::Float,
+        Value::Str(_) | Value::Html(_) => Kind::String,
+        Value::Missing | Value::Nil => Kind::Invalid,
+        _ => Kind::Other,
+    }
+}
+
+const BAD_COMPARISON_TYPE: &str = "invalid type for comparison";
+const BAD_COMPARISON: &str = "incompatible types for comparison";
+
+fn builtin_eq(arg1: &Value<'_>, rest: &[Value<'_>]) -> Result<bool, String> {
+    if rest.is_empty() {
+        return Err("missing argument for comparison".to_string());
+    }
+    let k1 = basic_kind(arg1);
+    for arg in rest {
+        let k2 = basic_kind(arg);
+        // Go's `basicKind` puts invalid values and non-basic types in one kind.
+        let group = |k: Kind| if k == Kind::Other { Kind::Invalid } else { k };
+        let truth = if group(k1) != group(k2) {
+            if k1 != Kind::Invalid && k2 != Kind::Invalid {
+                return Err(BAD_COMPARISON.to_string());
+            }
+            false
+        } else {
+            match (arg1, arg) {
+                (Value::Bool(a), Value::Bool(b)) => a == b,
+                (Value::Int(a), Value::Int(b)) => a == b,
+                (Value::Float(a), Value::Float(b)) => a == b,
+                (Value::Str(a) | Value::Html(a), Value::Str(b) | Value::Html(b)) => a == b,
+                _ => compare_other(arg1, arg)?,
+            }
+        };
+        if truth {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `eq` on values that are not bool, number or string: nil compares with anything, pointers by
+/// identity, maps and slices not at all.
+fn compare_other(arg1: &Value<'_>, arg: &Value<'_>) -> Result<bool, String> {
+    let is_nil = |v: &Value<'_>| matches!(v, Value::Missing | Value::Nil);
+    if is_nil(arg1) || is_nil(arg) {
+        return Ok(is_nil(arg1) == is_nil(arg));
+    }
+    if arg1.type_name() != arg.type_name() {
+        return Err(format!(
+            "non-comparable types {}: {}, {}: {}",
+            arg1.to_go_string(),
+            arg1.type_name(),
+            arg.type_name(),
+            arg.to_go_string()
+        ));
+    }
+    match (arg1, arg) {
+        (Value::Sample(a), Value::Sample(b)) => Ok(Rc::ptr_eq(a, b)),
+        _ => Err(format!(
+            "non-comparable type {}: {}",
+            arg.to_go_string(),
+            arg.type_name()
+        )),
+    }
+}
+
+fn builtin_lt(arg1: &Value<'_>, arg2: &Value<'_>) -> Result<bool, String> {
+    let k1 = basic_kind(arg1);
+    let k2 = basic_kind(arg2);
+    if matches!(k1, Kind::Invalid | Kind::Other) || matches!(k2, Kind::Invalid | Kind::Other) {
+        return Err(BAD_COMPARISON_TYPE.to_string());
+    }
+    if k1 != k2 {
+        return Err(BAD_COMPARISON.to_string());
+    }
+    Ok(match (arg1, arg2) {
+        (Value::Int(a), Value::Int(b)) => a < b,
+        (Value::Float(a), Value::Float(b)) => a < b,
+        (Value::Str(a) | Value::Html(a), Value::Str(b) | Value::Html(b)) => a < b,
+        _ => return Err(BAD_COMPARISON_TYPE.to_string()),
+    })
+}
