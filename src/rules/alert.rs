@@ -106,8 +106,11 @@ impl AlertTable {
         hold: i64,
         keep_firing_for: i64,
     ) -> usize {
-        let mut seen: std::collections::HashSet<Labels> =
-            std::collections::HashSet::with_capacity(candidates.len());
+        let mut seen: crate::model::fxhash::FxHashSet<Labels> =
+            crate::model::fxhash::FxHashSet::with_capacity_and_hasher(
+                candidates.len(),
+                Default::default(),
+            );
         for c in candidates {
             seen.insert(c.labels.clone());
             match self.active.get_mut(&c.labels) {

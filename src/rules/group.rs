@@ -3,13 +3,14 @@
 //! series a rule stopped producing, the alert state machine, `ALERTS` and
 //! `ALERTS_FOR_STATE`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use super::alert::{AlertTable, Candidate};
 use super::{Alert, AlertState, Rule, RuleGroup, RuleKind};
 use crate::eval::{Engine, EngineOptions, Semantics, Value};
+use crate::model::fxhash::FxHashSet;
 use crate::model::{SampleValue, Timestamp, format_float_g, stale_nan};
 use crate::store::{Store, StoreError};
 use crate::template::{AlertData, QuerySample, TemplateHost};
@@ -106,7 +107,7 @@ pub(crate) fn format_go_duration(ms: i64) -> String {
 #[derive(Debug, Clone, Default)]
 struct RuleState {
     /// Series written at the last successful evaluation (to stale the ones that go away).
-    written: HashSet<Labels>,
+    written: FxHashSet<Labels>,
     alerts: AlertTable,
     last_error: Option<String>,
 }
@@ -199,7 +200,7 @@ impl GroupEvaluator {
                 }
             };
             rule_state.last_error = None;
-            let mut written = HashSet::with_capacity(output.len());
+            let mut written = FxHashSet::with_capacity_and_hasher(output.len(), Default::default());
             for (labels, value) in output {
                 match store
                     .series_id(labels.clone())
@@ -325,7 +326,7 @@ fn eval_rule(
                 };
                 out.push((b.build(), value));
             }
-            let mut seen = HashSet::with_capacity(out.len());
+            let mut seen = FxHashSet::with_capacity_and_hasher(out.len(), Default::default());
             if !out.iter().all(|(l, _)| seen.insert(l)) {
                 return Err(
                     "vector contains metrics with the same labelset after applying rule labels"
@@ -348,7 +349,7 @@ fn eval_rule(
                 time: ts,
             };
             let mut candidates = Vec::with_capacity(samples.len());
-            let mut seen = HashSet::with_capacity(samples.len());
+            let mut seen = FxHashSet::with_capacity_and_hasher(samples.len(), Default::default());
             for s in samples {
                 let data = AlertData {
                     labels: &s.metric,

@@ -94,8 +94,13 @@ impl<'t, 'a> Exec<'t, 'a> {
             At::Command(command) => Some((command.pos, command.to_string())),
             At::Pipe(pipe) => Some((pipe.pos, pipe.to_string())),
             At::Node(node) => Some((node_pos(node), node.to_string())),
-            At::Range(branch) => Some((branch.pos, Node::Range(Box::new(branch.clone())).to_string())),
-            At::Template(call) => Some((call.pos, Node::Template(Box::new(call.clone())).to_string())),
+            At::Range(branch) => Some((
+                branch.pos,
+                Node::Range(Box::new(branch.clone())).to_string(),
+            )),
+            At::Template(call) => {
+                Some((call.pos, Node::Template(Box::new(call.clone())).to_string()))
+            }
         }
     }
 
@@ -393,9 +398,7 @@ impl<'t, 'a> Exec<'t, 'a> {
         self.at = At::Arg(arg);
         let text = &number.text;
         if number.complex {
-            return Err(self.errorf(format_args!(
-                "complex constant {text} is not supported"
-            )));
+            return Err(self.errorf(format_args!("complex constant {text} is not supported")));
         }
         let is_hex_int = text.len() > 2
             && text.starts_with('0')
@@ -498,18 +501,16 @@ impl<'t, 'a> Exec<'t, 'a> {
         };
         let map_entry = |value: Value<'a>, this: &Self| {
             if has_args {
-                return Err(this.errorf(format_args!(
-                    "{name} is not a method but has arguments"
-                )));
+                return Err(this.errorf(format_args!("{name} is not a method but has arguments")));
             }
             Ok(value)
         };
         match &receiver {
             Value::Missing => return Ok(Value::Missing),
             Value::Nil => {
-                return Err(self.errorf(format_args!(
-                    "nil pointer evaluating interface {{}}.{name}"
-                )));
+                return Err(
+                    self.errorf(format_args!("nil pointer evaluating interface {{}}.{name}"))
+                );
             }
             Value::Root(root) => match name {
                 "Labels" => return struct_field(Value::Labels(root.labels.clone()), self),
@@ -711,12 +712,12 @@ impl<'t, 'a> Exec<'t, 'a> {
             Func::Eq => Value::Bool(builtin_eq(&args[0], &args[1..])?),
             Func::Ne => Value::Bool(!builtin_eq(&args[0], &args[1..])?),
             Func::Lt => Value::Bool(builtin_lt(&args[0], &args[1])?),
-            Func::Le => Value::Bool(
-                builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?,
-            ),
-            Func::Gt => Value::Bool(
-                !(builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?),
-            ),
+            Func::Le => {
+                Value::Bool(builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?)
+            }
+            Func::Gt => {
+                Value::Bool(!(builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?))
+            }
             Func::Ge => Value::Bool(!builtin_lt(&args[0], &args[1])?),
             Func::Call => {
                 return Err(match &args[0] {
@@ -739,9 +740,7 @@ impl<'t, 'a> Exec<'t, 'a> {
                 ))
             }
             Func::First => match &args[0] {
-                Value::Samples(samples) if !samples.is_empty() => {
-                    Value::Sample(samples[0].clone())
-                }
+                Value::Samples(samples) if !samples.is_empty() => Value::Sample(samples[0].clone()),
                 _ => return Err("first() called on vector with no elements".to_string()),
             },
             Func::Label => Value::str(sample_arg(&args[1])?.labels.get(text(0)).unwrap_or("")),
@@ -784,8 +783,8 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             Func::Match => {
                 let pattern = text(0);
-                let re = regex::Regex::new(pattern)
-                    .map_err(|err| funcs::regexp_error(pattern, &err))?;
+                let re =
+                    regex::Regex::new(pattern).map_err(|err| funcs::regexp_error(pattern, &err))?;
                 Value::Bool(re.is_match(text(1)))
             }
             Func::SafeHtml => Value::Html(Rc::from(text(0))),
@@ -843,7 +842,7 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             Func::PathPrefix | Func::ExternalUrl => {
                 return Err(
-                    "runtime error: invalid memory address or nil pointer dereference".to_string()
+                    "runtime error: invalid memory address or nil pointer dereference".to_string(),
                 );
             }
             Func::Now => Value::Float(self.host.now_ms() as f64 / 1000.0),
@@ -980,11 +979,9 @@ fn builtin_index<'a>(args: &[Value<'a>]) -> Result<Value<'a>, String> {
                 }
             }
             Value::Labels(labels) => Value::str(labels.get(map_key(index)?).unwrap_or("")),
-            Value::StrMap(map) => Value::str(
-                map.get(map_key(index)?)
-                    .map(String::as_str)
-                    .unwrap_or(""),
-            ),
+            Value::StrMap(map) => {
+                Value::str(map.get(map_key(index)?).map(String::as_str).unwrap_or(""))
+            }
             Value::AnyMap(map) => map.get(map_key(index)?).cloned().unwrap_or(Value::Nil),
             Value::Nil => return Err("index of nil pointer".to_string()),
             other => return Err(format!("can't index item of type {}", other.type_name())),

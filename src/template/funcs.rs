@@ -443,7 +443,8 @@ fn split_host_port(host_port: &str) -> Option<(&str, &str)> {
         host
     };
     let port = &host_port[i + 1..];
-    if host_port[..i].contains('[') && !host_port.starts_with('[') || host_port[i..].contains(['[', ']'])
+    if host_port[..i].contains('[') && !host_port.starts_with('[')
+        || host_port[i..].contains(['[', ']'])
     {
         return None;
     }
@@ -484,9 +485,15 @@ pub(crate) fn regexp_error(pattern: &str, err: &regex::Error) -> String {
     } else if message.contains("unopened group") {
         format!("unexpected ): `{pattern}`")
     } else if message.contains("unclosed character class") {
-        format!("missing closing ]: `{}`", &pattern[pattern.rfind('[').unwrap_or(0)..])
+        format!(
+            "missing closing ]: `{}`",
+            &pattern[pattern.rfind('[').unwrap_or(0)..]
+        )
     } else if message.contains("repetition operator missing expression") {
-        format!("missing argument to repetition operator: `{}`", first_repetition(pattern))
+        format!(
+            "missing argument to repetition operator: `{}`",
+            first_repetition(pattern)
+        )
     } else {
         let last = message.lines().last().unwrap_or("").trim();
         let last = last.strip_prefix("error: ").unwrap_or(last);
@@ -525,7 +532,11 @@ pub(crate) fn parse_float_go(text: &str) -> Result<f64, String> {
     let lower = text.to_ascii_lowercase();
     let unsigned = lower.trim_start_matches(['+', '-']);
     let special = matches!(unsigned, "inf" | "infinity" | "nan");
-    if !special && !text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE_".contains(&b)) {
+    if !special
+        && !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE_".contains(&b))
+    {
         return Err(syntax());
     }
     if text.contains(['_', 'x', 'X']) {

@@ -73,7 +73,8 @@ pub(crate) fn sprintf(format: &str, args: &[Value<'_>]) -> String {
         flags.width = read_number(&mut chars, args, &mut arg_num, &mut out);
         if let Some(&(_, '.')) = chars.peek() {
             chars.next();
-            flags.precision = Some(read_number(&mut chars, args, &mut arg_num, &mut out).unwrap_or(0));
+            flags.precision =
+                Some(read_number(&mut chars, args, &mut arg_num, &mut out).unwrap_or(0));
         }
         if flags.minus {
             flags.zero = false;
@@ -271,7 +272,14 @@ fn format_int(out: &mut String, arg: &Value<'_>, value: i64, verb: char, flags: 
     let text = format!("{sign}{prefix}{digits}");
     if flags.precision.is_some() {
         // A precision turns zero padding off for integers.
-        return pad(out, &text, Flags { zero: false, ..flags });
+        return pad(
+            out,
+            &text,
+            Flags {
+                zero: false,
+                ..flags
+            },
+        );
     }
     pad_number(out, &text, flags)
 }
@@ -291,7 +299,9 @@ fn format_float(out: &mut String, arg: &Value<'_>, value: f64, verb: char, flags
         _ => return bad_verb(out, arg, verb),
     };
     let body = if matches!(verb, 'G' | 'E') {
-        body.to_uppercase().replace("INF", "Inf").replace("NAN", "NaN")
+        body.to_uppercase()
+            .replace("INF", "Inf")
+            .replace("NAN", "NaN")
     } else {
         body
     };
@@ -308,7 +318,14 @@ fn format_float(out: &mut String, arg: &Value<'_>, value: f64, verb: char, flags
         } else if flags.space && !flags.plus && value > 0.0 {
             text.replace_range(0..1, " ");
         }
-        return pad(out, &text, Flags { zero: false, ..flags });
+        return pad(
+            out,
+            &text,
+            Flags {
+                zero: false,
+                ..flags
+            },
+        );
     }
     let text = if body.starts_with('-') {
         body

@@ -259,7 +259,9 @@ impl std::fmt::Debug for parse::TreeSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut names: Vec<&String> = self.trees.keys().collect();
         names.sort();
-        f.debug_struct("TreeSet").field("templates", &names).finish()
+        f.debug_struct("TreeSet")
+            .field("templates", &names)
+            .finish()
     }
 }
 

@@ -103,7 +103,9 @@ fn matches_promtool_2_42() {
             }
         };
         if got != want {
-            failures.push(format!("template: {text:?}\n   got: {got:?}\n  want: {want:?}"));
+            failures.push(format!(
+                "template: {text:?}\n   got: {got:?}\n  want: {want:?}"
+            ));
         }
     }
     assert!(count > 100);
