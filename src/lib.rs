@@ -22,6 +22,7 @@ pub mod fixture;
 pub mod model;
 pub mod promql;
 pub mod promqltest;
+pub mod stats;
 pub mod store;
 pub mod syntax;
 
