@@ -23,7 +23,9 @@
 //! ```
 
 mod drift;
+mod early_stop;
 mod error;
+mod grade;
 mod probability;
 mod special;
 mod summary;
@@ -33,7 +35,9 @@ pub use drift::{
     Baseline, ChangePoint, Cusum, CusumOptions, DriftDetector, DriftOptions, Ewma, EwmaOptions,
     PageHinkley, PageHinkleyOptions, Shift, detect_changes,
 };
+pub use early_stop::{EarlyStop, SignalStatus, Stop, StopCondition, StopReason};
 pub use error::StatsError;
+pub use grade::{Comparison, GradeLadder, Graded, Otherwise, Rung, Statistic};
 pub use probability::{MissingOutcome, PassProbability, PassProbabilityOptions, pass_probability};
 pub use summary::{
     Breach, BreachSummary, ConfidenceInterval, Direction, Quantiles, StreamingSummary, Summary,
