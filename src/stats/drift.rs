@@ -239,7 +239,7 @@ impl Default for CusumOptions {
 ///     ..Default::default()
 /// }).unwrap();
 /// let alarm = (0..100).find_map(|i| cusum.push(Some(if i < 50 { 0.0 } else { 2.0 }))).unwrap();
-/// assert_eq!((alarm.alarm_index, alarm.start_index), (56, Some(50)));
+/// assert_eq!((alarm.alarm_index, alarm.start_index), (58, Some(50)));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Cusum {

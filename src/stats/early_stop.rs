@@ -8,20 +8,20 @@ use super::{ChangePoint, DriftDetector, DriftOptions, StatsError};
 
 /// A condition that stops a run early.
 ///
-/// In YAML (externally tagged):
+/// In YAML (tagged by `kind`):
 ///
 /// ```
 /// use promgate::stats::StopCondition;
 /// let conditions: Vec<StopCondition> = serde_yaml::from_str(r#"
-/// - failing: { signal: error_ratio, for_ms: 300000 }
-/// - drift: { signal: latency_p99, detector: { method: cusum, h: 12 } }
-/// - missing: { signal: error_ratio, max_fraction: 0.2, min_steps: 360 }
+/// - { kind: failing, signal: error_ratio, for_ms: 300000 }
+/// - { kind: drift, signal: latency_p99, detector: { method: cusum, h: 12 } }
+/// - { kind: missing, signal: error_ratio, max_fraction: 0.2, min_steps: 360 }
 /// "#).unwrap();
 /// assert_eq!(conditions.len(), 3);
 /// assert_eq!(conditions[0].signal(), "error_ratio");
 /// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StopCondition {
     /// The signal's `failing` flag has been `Some(true)` at every step for at least `for_ms`:
     /// it trips at the first step whose time is `for_ms` or more after the first failing step

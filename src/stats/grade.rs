@@ -166,7 +166,8 @@ pub struct GradeLadder {
 /// A ladder's verdict.
 ///
 /// ```
-/// let graded = promgate::stats::GradeLadder::l4().grade(0.25);
+/// let ladder = promgate::stats::GradeLadder::l4();
+/// let graded = ladder.grade(0.25);
 /// assert_eq!((graded.grade, graded.action, graded.rung), ("L4.7", "hold", Some(1)));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -309,7 +310,8 @@ impl GradeLadder {
     /// use promgate::stats::{summarize, GradeLadder, SummaryOptions};
     /// let v: Vec<Option<f64>> = (0..8640).map(|i| Some(if i % 10 == 0 { 1.0 } else { 0.0 })).collect();
     /// let s = summarize(&v, &SummaryOptions::default()).unwrap();
-    /// let graded = GradeLadder::l4().grade_summary(&s);
+    /// let ladder = GradeLadder::l4();
+    /// let graded = ladder.grade_summary(&s);
     /// assert_eq!((graded.grade, graded.action, graded.value), ("L4.9", "promote", Some(0.1)));
     /// ```
     pub fn grade_summary(&self, summary: &Summary) -> Graded<'_> {
