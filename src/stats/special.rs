@@ -142,7 +142,8 @@ pub(crate) fn inverse_regularized_incomplete_beta(a: f64, b: f64, p: f64) -> f64
         let ln_density = (a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_b;
         let density = ln_density.exp();
         let mut next = x - f / density;
-        if !(next > lo && next < hi) || !next.is_finite() {
+        // Outside the bracket (or NaN, which fails both comparisons): bisect instead.
+        if !(next > lo && next < hi) {
             next = 0.5 * (lo + hi);
         }
         if (next - x).abs() <= 1e-15 * x.max(1e-300) || hi - lo <= 1e-15 * x.max(1e-300) {
