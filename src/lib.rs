@@ -23,6 +23,7 @@ pub mod model;
 pub mod promql;
 pub mod promqltest;
 pub mod rules;
+pub mod stats;
 pub mod store;
 pub mod syntax;
 pub mod template;
