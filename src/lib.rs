@@ -18,6 +18,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod eval;
+pub mod explain;
 pub mod fixture;
 pub mod model;
 pub mod promql;

@@ -29,7 +29,7 @@
 mod file;
 mod format;
 mod run;
-mod why;
+
 
 use std::collections::BTreeMap;
 use std::fmt;

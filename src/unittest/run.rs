@@ -533,7 +533,7 @@ impl<'a> GroupRun<'a> {
                 .collect()
         };
         let why_empty = (got.is_empty() && !expected.is_empty())
-            .then(|| super::why::why_empty(store, &expr, t, engine.options()))
+            .then(|| crate::explain::why_empty(store, &expr, t, engine.options()))
             .flatten();
         Some(PromqlFailure {
             expr: expr_text.clone(),
