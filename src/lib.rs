@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod decision;
 pub mod eval;
 pub mod explain;
 pub mod fixture;

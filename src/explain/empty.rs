@@ -8,6 +8,9 @@ use crate::promql::{Expr, ExprKind, VectorSelector};
 use crate::store::Store;
 use crate::syntax::lex::format_duration;
 
+/// The recording rule that writes a metric name: (rule name, its expression).
+pub(crate) type RecordedBy<'a> = &'a dyn Fn(&str) -> Option<(&'a str, &'a Expr)>;
+
 /// One line saying why `expr` is empty at `t`, when a selector explains it.
 pub(crate) fn why_empty(
     store: &Store,
@@ -15,13 +18,46 @@ pub(crate) fn why_empty(
     t: Timestamp,
     options: &EngineOptions,
 ) -> Option<String> {
+    why_empty_with_rules(store, expr, t, options, &|_| None, 0)
+}
+
+/// [`why_empty`], following selectors of recorded series into the expressions of the rules
+/// that record them (`recorded`), a few levels deep.
+pub(crate) fn why_empty_with_rules(
+    store: &Store,
+    expr: &Expr,
+    t: Timestamp,
+    options: &EngineOptions,
+    recorded: RecordedBy<'_>,
+    depth: usize,
+) -> Option<String> {
     let mut reason = None;
     expr.walk(&mut |e| {
         if reason.is_some() {
             return;
         }
         reason = match &e.kind {
-            ExprKind::VectorSelector(vs) => instant(store, vs, e, t, options),
+            ExprKind::VectorSelector(vs) => {
+                let direct = instant(store, vs, e, t, options);
+                match (direct, vs.name.as_deref().and_then(recorded)) {
+                    (Some(_), Some((rule, inner))) if depth < 5 => {
+                        let at = selector_time(vs, t);
+                        Some(
+                            match why_empty_with_rules(store, inner, at, options, recorded, depth + 1) {
+                                Some(why) => format!(
+                                    "`{e}` is recorded by rule {rule}, whose expression was empty at {}: {why}",
+                                    format_duration(at)
+                                ),
+                                None => format!(
+                                    "`{e}` is recorded by rule {rule}, which had not written it by {} (evaluation order or interval)",
+                                    format_duration(at)
+                                ),
+                            },
+                        )
+                    }
+                    (direct, _) => direct,
+                }
+            }
             ExprKind::MatrixSelector(ms) => {
                 let Some(range) = ms.range.static_ms() else {
                     return;

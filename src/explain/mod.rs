@@ -5,4 +5,4 @@
 
 mod empty;
 
-pub(crate) use empty::why_empty;
+pub(crate) use empty::{why_empty, why_empty_with_rules};

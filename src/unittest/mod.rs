@@ -30,7 +30,6 @@ mod file;
 mod format;
 mod run;
 
-
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -24,6 +24,7 @@ macro_rules! out {
 }
 
 mod check;
+mod dryrun;
 mod fixtures;
 mod promql;
 mod promqltest;
@@ -46,6 +47,8 @@ struct Cli {
 enum Command {
     /// Check rule files.
     Check(check::Args),
+    /// Run the dry-run of a gates folder: preflight, decision, monitor, statistics, grade.
+    Dryrun(dryrun::Args),
     /// Work with PromQL expressions.
     Promql(promql::Args),
     /// Run Prometheus's PromQL test scripts (`load`/`eval` files).
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Dryrun(args) => dryrun::run(&args),
         Command::Promql(args) => promql::run(args),
         Command::Promqltest(args) => promqltest::run(&args),
         Command::Query(args) => query::run(&args),

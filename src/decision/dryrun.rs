@@ -1,0 +1,883 @@
+//! The dry-run: preflight, the GO/NO-GO decision, then a monitor over a fixture timeline with
+//! rules evaluated as Prometheus would, statistics, the pass probability, drift alarms, early
+//! stops, residual risks and a grade.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::{Decision, GatePlan, Path, Status, StoreSource, Verdict};
+use crate::eval::EngineOptions;
+use crate::fixture::{InputSeriesOptions, LazyLoader};
+use crate::model::{Timestamp, format_float_g};
+use crate::rules::{DependencyGraph, GroupEvaluator, RuleEvalOptions, RuleFile, RuleGroup};
+use crate::stats::{
+    ChangePoint, DriftDetector, DriftOptions, EarlyStop, GradeLadder, PassProbability,
+    PassProbabilityOptions, SignalStatus, StopCondition, Summary, SummaryOptions, pass_probability,
+    summarize,
+};
+use crate::store::Store;
+use crate::syntax::lex::{format_duration, parse_duration};
+use crate::unittest::TestFile;
+
+/// The `dryrun:` section of a gates file.
+///
+/// ```
+/// let plan = promgate::decision::GatePlan::parse("g.yml", "gates: []\ndryrun: {step: 30s, duration: 1h}\n").unwrap();
+/// assert_eq!(plan.dryrun.step_ms().unwrap(), 30_000);
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DryRunSpec {
+    /// Rule files (globs relative to the gates file) evaluated during the run.
+    #[serde(default)]
+    pub rule_files: Vec<String>,
+    /// promtool unit-test files (globs) that preflight runs.
+    #[serde(default)]
+    pub unit_tests: Vec<String>,
+    /// The default scenario: a promtool test file whose first test group's `input_series` is
+    /// the timeline.
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// When the GO/NO-GO decision is taken (a duration after the start; default 10m).
+    #[serde(default)]
+    pub decide_at: Option<String>,
+    /// Steps before this (a duration after the start; default 0) run the rules but count in
+    /// no statistic, probability, early stop or drift detector: range windows (`rate(x[5m])`)
+    /// are not yet full then. Set it to the longest window the gates read.
+    #[serde(default)]
+    pub warmup: Option<String>,
+    /// How long the monitor runs after the decision's start (default 24h).
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// The monitor's step (default 10s).
+    #[serde(default)]
+    pub step: Option<String>,
+    /// The pass probability's settings.
+    #[serde(default)]
+    pub probability: Option<ProbabilitySpec>,
+    /// Conditions that stop the monitor early (signals are gate names).
+    #[serde(default)]
+    pub early_stop: Vec<StopCondition>,
+    /// Drift detectors reported on (they do not stop the run unless an early-stop condition
+    /// says so).
+    #[serde(default)]
+    pub drift: Vec<DriftSpec>,
+    /// The grade.
+    #[serde(default)]
+    pub grade: Option<GradeSpec>,
+}
+
+/// The pass probability's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbabilitySpec {
+    /// The credible level of the interval (default 0.95).
+    #[serde(default = "default_level")]
+    pub level: f64,
+    /// GO at the decision also needs the posterior mean over the decision window to be at
+    /// least this.
+    #[serde(default)]
+    pub min_mean: Option<f64>,
+}
+
+fn default_level() -> f64 {
+    0.95
+}
+
+/// A drift detector on a gate's value.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftSpec {
+    /// The gate.
+    pub signal: String,
+    /// The detector.
+    pub detector: DriftOptions,
+}
+
+/// A grade ladder on a statistic of a gate's value.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradeSpec {
+    /// The gate.
+    pub signal: String,
+    /// The ladder (default: the L4 ladder).
+    #[serde(default)]
+    pub ladder: Option<GradeLadder>,
+}
+
+impl DryRunSpec {
+    fn duration(field: &Option<String>, default: i64, name: &str) -> Result<i64, String> {
+        match field {
+            None => Ok(default),
+            Some(text) => parse_duration(text).map_err(|e| format!("dryrun.{name}: {e}")),
+        }
+    }
+
+    /// The monitor's step in ms.
+    pub fn step_ms(&self) -> Result<i64, String> {
+        match Self::duration(&self.step, 10_000, "step")? {
+            0 => Err("dryrun.step: must be positive".into()),
+            s => Ok(s),
+        }
+    }
+
+    /// The monitor's duration in ms.
+    pub fn duration_ms(&self) -> Result<i64, String> {
+        Self::duration(&self.duration, 24 * 3_600_000, "duration")
+    }
+
+    /// The warm-up, in ms after the start.
+    pub fn warmup_ms(&self) -> Result<i64, String> {
+        Self::duration(&self.warmup, 0, "warmup")
+    }
+
+    /// When the decision is taken, in ms after the start.
+    pub fn decide_at_ms(&self) -> Result<i64, String> {
+        Self::duration(&self.decide_at, 10 * 60_000, "decide_at")
+    }
+}
+
+/// One preflight step's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightStep {
+    /// What was checked.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What happened, in a line or a few.
+    pub detail: String,
+}
+
+/// The inputs of a dry-run, already read.
+#[derive(Debug, Clone)]
+pub struct DryRunInput {
+    /// The gates.
+    pub plan: GatePlan,
+    /// The rule groups, in evaluation order.
+    pub groups: Vec<RuleGroup>,
+    /// The timeline: (series, values) pairs and the sample interval (ms).
+    pub series: Vec<(String, String)>,
+    /// The interval between samples of `series` (ms).
+    pub interval: i64,
+    /// Preflight steps already run (rule checks, unit tests); they gate the decision.
+    pub preflight: Vec<PreflightStep>,
+}
+
+/// A gate over the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateReport {
+    /// The gate.
+    pub name: String,
+    /// Its value's statistics over the steps it had one.
+    pub summary: Option<Summary>,
+    /// The share of steps where it passed.
+    pub pass_fraction: f64,
+    /// The share of steps where its expression was empty and the fallback gave the value.
+    pub fallback_fraction: f64,
+    /// The share of steps with no value at all.
+    pub missing_fraction: f64,
+    /// The first step without a value, and why the expression was empty then.
+    pub first_missing: Option<(Timestamp, String)>,
+    /// Drift change points on its value.
+    pub change_points: Vec<ChangePoint>,
+    /// Its value at each step (`None`: missing).
+    pub values: Vec<Option<f64>>,
+}
+
+/// A risk the report must show: a value that went missing, fell back, or lagged because of
+/// evaluation order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Risk {
+    /// The gate or rule it concerns.
+    pub subject: String,
+    /// What it is.
+    pub message: String,
+}
+
+/// Everything a dry-run found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DryRunReport {
+    /// The final verdict: the decision's, turned NO-GO by a failed preflight or an early stop.
+    pub verdict: Verdict,
+    /// Preflight steps.
+    pub preflight: Vec<PreflightStep>,
+    /// The decision at `decide_at`.
+    pub decision: Decision,
+    /// The pass probability of a GO verdict per step over the monitor.
+    pub probability: Option<PassProbability>,
+    /// Per gate statistics.
+    pub gates: Vec<GateReport>,
+    /// The early stop, if one tripped: its reason and time.
+    pub stop: Option<crate::stats::Stop>,
+    /// The grade, action and graded value, if a ladder is configured and the monitor ran.
+    pub grade: Option<(String, String, Option<f64>)>,
+    /// Residual risks.
+    pub risks: Vec<Risk>,
+    /// Monitor steps run.
+    pub steps: usize,
+    /// The monitor's step (ms).
+    pub step_ms: i64,
+    /// Rule evaluation errors seen (rule, time, message), at most 20.
+    pub rule_errors: Vec<String>,
+}
+
+/// A dry-run that could not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DryRunError(pub String);
+
+/// Loads the first test group of a promtool test file as a timeline: (series, values) pairs
+/// and the interval.
+///
+/// ```
+/// let text = "tests:\n  - interval: 10s\n    input_series:\n      - series: up\n        values: 1x5\n";
+/// let (series, interval) = promgate::decision::dryrun::scenario_series("s.yml", text).unwrap();
+/// assert_eq!((series.len(), interval), (1, 10_000));
+/// ```
+pub fn scenario_series(
+    name: &str,
+    text: &str,
+) -> Result<(Vec<(String, String)>, i64), DryRunError> {
+    let file: TestFile =
+        crate::yaml::from_str(text).map_err(|e| DryRunError(format!("{name}:{e}")))?;
+    let evaluation_interval = match &file.evaluation_interval {
+        Some(d) => parse_duration(&d.value).map_err(|e| DryRunError(format!("{name}: {e}")))?,
+        None => 60_000,
+    };
+    let group = file
+        .tests
+        .first()
+        .ok_or_else(|| DryRunError(format!("{name}: no test group")))?;
+    let interval = match &group.value.interval {
+        Some(d) => parse_duration(&d.value).map_err(|e| DryRunError(format!("{name}: {e}")))?,
+        None => evaluation_interval,
+    };
+    let series = group
+        .value
+        .input_series
+        .iter()
+        .map(|s| (s.value.series.value.clone(), s.value.values.value.clone()))
+        .collect();
+    Ok((series, interval))
+}
+
+/// Loads rule files (already read) and returns their groups in file order, or the problems.
+pub fn load_rule_groups(files: &[(String, String)]) -> Result<Vec<RuleGroup>, DryRunError> {
+    let mut groups = Vec::new();
+    let mut problems = Vec::new();
+    for (name, text) in files {
+        match RuleFile::parse(name, text, &Default::default()) {
+            Ok(f) => groups.extend(f.groups),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if problems.is_empty() {
+        Ok(groups)
+    } else {
+        Err(DryRunError(problems.join("\n")))
+    }
+}
+
+/// Runs a dry-run.
+pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
+    let spec = &input.plan.dryrun;
+    let step = spec.step_ms().map_err(DryRunError)?;
+    let duration = spec.duration_ms().map_err(DryRunError)?;
+    let decide_at = spec.decide_at_ms().map_err(DryRunError)?;
+    let warmup = spec.warmup_ms().map_err(DryRunError)?;
+    if warmup > decide_at {
+        return Err(DryRunError(format!(
+            "dryrun.warmup ({}) ends after decide_at ({})",
+            format_duration(warmup),
+            format_duration(decide_at)
+        )));
+    }
+    let engine_options = EngineOptions {
+        default_subquery_step: step,
+        ..EngineOptions::default()
+    };
+    let store_limits = Store::new();
+    let pairs: Vec<(&str, &str)> = input
+        .series
+        .iter()
+        .map(|(s, v)| (s.as_str(), v.as_str()))
+        .collect();
+    let mut loader = LazyLoader::new(
+        &store_limits,
+        &pairs,
+        &InputSeriesOptions {
+            interval: input.interval,
+            ..InputSeriesOptions::default()
+        },
+    )
+    .map_err(|e| DryRunError(format!("scenario: {e}")))?;
+    let mut rules = GroupEvaluator::new(
+        input.groups.clone(),
+        RuleEvalOptions {
+            engine: engine_options.clone(),
+            ..RuleEvalOptions::default()
+        },
+    );
+    let mut early_stop = EarlyStop::new(spec.early_stop.clone())
+        .map_err(|e| DryRunError(format!("dryrun.early_stop: {e}")))?;
+    let mut drift: Vec<(usize, DriftDetector)> = Vec::new();
+    for d in &spec.drift {
+        let index = gate_index(&input.plan, &d.signal)?;
+        let detector = DriftDetector::new(&d.detector)
+            .map_err(|e| DryRunError(format!("dryrun.drift: {e}")))?;
+        drift.push((index, detector));
+    }
+    for c in &spec.early_stop {
+        gate_index(&input.plan, c.signal())?;
+    }
+    let gates = &input.plan.gates;
+    let mut values: Vec<Vec<Option<f64>>> = vec![Vec::new(); gates.len()];
+    let mut statuses: Vec<Vec<Status>> = vec![Vec::new(); gates.len()];
+    let mut paths: Vec<Vec<Path>> = vec![Vec::new(); gates.len()];
+    let mut first_missing: Vec<Option<Timestamp>> = vec![None; gates.len()];
+    let mut warmup_missing: Vec<Option<(Timestamp, Timestamp)>> = vec![None; gates.len()];
+    let mut change_points: Vec<Vec<ChangePoint>> = vec![Vec::new(); gates.len()];
+    let mut outcomes: Vec<Option<bool>> = Vec::new();
+    let mut decision_outcomes: Vec<Option<bool>> = Vec::new();
+    let mut store = Store::new();
+    let mut decision = None;
+    let mut rule_errors = Vec::new();
+    let mut stop = None;
+    let mut last_time = 0;
+    let mut ts = 0;
+    let mut stopped_store_time = None;
+    while ts <= duration {
+        loader
+            .append_till(&mut store, ts)
+            .map_err(|e| DryRunError(format!("scenario: {e}")))?;
+        for e in rules.eval_all(&mut store, ts) {
+            if rule_errors.len() < 20 {
+                rule_errors.push(e.to_string());
+            }
+        }
+        let source = StoreSource::with_options(&store, engine_options.clone());
+        let d = input
+            .plan
+            .decide(&source, ts)
+            .map_err(|e| DryRunError(format!("at {}: {e}", format_duration(ts))))?;
+        if ts < warmup {
+            for (i, c) in d.checks.iter().enumerate() {
+                if c.path == Path::Missing {
+                    warmup_missing[i].get_or_insert((ts, ts)).1 = ts;
+                }
+            }
+            ts += step;
+            continue;
+        }
+        let go = Some(d.verdict == Verdict::Go);
+        if ts <= decide_at {
+            decision_outcomes.push(go);
+        }
+        let mut signals = Vec::with_capacity(gates.len());
+        for (i, c) in d.checks.iter().enumerate() {
+            values[i].push(c.value);
+            statuses[i].push(c.status);
+            paths[i].push(c.path);
+            if c.path == Path::Missing && first_missing[i].is_none() {
+                first_missing[i] = Some(ts);
+            }
+            let failing = match c.status {
+                Status::Pass => Some(false),
+                Status::Fail => Some(true),
+                Status::Missing => None,
+            };
+            signals.push((
+                gates[i].name.as_str(),
+                SignalStatus {
+                    value: c.value,
+                    failing,
+                },
+            ));
+        }
+        for (i, detector) in &mut drift {
+            if let Some(cp) = detector.push(values[*i].last().copied().flatten()) {
+                change_points[*i].push(cp);
+            }
+        }
+        outcomes.push(go);
+        last_time = ts;
+        if ts >= decide_at && decision.is_none() {
+            decision = Some(d);
+        }
+        if decision.as_ref().is_some_and(|d| d.verdict == Verdict::Go) || ts < decide_at {
+            if let Some(s) = early_stop
+                .push(ts, &signals)
+                .map_err(|e| DryRunError(e.to_string()))?
+            {
+                stop = Some(s.clone());
+                stopped_store_time = Some(ts);
+                break;
+            }
+        } else if decision.is_some() {
+            // NO-GO or inconclusive at the decision: no monitor.
+            break;
+        }
+        ts += step;
+    }
+    let _ = (last_time, stopped_store_time);
+    let decision = decision.ok_or_else(|| {
+        DryRunError(format!(
+            "the run ended (at {}) before decide_at ({})",
+            format_duration(last_time),
+            format_duration(decide_at)
+        ))
+    })?;
+    let steps = outcomes.len();
+    let level = spec.probability.as_ref().map_or(0.95, |p| p.level);
+    let probability = pass_probability(
+        &outcomes,
+        &PassProbabilityOptions {
+            credible_level: level,
+            ..PassProbabilityOptions::default()
+        },
+    )
+    .ok();
+    let graph = DependencyGraph::new(&input.groups);
+    let mut risks = Vec::new();
+    let mut gate_reports = Vec::new();
+    for (i, gate) in gates.iter().enumerate() {
+        let n = statuses[i].len().max(1) as f64;
+        let count = |p: Path| paths[i].iter().filter(|x| **x == p).count() as f64 / n;
+        let pass_fraction = statuses[i].iter().filter(|s| **s == Status::Pass).count() as f64 / n;
+        let summary = summarize(
+            &values[i],
+            &SummaryOptions {
+                step_ms: Some(step),
+                ..SummaryOptions::default()
+            },
+        )
+        .ok();
+        let missing_fraction = count(Path::Missing);
+        let fallback_fraction = count(Path::Fallback);
+        let first = first_missing[i].map(|t| {
+            (
+                t,
+                explain_missing(input, &engine_options, gate, t)
+                    .unwrap_or_else(|| "no reason found".into()),
+            )
+        });
+        if let Some((t, why)) = &first {
+            risks.push(Risk {
+                subject: gate.name.clone(),
+                message: format!(
+                    "no value at {:.2}% of steps (first at {}: {why})",
+                    missing_fraction * 100.0,
+                    format_duration(*t)
+                ),
+            });
+        }
+        if let Some((from, to)) = warmup_missing[i] {
+            let why = explain_missing(input, &engine_options, gate, from)
+                .unwrap_or_else(|| "no reason found".into());
+            risks.push(Risk {
+                subject: gate.name.clone(),
+                message: format!(
+                    "no value during the warm-up from {} to {} ({why}); the statistics leave the warm-up out",
+                    format_duration(from),
+                    format_duration(to)
+                ),
+            });
+        }
+        if fallback_fraction > 0.0 {
+            risks.push(Risk {
+                subject: gate.name.clone(),
+                message: format!(
+                    "its expression was empty at {:.2}% of steps and the fallback decided: a missing input is hidden there",
+                    fallback_fraction * 100.0
+                ),
+            });
+        }
+        gate_reports.push(GateReport {
+            name: gate.name.clone(),
+            summary,
+            pass_fraction,
+            fallback_fraction,
+            missing_fraction,
+            first_missing: first,
+            change_points: std::mem::take(&mut change_points[i]),
+            values: std::mem::take(&mut values[i]),
+        });
+    }
+    for d in graph.lagging() {
+        let reader = &input.groups[d.reader.group];
+        let writer = &input.groups[d.writer.group];
+        risks.push(Risk {
+            subject: reader.rules[d.reader.rule].name.clone(),
+            message: format!(
+                "reads {} written by {} (group {:?}), which runs after it: it sees the previous evaluation's value, and nothing at the first step",
+                d.metric, writer.rules[d.writer.rule].name, writer.name
+            ),
+        });
+    }
+    let grade = spec.grade.as_ref().and_then(|g| {
+        let index = gate_index(&input.plan, &g.signal).ok()?;
+        let ladder = g.ladder.clone().unwrap_or_else(GradeLadder::l4);
+        let summary = gate_reports[index].summary.as_ref()?;
+        let graded = ladder.grade_summary(summary);
+        Some((
+            graded.grade.to_string(),
+            graded.action.to_string(),
+            graded.value,
+        ))
+    });
+    let mut verdict = decision.verdict;
+    let mut preflight = input.preflight.clone();
+    if let Some(p) = &spec.probability
+        && let Some(min) = p.min_mean
+    {
+        let window = pass_probability(
+            &decision_outcomes,
+            &PassProbabilityOptions {
+                credible_level: p.level,
+                ..PassProbabilityOptions::default()
+            },
+        )
+        .ok();
+        let mean = window.as_ref().map_or(0.0, |w| w.mean);
+        preflight.push(PreflightStep {
+            name: "pass probability before the decision".into(),
+            passed: mean >= min,
+            detail: format!(
+                "posterior mean {} (needs at least {})",
+                format_float_g(mean),
+                format_float_g(min)
+            ),
+        });
+    }
+    if preflight.iter().any(|p| !p.passed) || stop.is_some() {
+        verdict = Verdict::NoGo;
+    }
+    Ok(DryRunReport {
+        verdict,
+        preflight,
+        decision,
+        probability,
+        gates: gate_reports,
+        stop,
+        grade,
+        risks,
+        steps,
+        step_ms: step,
+        rule_errors,
+    })
+}
+
+fn gate_index(plan: &GatePlan, name: &str) -> Result<usize, DryRunError> {
+    plan.gates
+        .iter()
+        .position(|g| g.name == name)
+        .ok_or_else(|| DryRunError(format!("no gate named {name:?}")))
+}
+
+/// Why a gate's expression was empty at `t`: replays the timeline up to `t` (only for the
+/// first missing step of each gate, so the cost stays small) and asks the explainer.
+fn explain_missing(
+    input: &DryRunInput,
+    options: &EngineOptions,
+    gate: &super::Gate,
+    t: Timestamp,
+) -> Option<String> {
+    let store_limits = Store::new();
+    let pairs: Vec<(&str, &str)> = input
+        .series
+        .iter()
+        .map(|(s, v)| (s.as_str(), v.as_str()))
+        .collect();
+    let mut loader = LazyLoader::new(
+        &store_limits,
+        &pairs,
+        &InputSeriesOptions {
+            interval: input.interval,
+            ..InputSeriesOptions::default()
+        },
+    )
+    .ok()?;
+    let mut store = Store::new();
+    let mut rules = GroupEvaluator::new(
+        input.groups.clone(),
+        RuleEvalOptions {
+            engine: options.clone(),
+            ..RuleEvalOptions::default()
+        },
+    );
+    let step = input.plan.dryrun.step_ms().ok()?;
+    let mut ts = 0;
+    while ts <= t {
+        loader.append_till(&mut store, ts).ok()?;
+        rules.eval_all(&mut store, ts);
+        ts += step;
+    }
+    let recorded =
+        |name: &str| {
+            input.groups.iter().flat_map(|g| &g.rules).find_map(|r| {
+                (!r.is_alert() && r.name == name).then_some((r.name.as_str(), &r.expr))
+            })
+        };
+    crate::explain::why_empty_with_rules(&store, &gate.expr, t, options, &recorded, 0)
+}
+
+impl fmt::Display for DryRunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "VERDICT: {}", self.verdict)?;
+        if let Some((grade, action, value)) = &self.grade {
+            let shown = value.map_or("n/a".to_string(), short);
+            writeln!(f, "GRADE:   {grade} ({action}; graded value {shown})")?;
+        }
+        if let Some(stop) = &self.stop {
+            writeln!(
+                f,
+                "EARLY STOP at {}: {}",
+                format_duration(stop.time_ms),
+                stop.reason
+            )?;
+        }
+        writeln!(f)?;
+        if !self.preflight.is_empty() {
+            writeln!(f, "Preflight:")?;
+            for p in &self.preflight {
+                let mark = if p.passed { "ok  " } else { "FAIL" };
+                writeln!(f, "  [{mark}] {}: {}", p.name, p.detail)?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(
+            f,
+            "Decision at {}: {}",
+            format_duration(self.decision.time),
+            self.decision.verdict
+        )?;
+        for c in &self.decision.checks {
+            let value = c.value.map_or("-".to_string(), short);
+            writeln!(
+                f,
+                "  {:<7} {:<26} {:>10} {:<2} {:<6} {:<9} {}",
+                c.status.to_string().to_uppercase(),
+                c.gate,
+                value,
+                c.op,
+                format_float_g(c.threshold),
+                format!("[{}]", c.path),
+                c.reason
+            )?;
+        }
+        writeln!(f)?;
+        if let Some(p) = &self.probability {
+            writeln!(
+                f,
+                "Pass probability (GO per step, {} steps of {}): {:.4} [{:.4}, {:.4}] at {}% (Beta-binomial, uniform prior, effective n {:.0} from lag-1 autocorrelation {:.3})",
+                p.trials,
+                format_duration(self.step_ms),
+                p.mean,
+                p.lower,
+                p.upper,
+                format_float_g(p.level * 100.0),
+                p.effective_trials,
+                p.rho
+            )?;
+            writeln!(f)?;
+        }
+        writeln!(f, "Gates over the run:")?;
+        writeln!(
+            f,
+            "  {:<26} {:>7} {:>9} {:>9} {:>11} {:>11} {:>11} {:>7}",
+            "gate", "pass%", "missing%", "fallbk%", "mean", "p95", "max", "drift"
+        )?;
+        for g in &self.gates {
+            let stat = |f: fn(&Summary) -> f64| {
+                g.summary
+                    .as_ref()
+                    .filter(|s| s.count > 0)
+                    .map_or("-".to_string(), |s| format_float_g(round4(f(s))))
+            };
+            writeln!(
+                f,
+                "  {:<26} {:>7.2} {:>9.2} {:>9.2} {:>11} {:>11} {:>11} {:>7}",
+                g.name,
+                g.pass_fraction * 100.0,
+                g.missing_fraction * 100.0,
+                g.fallback_fraction * 100.0,
+                stat(|s| s.mean),
+                stat(|s| s.quantiles.p95),
+                stat(|s| s.max),
+                g.change_points.len()
+            )?;
+        }
+        for g in &self.gates {
+            for cp in &g.change_points {
+                writeln!(
+                    f,
+                    "  drift on {} at {} (alarm step {}, change from step {})",
+                    g.name,
+                    format_duration(cp.alarm_index as i64 * self.step_ms),
+                    cp.alarm_index,
+                    cp.start_index.map_or("?".to_string(), |s| s.to_string())
+                )?;
+            }
+        }
+        writeln!(f)?;
+        writeln!(f, "Residual risks:")?;
+        if self.risks.is_empty() {
+            writeln!(f, "  none found")?;
+        }
+        for r in &self.risks {
+            writeln!(f, "  - {}: {}", r.subject, r.message)?;
+        }
+        for e in &self.rule_errors {
+            writeln!(f, "  - rule error: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A value for a table: at most 6 significant digits.
+fn short(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format_float_g(v);
+    }
+    let digits = 5 - v.abs().log10().floor() as i32;
+    if (0..=10).contains(&digits) {
+        let scale = 10f64.powi(digits);
+        format_float_g((v * scale).round() / scale)
+    } else {
+        format_float_g(v)
+    }
+}
+
+fn round4(v: f64) -> f64 {
+    if v.is_finite() {
+        (v * 1e4).round() / 1e4
+    } else {
+        v
+    }
+}
+
+/// A JSON-friendly map of the report's headline figures (the CLI's `--output json` adds the
+/// rest).
+pub fn headline(report: &DryRunReport) -> BTreeMap<&'static str, String> {
+    let mut m = BTreeMap::new();
+    m.insert("verdict", report.verdict.to_string());
+    m.insert("decision", report.decision.verdict.to_string());
+    if let Some((g, a, _)) = &report.grade {
+        m.insert("grade", g.clone());
+        m.insert("action", a.clone());
+    }
+    m
+}
+
+/// Runs the whole dry-run of a folder laid out as `testdata/l4`: `gates.yml` (with its
+/// `dryrun:` section naming rule files, unit tests and the default scenario, relative to the
+/// folder). Preflight checks the rule files and runs the unit tests; `scenario` overrides the
+/// default timeline.
+///
+/// ```no_run
+/// use promgate::decision::dryrun::run_dir;
+/// let report = run_dir(std::path::Path::new("testdata/l4"), None).unwrap();
+/// println!("{report}");
+/// ```
+pub fn run_dir(
+    dir: &std::path::Path,
+    scenario: Option<&std::path::Path>,
+) -> Result<DryRunReport, DryRunError> {
+    use crate::unittest::{FileLoader, FsLoader, TestOptions, run_path};
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| DryRunError(format!("{}: {e}", path.display())))
+    };
+    let gates_path = dir.join("gates.yml");
+    let plan = GatePlan::parse(&gates_path.display().to_string(), &read(&gates_path)?)
+        .map_err(|e| DryRunError(e.to_string()))?;
+    let glob = |patterns: &[String]| -> Result<Vec<std::path::PathBuf>, DryRunError> {
+        let mut out = Vec::new();
+        for p in patterns {
+            let pattern = dir.join(p).display().to_string();
+            let found = FsLoader.glob(&pattern).map_err(DryRunError)?;
+            if found.is_empty() {
+                return Err(DryRunError(format!("no file matches {pattern}")));
+            }
+            out.extend(found.into_iter().map(std::path::PathBuf::from));
+        }
+        Ok(out)
+    };
+    let mut preflight = Vec::new();
+    let rule_paths = glob(&plan.dryrun.rule_files)?;
+    let mut rule_texts = Vec::new();
+    for p in &rule_paths {
+        rule_texts.push((p.display().to_string(), read(p)?));
+    }
+    let (groups, check) = match load_rule_groups(&rule_texts) {
+        Ok(groups) => {
+            let rules: usize = groups.iter().map(|g| g.rules.len()).sum();
+            let detail = format!(
+                "{} files, {} groups, {rules} rules",
+                rule_paths.len(),
+                groups.len()
+            );
+            (
+                groups,
+                PreflightStep {
+                    name: "check rules".into(),
+                    passed: true,
+                    detail,
+                },
+            )
+        }
+        Err(e) => (
+            Vec::new(),
+            PreflightStep {
+                name: "check rules".into(),
+                passed: false,
+                detail: e.0,
+            },
+        ),
+    };
+    preflight.push(check);
+    let tests = glob(&plan.dryrun.unit_tests)?;
+    if !tests.is_empty() {
+        let mut failed = Vec::new();
+        let mut groups_run = 0;
+        for t in &tests {
+            let report = run_path(t, &TestOptions::default());
+            groups_run += report.groups.len();
+            if !report.is_success() {
+                failed.push(format!(
+                    "{} ({} failures)",
+                    t.display(),
+                    report.failure_count()
+                ));
+            }
+        }
+        preflight.push(PreflightStep {
+            name: "rule unit tests".into(),
+            passed: failed.is_empty(),
+            detail: if failed.is_empty() {
+                format!("{} files, {groups_run} test groups passed", tests.len())
+            } else {
+                format!("failed: {}", failed.join(", "))
+            },
+        });
+    }
+    let scenario_path = match (scenario, &plan.dryrun.scenario) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(s)) => dir.join(s),
+        (None, None) => {
+            return Err(DryRunError(
+                "no scenario: give one or set dryrun.scenario".into(),
+            ));
+        }
+    };
+    let (series, interval) =
+        scenario_series(&scenario_path.display().to_string(), &read(&scenario_path)?)?;
+    run(&DryRunInput {
+        plan,
+        groups,
+        series,
+        interval,
+        preflight,
+    })
+}
