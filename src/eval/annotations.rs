@@ -302,7 +302,7 @@ fn format_float_g_precision(f: f64, precision: usize) -> String {
 }
 
 /// `time.Unix(ms/1000, 0).UTC().Format(time.RFC3339)`.
-fn rfc3339_seconds(ms: i64) -> String {
+pub(crate) fn rfc3339_seconds(ms: i64) -> String {
     let civil = crate::eval::functions::date::Civil::from_unix_seconds(ms / 1000);
     civil.rfc3339()
 }

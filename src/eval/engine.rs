@@ -178,13 +178,7 @@ impl<'s> Evaluator<'s> {
         let mut series: BTreeMap<Labels, (Series, bool)> = BTreeMap::new();
         // The metric of each series as produced (before delayed name removal), to detect two
         // results with the same labels at one step.
-        if self.end < self.start {
-            return Ok(QueryResult {
-                value: Value::Matrix(Vec::new()),
-                annotations: self.annotations,
-            });
-        }
-        let count = ((self.end - self.start) / self.interval.max(1)) as u64 + 1;
+        let count = ((self.end - self.start) / self.interval) as u64 + 1;
         self.take_steps(count)?;
         self.repeats |= count > 1;
         let mut t = self.start;

@@ -95,7 +95,9 @@ impl Checker<'_> {
 
     /// Whether the selector at `span` was written with its metric name before the braces.
     fn name_before_braces(&self, selector: &VectorSelector, span: Span) -> bool {
-        selector.name.is_some() && self.src.as_bytes().get(span.start as usize) != Some(&b'{')
+        selector.name.is_some()
+            && !self.src.is_empty()
+            && self.src.as_bytes().get(span.start as usize) != Some(&b'{')
     }
 
     fn selector(
