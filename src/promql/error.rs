@@ -523,11 +523,12 @@ impl ParseErrorKind {
 /// let err = parse("sum(rate(x[5m])").unwrap_err();
 /// assert_eq!(err.prometheus_message(), "1:16: parse error: unclosed left parenthesis");
 /// assert!(err.to_string().contains("1 | sum(rate(x[5m])"));
+/// // The message says everything; there is no `source` to print a second time.
+/// assert!(std::error::Error::source(&err).is_none());
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct ParseError {
-    /// What went wrong.
-    #[source]
+    /// What went wrong. Not the error's `source`: the message already says it.
     pub kind: ParseErrorKind,
     /// The byte range of the offending text.
     pub span: Span,
