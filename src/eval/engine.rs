@@ -19,7 +19,7 @@ use crate::promql::{
     AtModifier, BinaryOp, DurationExpr, DurationNode, Expr, ExprKind, MatrixSelector, SubqueryExpr,
     UnaryOp, VectorSelector,
 };
-use crate::store::{Series as StoreSeries, Store, Window};
+use crate::store::{Store, StoredSeries as StoreSeries, Window};
 use crate::syntax::Span;
 use std::borrow::Cow;
 use std::collections::BTreeMap;

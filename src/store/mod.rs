@@ -160,8 +160,9 @@ impl Default for StoreLimits {
 /// ```
 /// use promgate::Labels;
 /// use promgate::store::{Store, StoreError, StoreLimits};
-/// let store = Store::with_limits(StoreLimits { max_samples: 10, max_series: 10 });
-/// let err = store.check_capacity(&Labels::from_pairs([("__name__", "x")]), 11).unwrap_err();
+/// let mut store = Store::with_limits(StoreLimits { max_samples: 10, max_series: 10 });
+/// let id = store.series_id(Labels::from_pairs([("__name__", "x")])).unwrap();
+/// let err = store.check_sample_limit(id, 11).unwrap_err();
 /// assert!(matches!(err, StoreError::TooManySamples { requested: 11, .. }));
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -234,7 +235,7 @@ pub struct SeriesId(u32);
 /// assert_eq!(series.floats_in(0, 60_000, Window::LeftClosed).len(), 2);
 /// ```
 #[derive(Debug, Clone)]
-pub struct Series {
+pub struct StoredSeries {
     labels: Labels,
     floats: Vec<FPoint>,
     histograms: Vec<HPoint>,
@@ -247,9 +248,9 @@ pub struct Series {
     without_name: OnceLock<Labels>,
 }
 
-impl Series {
-    fn new(labels: Labels) -> Series {
-        Series {
+impl StoredSeries {
+    fn new(labels: Labels) -> StoredSeries {
+        StoredSeries {
             without_name: OnceLock::new(),
             labels,
             floats: Vec::new(),
@@ -395,7 +396,7 @@ impl Series {
         &self.histograms[self.histogram_range(mint, maxt, window)]
     }
 
-    /// Start timestamps of the floats in `range` (from [`Series::float_range`]), or `None`
+    /// Start timestamps of the floats in `range` (from [`StoredSeries::float_range`]), or `None`
     /// when the series has no start timestamps.
     ///
     /// ```
@@ -500,7 +501,7 @@ struct Order {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Store {
-    series: Vec<Series>,
+    series: Vec<StoredSeries>,
     by_labels: BTreeMap<Labels, SeriesId>,
     /// Label name → label value → series ids (ascending).
     postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<SeriesId>>>,
@@ -656,7 +657,7 @@ impl Store {
                 .or_default()
                 .push(next);
         }
-        self.series.push(Series::new(labels));
+        self.series.push(StoredSeries::new(labels));
         self.order = OnceLock::new();
         self.selections.clear();
         Ok(next)
@@ -693,32 +694,25 @@ impl Store {
     /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
     /// assert_eq!(store.series(id).labels().get("a"), Some("b"));
     /// ```
-    pub fn series(&self, id: SeriesId) -> &Series {
+    pub fn series(&self, id: SeriesId) -> &StoredSeries {
         &self.series[id.0 as usize]
     }
 
-    /// Checks that `count` more samples fit, before anything is allocated for them.
+    /// Checks that `count` more samples for the series `id` fit within
+    /// [`StoreLimits::max_samples`]. It only checks: nothing is allocated or held for them.
     ///
     /// ```
     /// use promgate::{Labels, store::Store};
     /// let mut store = Store::new();
     /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
-    /// assert!(store.reserve(id, 99_999_999_999).is_err());
+    /// assert!(store.check_sample_limit(id, 99_999_999_999).is_err());
     /// ```
-    pub fn reserve(&self, id: SeriesId, count: usize) -> Result<(), StoreError> {
+    pub fn check_sample_limit(&self, id: SeriesId, count: usize) -> Result<(), StoreError> {
         self.check_capacity(&self.series(id).labels, count)
     }
 
     /// Checks that `count` more samples for the series `labels` (which need not exist yet) fit.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::Store};
-    /// let store = Store::new();
-    /// let labels = Labels::from_pairs([("__name__", "up")]);
-    /// let err = store.check_capacity(&labels, 99_999_999_999).unwrap_err();
-    /// assert!(err.to_string().contains(r#"{__name__="up"}: 99999999999 more samples"#));
-    /// ```
-    pub fn check_capacity(&self, labels: &Labels, count: usize) -> Result<(), StoreError> {
+    pub(crate) fn check_capacity(&self, labels: &Labels, count: usize) -> Result<(), StoreError> {
         let held = self.total_samples;
         if held.saturating_add(count) > self.limits.max_samples {
             return Err(StoreError::TooManySamples {
@@ -772,7 +766,7 @@ impl Store {
         if !self.is_new_sample(id, t, &value)? {
             return Ok(());
         }
-        self.reserve(id, 1)?;
+        self.check_sample_limit(id, 1)?;
         self.push(id, t, value, start_time);
         Ok(())
     }
@@ -908,6 +902,29 @@ impl Store {
         self.append(id, t, SampleValue::Float(f))
     }
 
+    /// Appends float samples in time order to the series with `labels`, creating it if needed,
+    /// and returns its id: the labels are looked up once, not cloned per sample. It stops at
+    /// the first sample the store refuses; the ones before it stay.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let labels = Labels::from_pairs([("__name__", "up")]);
+    /// let id = store.append_floats(labels, (0..10).map(|i| (i * 60_000, 1.0))).unwrap();
+    /// assert_eq!(store.series(id).floats().len(), 10);
+    /// ```
+    pub fn append_floats(
+        &mut self,
+        labels: Labels,
+        samples: impl IntoIterator<Item = (Timestamp, f64)>,
+    ) -> Result<SeriesId, StoreError> {
+        let id = self.series_id(labels)?;
+        for (t, f) in samples {
+            self.append(id, t, SampleValue::Float(f))?;
+        }
+        Ok(id)
+    }
+
     /// Appends a histogram sample to the series with `labels`, creating it if needed.
     ///
     /// ```
@@ -939,7 +956,7 @@ impl Store {
     /// let values: Vec<_> = store.iter().map(|s| s.labels().get("x").unwrap()).collect();
     /// assert_eq!(values, ["a", "b"]);
     /// ```
-    pub fn iter(&self) -> impl Iterator<Item = &Series> {
+    pub fn iter(&self) -> impl Iterator<Item = &StoredSeries> {
         self.by_labels.values().map(|id| self.series(*id))
     }
 
@@ -955,7 +972,7 @@ impl Store {
     /// assert_eq!(store.select(&[five.clone()]).len(), 2);
     /// assert_eq!(store.select(&[Matcher::equal("__name__", "req"), five]).len(), 1);
     /// ```
-    pub fn select(&self, matchers: &[Matcher]) -> Vec<&Series> {
+    pub fn select(&self, matchers: &[Matcher]) -> Vec<&StoredSeries> {
         let key = (
             matchers.to_vec(),
             matchers.iter().map(Matcher::dialect).collect(),
@@ -1106,7 +1123,7 @@ mod tests {
         store
     }
 
-    fn names(found: Vec<&Series>) -> Vec<String> {
+    fn names(found: Vec<&StoredSeries>) -> Vec<String> {
         found.iter().map(|s| s.labels().to_string()).collect()
     }
 
@@ -1297,7 +1314,7 @@ mod tests {
         store.append(id, 2, SampleValue::Float(1.0)).unwrap();
         let err = store.append(id, 3, SampleValue::Float(1.0)).unwrap_err();
         assert!(err.to_string().contains(r#"{__name__="x"}"#), "{err}");
-        assert!(store.reserve(id, 99_999_999_999).is_err());
+        assert!(store.check_sample_limit(id, 99_999_999_999).is_err());
     }
 
     #[test]

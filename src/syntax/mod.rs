@@ -102,6 +102,18 @@ impl Span {
         }
     }
 
+    /// The text the span covers in `source`, or `None` when the span is outside it or does
+    /// not fall on character boundaries.
+    ///
+    /// ```
+    /// # use promgate::Span;
+    /// assert_eq!(Span::new(5, 8).slice("rate(up[5m])"), Some("up["));
+    /// assert_eq!(Span::new(5, 80).slice("rate(up[5m])"), None);
+    /// ```
+    pub fn slice(self, source: &str) -> Option<&str> {
+        source.get(self.range())
+    }
+
     /// The byte range, for slicing the source.
     ///
     /// ```
