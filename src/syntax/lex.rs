@@ -452,12 +452,7 @@ pub fn quote(text: &str) -> String {
 
 /// Quotes bytes as Go's `strconv.Quote` does a string that may hold invalid UTF-8: valid parts
 /// as [`quote`], each invalid byte as `\xNN`.
-///
-/// ```
-/// use promgate::syntax::lex::quote_bytes;
-/// assert_eq!(quote_bytes(b"a\xc5z\n"), r#""a\xc5z\n""#);
-/// ```
-pub fn quote_bytes(bytes: &[u8]) -> String {
+pub(crate) fn quote_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');
     for chunk in bytes.utf8_chunks() {

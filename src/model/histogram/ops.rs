@@ -16,18 +16,8 @@ use super::{CounterResetHint, FloatHistogram, HistogramError};
 
 /// What an addition or subtraction noticed besides its result; the evaluator turns these into
 /// Prometheus's annotations.
-///
-/// ```
-/// use promgate::{CounterResetHint, FloatHistogram};
-/// let mut a = FloatHistogram { counter_reset_hint: CounterResetHint::Reset, ..FloatHistogram::default() };
-/// let b = FloatHistogram { counter_reset_hint: CounterResetHint::NotReset, ..FloatHistogram::default() };
-/// let flags = a.add_in_place(&b).unwrap();
-/// assert!(flags.counter_reset_collision);
-/// assert!(!flags.nhcb_bounds_reconciled);
-/// assert_eq!(a.counter_reset_hint, CounterResetHint::Unknown);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CombineFlags {
+pub(crate) struct CombineFlags {
     /// One operand said `reset` and the other `not_reset` (Prometheus warns: "conflicting
     /// counter resets during histogram addition/subtraction").
     pub counter_reset_collision: bool,
@@ -85,55 +75,19 @@ impl FloatHistogram {
     /// Prometheus would crash on (span lengths that disagree with the bucket counts, negative
     /// offsets after the first span, invalid schemas, custom bounds that do not cover the
     /// buckets) are errors.
-    ///
-    /// ```
-    /// use promgate::{FloatHistogram, model::BucketSpan};
-    /// let mut a = FloatHistogram {
-    ///     schema: 1,
-    ///     count: 2.0,
-    ///     positive_spans: vec![BucketSpan { offset: 1, length: 2 }],
-    ///     positive_buckets: vec![1.0, 1.0],
-    ///     ..FloatHistogram::default()
-    /// };
-    /// let b = FloatHistogram {
-    ///     schema: 0,
-    ///     count: 1.0,
-    ///     positive_spans: vec![BucketSpan { offset: 1, length: 1 }],
-    ///     positive_buckets: vec![1.0],
-    ///     ..FloatHistogram::default()
-    /// };
-    /// a.add_in_place(&b).unwrap();
-    /// // Schema 1 buckets 1 and 2 both fall into schema 0 bucket 1.
-    /// assert_eq!(a.schema, 0);
-    /// assert_eq!(a.positive_spans, vec![BucketSpan { offset: 1, length: 1 }]);
-    /// assert_eq!(a.positive_buckets, vec![3.0]);
-    /// ```
-    pub fn add_in_place(&mut self, other: &FloatHistogram) -> Result<CombineFlags, HistogramError> {
+    pub(crate) fn add_in_place(
+        &mut self,
+        other: &FloatHistogram,
+    ) -> Result<CombineFlags, HistogramError> {
         self.combine_in_place(other, false)
     }
 
     /// Subtracts `other` from `self` (Prometheus's `Sub`), with the same reconciliation rules
     /// and counter-reset hint combination as [`FloatHistogram::add_in_place`].
-    ///
-    /// ```
-    /// use promgate::{FloatHistogram, model::BucketSpan};
-    /// let mut a = FloatHistogram {
-    ///     count: 5.0,
-    ///     positive_spans: vec![BucketSpan { offset: 0, length: 1 }],
-    ///     positive_buckets: vec![5.0],
-    ///     ..FloatHistogram::default()
-    /// };
-    /// let b = FloatHistogram {
-    ///     count: 2.0,
-    ///     positive_spans: vec![BucketSpan { offset: 1, length: 1 }],
-    ///     positive_buckets: vec![2.0],
-    ///     ..FloatHistogram::default()
-    /// };
-    /// a.sub_in_place(&b).unwrap();
-    /// assert_eq!(a.count, 3.0);
-    /// assert_eq!(a.positive_buckets, vec![5.0, -2.0]);
-    /// ```
-    pub fn sub_in_place(&mut self, other: &FloatHistogram) -> Result<CombineFlags, HistogramError> {
+    pub(crate) fn sub_in_place(
+        &mut self,
+        other: &FloatHistogram,
+    ) -> Result<CombineFlags, HistogramError> {
         self.combine_in_place(other, true)
     }
 
@@ -278,20 +232,7 @@ impl FloatHistogram {
     /// `None` at the start; it is created with `self`'s layout and kept in step with it. When
     /// done, add the compensation to the sum (`sum.add_in_place(&compensation)`) as Prometheus
     /// does.
-    ///
-    /// ```
-    /// use promgate::FloatHistogram;
-    /// let mut sum = FloatHistogram { count: 1.0, sum: 1.0, ..FloatHistogram::default() };
-    /// let mut compensation = None;
-    /// for sum_of_observations in [1e100, 1.0, -1e100] {
-    ///     let h = FloatHistogram { count: 1.0, sum: sum_of_observations, ..FloatHistogram::default() };
-    ///     sum.kahan_add(&h, &mut compensation).unwrap();
-    /// }
-    /// sum.add_in_place(compensation.as_ref().unwrap()).unwrap();
-    /// assert_eq!(sum.sum, 2.0);
-    /// assert_eq!(sum.count, 4.0);
-    /// ```
-    pub fn kahan_add(
+    pub(crate) fn kahan_add(
         &mut self,
         other: &FloatHistogram,
         compensation: &mut Option<FloatHistogram>,
