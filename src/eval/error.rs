@@ -185,7 +185,11 @@ fn go_duration_string(ms: i64) -> String {
     let (hours, minutes) = (ms / 3_600_000, ms / 60_000 % 60);
     let seconds = match ms % 1000 {
         0 => format!("{}", ms / 1000 % 60),
-        millis => format!("{}.{}", ms / 1000 % 60, format!("{millis:03}").trim_end_matches('0')),
+        millis => format!(
+            "{}.{}",
+            ms / 1000 % 60,
+            format!("{millis:03}").trim_end_matches('0')
+        ),
     };
     match (hours, minutes) {
         (0, 0) => format!("{sign}{seconds}s"),

@@ -89,9 +89,9 @@ mod tests {
         assert_eq!(report.failed(), 1);
         assert!(!report.is_success());
         assert!(
-            report.to_string().starts_with(
-                "no/such/script.test: 0 passed, 1 failed; error: cannot read:"
-            ),
+            report
+                .to_string()
+                .starts_with("no/such/script.test: 0 passed, 1 failed; error: cannot read:"),
             "{report}"
         );
     }
@@ -122,7 +122,11 @@ mod tests {
         let report = run_script(&parse_script("t", text).unwrap());
         let failure = report.evals[0].failure.as_ref().unwrap();
         assert_eq!(
-            (failure.expected.as_deref(), failure.got.as_deref(), failure.time),
+            (
+                failure.expected.as_deref(),
+                failure.got.as_deref(),
+                failure.time
+            ),
             (Some("4"), Some("3"), Some(120_000))
         );
     }

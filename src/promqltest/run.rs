@@ -363,7 +363,11 @@ fn check_run(
     compare_result(cmd, &result.value, start, end, step)
 }
 
-fn check_annotations(cmd: &EvalCommand, query: &str, result: &QueryResult) -> Result<(), EvalFailure> {
+fn check_annotations(
+    cmd: &EvalCommand,
+    query: &str,
+    result: &QueryResult,
+) -> Result<(), EvalFailure> {
     let warnings: Vec<String> = result
         .annotations
         .warnings()
@@ -486,7 +490,9 @@ fn compare_result(
     match value {
         Value::Matrix(matrix) => {
             if cmd.ordered {
-                return Err(fail!("expected ordered result, but query returned a matrix"));
+                return Err(fail!(
+                    "expected ordered result, but query returned a matrix"
+                ));
             }
             if let Expected::Scalar(_) = cmd.expected {
                 return Err(fail!("expected scalar result, but got a matrix"));
@@ -532,27 +538,31 @@ fn compare_result(
                     if *t != actual.t {
                         return Err(fail!(
                             "expected float point for {} at {t}, got one at {}",
-                            exp.labels, actual.t
+                            exp.labels,
+                            actual.t
                         ));
                     }
                     if !almost_equal(actual.f, *f) {
-                        let message =
-                            format!("expected {f} at {t} for {} but got {}", exp.labels, actual.f);
-                        return Err(
-                            EvalFailure::mismatch(message, &exp.labels, f, actual.f).at(*t)
+                        let message = format!(
+                            "expected {f} at {t} for {} but got {}",
+                            exp.labels, actual.f
                         );
+                        return Err(EvalFailure::mismatch(message, &exp.labels, f, actual.f).at(*t));
                     }
                 }
                 for ((t, h, explicit), actual) in hists.iter().zip(&s.histograms) {
                     if *t != actual.t {
                         return Err(fail!(
                             "expected histogram point for {} at {t}, got one at {}",
-                            exp.labels, actual.t
+                            exp.labels,
+                            actual.t
                         ));
                     }
                     if !histograms_match(h, &actual.h, *explicit) {
-                        let message =
-                            format!("expected {h} at {t} for {} but got {}", exp.labels, actual.h);
+                        let message = format!(
+                            "expected {h} at {t} for {} but got {}",
+                            exp.labels, actual.h
+                        );
                         return Err(
                             EvalFailure::mismatch(message, &exp.labels, h, &actual.h).at(*t)
                         );
@@ -578,7 +588,8 @@ fn compare_result(
                         }
                         None => fail!(
                             "unexpected metric {} in result, has value {}",
-                            s.metric, s.f
+                            s.metric,
+                            s.f
                         ),
                     });
                 };
@@ -607,7 +618,8 @@ fn compare_result(
                     (Some(SeriesValue::Histogram { histogram, .. }), None) => {
                         return Err(fail!(
                             "expected histogram {histogram} for {} but got float value {}",
-                            s.metric, s.f
+                            s.metric,
+                            s.f
                         ));
                     }
                     (_, Some(h)) => {
@@ -626,7 +638,8 @@ fn compare_result(
                         if !almost_equal(0.0, s.f) {
                             return Err(fail!(
                                 "expected no value for {} but got {}",
-                                s.metric, s.f
+                                s.metric,
+                                s.f
                             ));
                         }
                     }
