@@ -426,7 +426,7 @@ impl Feature {
 
 fn char_message(found: Option<char>, context: CharContext) -> String {
     let found = match found {
-        Some(c) => crate::promql::lexer::go_quote_rune(c),
+        Some(c) => crate::syntax::go::quote_rune(c),
         None => "end of input".to_string(),
     };
     match context {

@@ -16,6 +16,7 @@ use nom::sequence::{pair, preceded};
 
 use super::error::{CharContext, PError, ParseErrorKind};
 use crate::syntax::Span;
+use crate::syntax::go::{is_alnum, is_alnum_byte, is_alpha, quote_token, scan_number, unicode};
 use std::cell::Cell;
 
 /// Keywords of PromQL, as in `lex.go`'s `key` map. Matching is case-insensitive.
@@ -159,9 +160,9 @@ impl Token<'_> {
             T::Eof => "end of input".to_string(),
             T::Ident => format!("identifier {}", go_quote(self.text)),
             T::MetricIdent => format!("metric identifier {}", go_quote(self.text)),
-            T::Str => format!("string {}", go_quote_trunc(self.text)),
-            T::Number => format!("number {}", go_quote_trunc(self.text)),
-            T::Duration => format!("duration {}", go_quote_trunc(self.text)),
+            T::Str => format!("string {}", quote_token(self.text)),
+            T::Number => format!("number {}", quote_token(self.text)),
+            T::Duration => format!("duration {}", quote_token(self.text)),
             T::Kw(kw) => match kw.class() {
                 KwClass::Operator => format!("<op:{}>", self.text),
                 KwClass::Aggregator => format!("<aggr:{}>", self.text),
@@ -201,49 +202,6 @@ impl Token<'_> {
 /// Go's `%q` of a string.
 pub(crate) fn go_quote(text: &str) -> String {
     crate::syntax::lex::quote(text)
-}
-
-/// Go's `%.10q...` for long token values, as `Item.String()` prints them.
-fn go_quote_trunc(text: &str) -> String {
-    match text.char_indices().nth(10) {
-        Some((cut, _)) => format!("{}...", go_quote(&text[..cut])),
-        None => go_quote(text),
-    }
-}
-
-/// Go's `%q` of a rune: `'a'`, `'\n'`, `'\''`.
-pub(crate) fn go_quote_rune(c: char) -> String {
-    match c {
-        '\'' => "'\\''".to_string(),
-        '"' => "'\"'".to_string(),
-        _ => {
-            let quoted = crate::syntax::lex::quote(c.encode_utf8(&mut [0; 4]));
-            format!("'{}'", &quoted[1..quoted.len() - 1])
-        }
-    }
-}
-
-/// Go's `%#U` of a rune: `U+0063 'c'`.
-pub(crate) fn go_unicode(c: char) -> String {
-    if c.is_control() {
-        format!("U+{:04X}", c as u32)
-    } else {
-        format!("U+{:04X} '{c}'", c as u32)
-    }
-}
-
-/// `lex.go`'s `isAlpha`: ASCII letters and `_`.
-pub(crate) fn is_alpha(c: char) -> bool {
-    c == '_' || c.is_ascii_alphabetic()
-}
-
-/// `lex.go`'s `isAlphaNumeric`.
-pub(crate) fn is_alnum(c: char) -> bool {
-    c == '_' || c.is_ascii_alphanumeric()
-}
-
-fn is_alnum_byte(b: u8) -> bool {
-    b == b'_' || b.is_ascii_alphanumeric()
 }
 
 /// Looks up a keyword, ignoring case. `inf` and `nan` are numbers, not keywords.
@@ -738,89 +696,13 @@ fn floor_char_boundary(s: &str, mut index: usize) -> usize {
 /// length and whether it is a duration, or on error how many bytes were consumed (which
 /// Prometheus quotes in its "bad number or duration syntax" message).
 pub(crate) fn scan_number_or_duration(s: &[u8]) -> Result<(usize, bool), usize> {
-    let mut pos = 0;
-    match scan_number(s, &mut pos) {
-        true => Ok((pos, false)),
-        false => {
-            if accept_remaining_duration(s, &mut pos) {
-                Ok((pos, true))
-            } else {
-                Err(pos)
-            }
-        }
+    match scan_number(s, 0, false) {
+        Ok(end) => Ok((end, false)),
+        Err(mut pos) => match accept_remaining_duration(s, &mut pos) {
+            true => Ok((pos, true)),
+            false => Err(pos),
+        },
     }
-}
-
-/// Prometheus's `scanNumber` (outside series descriptions). `pos` ends where scanning stopped.
-fn scan_number(s: &[u8], pos: &mut usize) -> bool {
-    let peek = |pos: usize| s.get(pos).copied();
-    let accept = |pos: &mut usize, set: &[u8]| -> bool {
-        match s.get(*pos) {
-            Some(c) if set.contains(c) => {
-                *pos += 1;
-                true
-            }
-            _ => false,
-        }
-    };
-    const DEC: &[u8] = b"0123456789";
-    const HEX: &[u8] = b"0123456789abcdefABCDEF";
-    let initial = *pos;
-    let mut digits = DEC;
-    if accept(pos, b"0") && accept(pos, b"xX") {
-        accept(pos, b"_");
-        digits = HEX;
-    }
-    let is_digit = |c: u8| digits.contains(&c);
-    accept(pos, b".");
-    accept(pos, digits);
-    let mut dot_consumed = false;
-    let mut exponent_consumed = false;
-    while let Some(c) = peek(*pos) {
-        if !(is_digit(c) || matches!(c, b'.' | b'_' | b'e' | b'E')) {
-            break;
-        }
-        if c == b'.' && dot_consumed {
-            *pos += 1;
-            return false;
-        }
-        if matches!(c, b'e' | b'E') && exponent_consumed {
-            *pos += 1;
-            return false;
-        }
-        if accept(pos, b".") {
-            dot_consumed = true;
-            if accept(pos, b"_.") {
-                return false;
-            }
-            // Fractional hexadecimal literals are not allowed.
-            if digits.len() > 10 {
-                return false;
-            }
-            continue;
-        }
-        if accept(pos, b"eE") {
-            exponent_consumed = true;
-            accept(pos, b"+-");
-            if accept(pos, b"._eE") || peek(*pos).is_none() {
-                return false;
-            }
-            continue;
-        }
-        if accept(pos, b"_") {
-            if accept(pos, b"._eE") || peek(*pos).is_none() {
-                return false;
-            }
-            continue;
-        }
-        while peek(*pos).is_some_and(is_digit) {
-            *pos += 1;
-        }
-    }
-    if *pos == initial {
-        return false;
-    }
-    !peek(*pos).is_some_and(is_alnum_byte)
 }
 
 /// Prometheus's `acceptRemainingDuration`: a unit, then more `<digits><unit>` groups, and no
@@ -889,7 +771,7 @@ fn scan_string(i: &str) -> Result<usize, (ParseErrorKind, usize)> {
                     'U' => (8, 16, 0x10ffff),
                     other => {
                         return Err(escape_error(
-                            format!("unknown escape sequence {}", go_unicode(other)),
+                            format!("unknown escape sequence {}", unicode(other)),
                             epos + other.len_utf8(),
                         ));
                     }
@@ -912,7 +794,7 @@ fn scan_string(i: &str) -> Result<usize, (ParseErrorKind, usize)> {
                         Some(v) => value = value.saturating_mul(base).saturating_add(v),
                         None => {
                             return Err(escape_error(
-                                format!("illegal character {} in escape sequence", go_unicode(d)),
+                                format!("illegal character {} in escape sequence", unicode(d)),
                                 dpos + d.len_utf8(),
                             ));
                         }
@@ -990,13 +872,5 @@ mod tests {
         assert_eq!(keyword("Group_Left"), Some(Kw::GroupLeft));
         assert_eq!(keyword("inf"), None);
         assert_eq!(keyword("summary"), None);
-    }
-
-    #[test]
-    fn rune_quoting_matches_go() {
-        assert_eq!(go_quote_rune('.'), "'.'");
-        assert_eq!(go_quote_rune('\''), "'\\''");
-        assert_eq!(go_quote_rune('\n'), "'\\n'");
-        assert_eq!(go_unicode('c'), "U+0063 'c'");
     }
 }

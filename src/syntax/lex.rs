@@ -469,7 +469,7 @@ pub(crate) fn quote_bytes(bytes: &[u8]) -> String {
 /// An approximation of Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols
 /// and the ASCII space. Control characters, separators other than space, and unassigned or
 /// private-use code points are not printable.
-fn is_go_printable(c: char) -> bool {
+pub(crate) fn is_go_printable(c: char) -> bool {
     if c == ' ' {
         return true;
     }

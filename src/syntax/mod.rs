@@ -6,6 +6,7 @@
 //! caret under the offending text.
 
 mod diagnostic;
+pub(crate) mod go;
 pub mod lex;
 
 pub use diagnostic::{Diagnostic, LineIndex};
