@@ -10,6 +10,7 @@ use crate::promql::error::{Feature, PError, ParseErrorKind};
 use crate::promql::lexer::{BracketMode, Kw, T, Token};
 use crate::promql::prec::{self, Assoc, Climber, climb};
 use crate::syntax::Span;
+use crate::syntax::lex::DurationError;
 
 /// The largest duration in seconds: Prometheus stores durations as `i64` nanoseconds.
 const MAX_DURATION_SECONDS: f64 = (1u64 << 63) as f64 / 1e9;
@@ -481,76 +482,14 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Prometheus's `model.ParseDuration`, in milliseconds: `<digits><unit>` groups with units
-/// `y w d h m s ms`, largest first, each at most once.
+/// Prometheus's `model.ParseDuration`, in milliseconds, with its errors as parse errors.
 fn parse_go_duration(text: &str) -> Result<i64, ParseErrorKind> {
-    const UNITS: [(&str, u64); 7] = [
-        ("y", 365 * 24 * 3_600_000_000_000),
-        ("w", 7 * 24 * 3_600_000_000_000),
-        ("d", 24 * 3_600_000_000_000),
-        ("h", 3_600_000_000_000),
-        ("m", 60_000_000_000),
-        ("s", 1_000_000_000),
-        ("ms", 1_000_000),
-    ];
-    let invalid = || ParseErrorKind::InvalidDuration {
-        message: format!(
-            "not a valid duration string: {}",
-            crate::syntax::lex::quote(text)
-        ),
-    };
-    if text == "0" {
-        return Ok(0);
-    }
-    if text.is_empty() {
-        return Err(ParseErrorKind::InvalidDuration {
-            message: "empty duration string".to_string(),
-        });
-    }
-    let bytes = text.as_bytes();
-    let mut pos = 0;
-    let mut last_unit: Option<usize> = None;
-    let mut total_ns: u64 = 0;
-    while pos < bytes.len() {
-        let digits_start = pos;
-        while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-            pos += 1;
-        }
-        if pos == digits_start {
-            return Err(invalid());
-        }
-        let value: u64 = text[digits_start..pos].parse().map_err(|_| invalid())?;
-        let unit_start = pos;
-        while pos < bytes.len() && !bytes[pos].is_ascii_digit() {
-            pos += 1;
-        }
-        let unit = &text[unit_start..pos];
-        if unit.is_empty() {
-            return Err(invalid());
-        }
-        let Some(index) = UNITS.iter().position(|(name, _)| *name == unit) else {
-            return Err(ParseErrorKind::InvalidDuration {
-                message: format!(
-                    "unknown unit {} in duration {}",
-                    crate::syntax::lex::quote(unit),
-                    crate::syntax::lex::quote(text)
-                ),
-            });
-        };
-        if last_unit.is_some_and(|last| index <= last) {
-            return Err(invalid());
-        }
-        last_unit = Some(index);
-        let unit_ns = UNITS[index].1;
-        if value > (1u64 << 63) / unit_ns {
-            return Err(ParseErrorKind::DurationOutOfRange);
-        }
-        total_ns = total_ns.saturating_add(value * unit_ns);
-        if total_ns > i64::MAX as u64 {
-            return Err(ParseErrorKind::DurationOutOfRange);
-        }
-    }
-    Ok((total_ns / 1_000_000) as i64)
+    crate::syntax::lex::parse_duration(text).map_err(|e| match e {
+        DurationError::OutOfRange(_) => ParseErrorKind::DurationOutOfRange,
+        other => ParseErrorKind::InvalidDuration {
+            message: other.to_string(),
+        },
+    })
 }
 
 #[cfg(test)]
