@@ -8,6 +8,7 @@ mod labels;
 mod matcher;
 
 pub use float::{format_float, format_float_e, format_float_g};
+pub(crate) use float::{format_float_f6, format_float_g_precision};
 pub(crate) use hash::xxhash64;
 pub(crate) use histogram::CombineFlags;
 pub(crate) use histogram::gomath;

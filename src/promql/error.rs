@@ -150,7 +150,7 @@ pub enum ParseErrorKind {
     #[error("modulo by zero")]
     ModuloByZero,
     /// An `@` timestamp that is not finite or does not fit: `foo @ Inf`.
-    #[error("timestamp out of bounds for @ modifier: {}", go_float(*value))]
+    #[error("timestamp out of bounds for @ modifier: {}", crate::model::format_float_f6(*value))]
     TimestampOutOfBounds {
         /// The timestamp in seconds.
         value: f64,
@@ -456,16 +456,6 @@ fn arity_message(name: &str, bound: ArityBound, expected: usize, got: usize) -> 
         ArityBound::AtMost => {
             format!("expected at most {expected} argument(s) in call to {quoted}, got {got}")
         }
-    }
-}
-
-/// Go's `%f` of a float, as Prometheus prints an out-of-bounds timestamp.
-fn go_float(value: f64) -> String {
-    match value {
-        v if v.is_nan() => "NaN".to_string(),
-        v if v == f64::INFINITY => "+Inf".to_string(),
-        v if v == f64::NEG_INFINITY => "-Inf".to_string(),
-        v => format!("{v:.6}"),
     }
 }
 
