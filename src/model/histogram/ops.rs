@@ -118,37 +118,7 @@ impl FloatHistogram {
         }
 
         if self.uses_custom_buckets() {
-            if custom_bucket_bounds_match(&self.custom_values, &other.custom_values) {
-                add_buckets(
-                    self.schema,
-                    self.zero_threshold,
-                    negative,
-                    &mut self.positive_spans,
-                    &mut self.positive_buckets,
-                    None,
-                    &other.positive_spans,
-                    &other.positive_buckets,
-                    None,
-                );
-            } else {
-                flags.nhcb_bounds_reconciled = true;
-                let intersected =
-                    intersect_custom_bucket_bounds(&self.custom_values, &other.custom_values);
-                let (spans, buckets, _) = add_custom_buckets_with_mismatches(
-                    negative,
-                    &self.positive_spans,
-                    &self.positive_buckets,
-                    &self.custom_values,
-                    &other.positive_spans,
-                    &other.positive_buckets,
-                    &other.custom_values,
-                    None,
-                    &intersected,
-                );
-                self.positive_spans = spans;
-                self.positive_buckets = buckets;
-                self.custom_values = intersected;
-            }
+            flags.nhcb_bounds_reconciled = self.combine_custom_buckets(other, negative, None);
             return Ok(flags);
         }
 
@@ -227,6 +197,54 @@ impl FloatHistogram {
         Ok(flags)
     }
 
+    /// The custom-bucket part of `Add`, `Sub` and `KahanAdd`: `other`'s buckets added into
+    /// (or, `negative`, subtracted from) ours, over the bounds both share when the bounds
+    /// differ. `compensation` is `KahanAdd`'s, kept in step. Returns whether the bounds had to
+    /// be reconciled.
+    fn combine_custom_buckets(
+        &mut self,
+        other: &FloatHistogram,
+        negative: bool,
+        compensation: Option<&mut FloatHistogram>,
+    ) -> bool {
+        if custom_bucket_bounds_match(&self.custom_values, &other.custom_values) {
+            add_buckets(
+                self.schema,
+                self.zero_threshold,
+                negative,
+                &mut self.positive_spans,
+                &mut self.positive_buckets,
+                compensation.map(|c| &mut c.positive_buckets),
+                &other.positive_spans,
+                &other.positive_buckets,
+                None,
+            );
+            return false;
+        }
+        let intersected = intersect_custom_bucket_bounds(&self.custom_values, &other.custom_values);
+        let (spans, buckets, compensations) = add_custom_buckets_with_mismatches(
+            negative,
+            &self.positive_spans,
+            &self.positive_buckets,
+            &self.custom_values,
+            &other.positive_spans,
+            &other.positive_buckets,
+            &other.custom_values,
+            compensation
+                .as_deref()
+                .map(|c| c.positive_buckets.as_slice()),
+            &intersected,
+        );
+        self.positive_spans = spans;
+        self.positive_buckets = buckets;
+        if let Some(c) = compensation {
+            c.positive_buckets = compensations;
+            c.custom_values = intersected.clone();
+        }
+        self.custom_values = intersected;
+        true
+    }
+
     /// Adds `other` with Kahan summation (Prometheus's `KahanAdd`, used by `sum`, `avg` and
     /// `*_over_time` aggregation). `compensation` holds the running compensation histogram: pass
     /// `None` at the start; it is created with `self`'s layout and kept in step with it. When
@@ -260,39 +278,7 @@ impl FloatHistogram {
         (self.sum, c.sum) = kahan_inc(other.sum, self.sum, c.sum);
 
         if self.uses_custom_buckets() {
-            if custom_bucket_bounds_match(&self.custom_values, &other.custom_values) {
-                add_buckets(
-                    self.schema,
-                    self.zero_threshold,
-                    false,
-                    &mut self.positive_spans,
-                    &mut self.positive_buckets,
-                    Some(&mut c.positive_buckets),
-                    &other.positive_spans,
-                    &other.positive_buckets,
-                    None,
-                );
-            } else {
-                flags.nhcb_bounds_reconciled = true;
-                let intersected =
-                    intersect_custom_bucket_bounds(&self.custom_values, &other.custom_values);
-                let (spans, buckets, comps) = add_custom_buckets_with_mismatches(
-                    false,
-                    &self.positive_spans,
-                    &self.positive_buckets,
-                    &self.custom_values,
-                    &other.positive_spans,
-                    &other.positive_buckets,
-                    &other.custom_values,
-                    Some(&c.positive_buckets),
-                    &intersected,
-                );
-                self.positive_spans = spans;
-                self.positive_buckets = buckets;
-                c.positive_buckets = comps;
-                c.custom_values = intersected.clone();
-                self.custom_values = intersected;
-            }
+            flags.nhcb_bounds_reconciled = self.combine_custom_buckets(other, false, Some(c));
             c.positive_spans = self.positive_spans.clone();
             return Ok(flags);
         }
