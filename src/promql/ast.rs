@@ -548,6 +548,29 @@ pub enum AggregateOp {
 }
 
 impl AggregateOp {
+    /// Every aggregation operator, in Prometheus's order.
+    pub(crate) const ALL: [AggregateOp; 14] = [
+        AggregateOp::Sum,
+        AggregateOp::Avg,
+        AggregateOp::Count,
+        AggregateOp::Min,
+        AggregateOp::Max,
+        AggregateOp::Group,
+        AggregateOp::Stddev,
+        AggregateOp::Stdvar,
+        AggregateOp::Topk,
+        AggregateOp::Bottomk,
+        AggregateOp::CountValues,
+        AggregateOp::Quantile,
+        AggregateOp::Limitk,
+        AggregateOp::LimitRatio,
+    ];
+
+    /// The operator named `name` (lowercase).
+    pub(crate) fn from_name(name: &str) -> Option<AggregateOp> {
+        AggregateOp::ALL.into_iter().find(|op| op.as_str() == name)
+    }
+
     /// The operator name.
     ///
     /// ```

@@ -14,6 +14,7 @@ use nom::combinator::recognize;
 use nom::multi::many0_count;
 use nom::sequence::{pair, preceded};
 
+use super::ast::AggregateOp;
 use super::error::{CharContext, PError, ParseErrorKind};
 use crate::syntax::Span;
 use crate::syntax::go::{is_alnum, is_alnum_byte, is_alpha, quote_token, scan_number, unicode};
@@ -26,20 +27,8 @@ pub(crate) enum Kw {
     Or,
     Unless,
     Atan2,
-    Sum,
-    Avg,
-    Count,
-    Min,
-    Max,
-    Group,
-    Stddev,
-    Stdvar,
-    Topk,
-    Bottomk,
-    CountValues,
-    Quantile,
-    Limitk,
-    LimitRatio,
+    /// An aggregation operator; the list of them is [`AggregateOp::ALL`].
+    Aggregate(AggregateOp),
     Offset,
     Smoothed,
     Anchored,
@@ -79,8 +68,7 @@ impl Kw {
         use Kw::*;
         match self {
             And | Or | Unless | Atan2 => KwClass::Operator,
-            Sum | Avg | Count | Min | Max | Group | Stddev | Stdvar | Topk | Bottomk
-            | CountValues | Quantile | Limitk | LimitRatio => KwClass::Aggregator,
+            Aggregate(_) => KwClass::Aggregator,
             Offset | Smoothed | Anchored | By | Without | On | Ignoring | GroupLeft
             | GroupRight | Fill | FillLeft | FillRight | Bool => KwClass::Keyword,
             Start | End | Step | Range | MaxOf | MinOf => KwClass::Preprocessor,
@@ -218,20 +206,6 @@ pub(crate) fn keyword(word: &str) -> Option<Kw> {
         b"or" => Kw::Or,
         b"unless" => Kw::Unless,
         b"atan2" => Kw::Atan2,
-        b"sum" => Kw::Sum,
-        b"avg" => Kw::Avg,
-        b"count" => Kw::Count,
-        b"min" => Kw::Min,
-        b"max" => Kw::Max,
-        b"group" => Kw::Group,
-        b"stddev" => Kw::Stddev,
-        b"stdvar" => Kw::Stdvar,
-        b"topk" => Kw::Topk,
-        b"bottomk" => Kw::Bottomk,
-        b"count_values" => Kw::CountValues,
-        b"quantile" => Kw::Quantile,
-        b"limitk" => Kw::Limitk,
-        b"limit_ratio" => Kw::LimitRatio,
         b"offset" => Kw::Offset,
         b"smoothed" => Kw::Smoothed,
         b"anchored" => Kw::Anchored,
@@ -251,7 +225,10 @@ pub(crate) fn keyword(word: &str) -> Option<Kw> {
         b"range" => Kw::Range,
         b"max_of" => Kw::MaxOf,
         b"min_of" => Kw::MinOf,
-        _ => return None,
+        other => {
+            let name = std::str::from_utf8(other).ok()?;
+            return AggregateOp::from_name(name).map(Kw::Aggregate);
+        }
     })
 }
 
@@ -868,7 +845,7 @@ mod tests {
 
     #[test]
     fn keywords_ignore_case() {
-        assert_eq!(keyword("SUM"), Some(Kw::Sum));
+        assert_eq!(keyword("SUM"), Some(Kw::Aggregate(AggregateOp::Sum)));
         assert_eq!(keyword("Group_Left"), Some(Kw::GroupLeft));
         assert_eq!(keyword("inf"), None);
         assert_eq!(keyword("summary"), None);

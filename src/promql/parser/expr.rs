@@ -94,23 +94,10 @@ pub(super) fn negate(value: f64) -> f64 {
 }
 
 fn aggregate_op(kw: Kw) -> Option<AggregateOp> {
-    Some(match kw {
-        Kw::Sum => AggregateOp::Sum,
-        Kw::Avg => AggregateOp::Avg,
-        Kw::Count => AggregateOp::Count,
-        Kw::Min => AggregateOp::Min,
-        Kw::Max => AggregateOp::Max,
-        Kw::Group => AggregateOp::Group,
-        Kw::Stddev => AggregateOp::Stddev,
-        Kw::Stdvar => AggregateOp::Stdvar,
-        Kw::Topk => AggregateOp::Topk,
-        Kw::Bottomk => AggregateOp::Bottomk,
-        Kw::CountValues => AggregateOp::CountValues,
-        Kw::Quantile => AggregateOp::Quantile,
-        Kw::Limitk => AggregateOp::Limitk,
-        Kw::LimitRatio => AggregateOp::LimitRatio,
-        _ => return None,
-    })
+    match kw {
+        Kw::Aggregate(op) => Some(op),
+        _ => None,
+    }
 }
 
 impl<'a> Parser<'a> {
