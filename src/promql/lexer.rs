@@ -93,7 +93,7 @@ impl Kw {
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum T {
+pub(crate) enum TokenKind {
     Eof,
     Number,
     Duration,
@@ -135,7 +135,7 @@ pub(crate) enum T {
 /// A token: its kind, its text and where it is.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Token<'a> {
-    pub t: T,
+    pub kind: TokenKind,
     pub text: &'a str,
     pub span: Span,
 }
@@ -144,45 +144,45 @@ impl Token<'_> {
     /// Prometheus's description of the token in "unexpected ..." messages (`Item.desc()`):
     /// `end of input`, `identifier "foo"`, `<op:*>`, `<aggr:sum>`, `<by>`, `"("`.
     pub(crate) fn describe(&self) -> String {
-        match self.t {
-            T::Eof => "end of input".to_string(),
-            T::Ident => format!("identifier {}", go_quote(self.text)),
-            T::MetricIdent => format!("metric identifier {}", go_quote(self.text)),
-            T::Str => format!("string {}", quote_token(self.text)),
-            T::Number => format!("number {}", quote_token(self.text)),
-            T::Duration => format!("duration {}", quote_token(self.text)),
-            T::Kw(kw) => match kw.class() {
+        match self.kind {
+            TokenKind::Eof => "end of input".to_string(),
+            TokenKind::Ident => format!("identifier {}", go_quote(self.text)),
+            TokenKind::MetricIdent => format!("metric identifier {}", go_quote(self.text)),
+            TokenKind::Str => format!("string {}", quote_token(self.text)),
+            TokenKind::Number => format!("number {}", quote_token(self.text)),
+            TokenKind::Duration => format!("duration {}", quote_token(self.text)),
+            TokenKind::Kw(kw) => match kw.class() {
                 KwClass::Operator => format!("<op:{}>", self.text),
                 KwClass::Aggregator => format!("<aggr:{}>", self.text),
                 KwClass::Keyword => format!("<{}>", self.text),
                 KwClass::Preprocessor => go_quote(self.text),
             },
-            T::At
-            | T::Add
-            | T::Sub
-            | T::Mul
-            | T::Div
-            | T::Mod
-            | T::Pow
-            | T::EqlC
-            | T::Neq
-            | T::Lte
-            | T::Lss
-            | T::Gte
-            | T::Gtr
-            | T::TrimUpper
-            | T::TrimLower
-            | T::EqlRegex
-            | T::NeqRegex => format!("<op:{}>", self.text),
-            T::LParen
-            | T::RParen
-            | T::LBrace
-            | T::RBrace
-            | T::LBracket
-            | T::RBracket
-            | T::Comma
-            | T::Colon
-            | T::Eql => go_quote(self.text),
+            TokenKind::At
+            | TokenKind::Add
+            | TokenKind::Sub
+            | TokenKind::Mul
+            | TokenKind::Div
+            | TokenKind::Mod
+            | TokenKind::Pow
+            | TokenKind::EqlC
+            | TokenKind::Neq
+            | TokenKind::Lte
+            | TokenKind::Lss
+            | TokenKind::Gte
+            | TokenKind::Gtr
+            | TokenKind::TrimUpper
+            | TokenKind::TrimLower
+            | TokenKind::EqlRegex
+            | TokenKind::NeqRegex => format!("<op:{}>", self.text),
+            TokenKind::LParen
+            | TokenKind::RParen
+            | TokenKind::LBrace
+            | TokenKind::RBrace
+            | TokenKind::LBracket
+            | TokenKind::RBracket
+            | TokenKind::Comma
+            | TokenKind::Colon
+            | TokenKind::Eql => go_quote(self.text),
         }
     }
 }
@@ -328,9 +328,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn token(&self, t: T, start: usize, len: usize) -> Token<'a> {
+    fn token(&self, kind: TokenKind, start: usize, len: usize) -> Token<'a> {
         Token {
-            t,
+            kind,
             text: &self.src[start..start + len],
             span: Span::new(start, start + len),
         }
@@ -345,7 +345,7 @@ impl<'a> Lexer<'a> {
         if self.state.paren_depth.get() > 0 {
             return Err(self.error(ParseErrorKind::UnclosedParenthesis, start, start));
         }
-        Ok(self.token(T::Eof, start, 0))
+        Ok(self.token(TokenKind::Eof, start, 0))
     }
 
     /// The next token outside braces and brackets (Prometheus's `lexStatements`).
@@ -372,17 +372,17 @@ impl<'a> Lexer<'a> {
         };
         let next = bytes.get(1).copied();
         let t = match b {
-            b',' => T::Comma,
-            b'*' => T::Mul,
-            b'/' => T::Div,
-            b'%' => T::Mod,
-            b'+' => T::Add,
-            b'-' => T::Sub,
-            b'^' => T::Pow,
-            b'@' => T::At,
-            b'(' => T::LParen,
-            b'{' => T::LBrace,
-            b'[' => T::LBracket,
+            b',' => TokenKind::Comma,
+            b'*' => TokenKind::Mul,
+            b'/' => TokenKind::Div,
+            b'%' => TokenKind::Mod,
+            b'+' => TokenKind::Add,
+            b'-' => TokenKind::Sub,
+            b'^' => TokenKind::Pow,
+            b'@' => TokenKind::At,
+            b'(' => TokenKind::LParen,
+            b'{' => TokenKind::LBrace,
+            b'[' => TokenKind::LBracket,
             b'}' => {
                 return Err(self.unexpected_char('}', start, CharContext::Expression));
             }
@@ -398,10 +398,10 @@ impl<'a> Lexer<'a> {
                         start + 1,
                     ));
                 }
-                T::RParen
+                TokenKind::RParen
             }
             b'=' => match next {
-                Some(b'=') => return Ok(self.token(T::EqlC, start, 2)),
+                Some(b'=') => return Ok(self.token(TokenKind::EqlC, start, 2)),
                 Some(b'~') => {
                     return Err(self.error(
                         ParseErrorKind::UnexpectedCharacter {
@@ -412,10 +412,10 @@ impl<'a> Lexer<'a> {
                         start + 2,
                     ));
                 }
-                _ => T::Eql,
+                _ => TokenKind::Eql,
             },
             b'!' => match next {
-                Some(b'=') => return Ok(self.token(T::Neq, start, 2)),
+                Some(b'=') => return Ok(self.token(TokenKind::Neq, start, 2)),
                 _ => {
                     let found = i[1..].chars().next();
                     return Err(self.error(
@@ -429,14 +429,14 @@ impl<'a> Lexer<'a> {
                 }
             },
             b'<' => match next {
-                Some(b'=') => return Ok(self.token(T::Lte, start, 2)),
-                Some(b'/') => return Ok(self.token(T::TrimUpper, start, 2)),
-                _ => T::Lss,
+                Some(b'=') => return Ok(self.token(TokenKind::Lte, start, 2)),
+                Some(b'/') => return Ok(self.token(TokenKind::TrimUpper, start, 2)),
+                _ => TokenKind::Lss,
             },
             b'>' => match next {
-                Some(b'=') => return Ok(self.token(T::Gte, start, 2)),
-                Some(b'/') => return Ok(self.token(T::TrimLower, start, 2)),
-                _ => T::Gtr,
+                Some(b'=') => return Ok(self.token(TokenKind::Gte, start, 2)),
+                Some(b'/') => return Ok(self.token(TokenKind::TrimLower, start, 2)),
+                _ => TokenKind::Gtr,
             },
             b'0'..=b'9' => return self.number_or_duration(i),
             b'.' if next.is_some_and(|n| n.is_ascii_digit()) => return self.number_or_duration(i),
@@ -481,25 +481,25 @@ impl<'a> Lexer<'a> {
                     .trim_start_matches([' ', '\t', '\n', '\r'])
                     .starts_with('(')
             {
-                return self.token(T::Ident, start, len);
+                return self.token(TokenKind::Ident, start, len);
             }
-            return self.token(T::Kw(kw), start, len);
+            return self.token(TokenKind::Kw(kw), start, len);
         }
         if is_number_word(word) {
-            return self.token(T::Number, start, len);
+            return self.token(TokenKind::Number, start, len);
         }
         if word.contains(':') {
-            return self.token(T::MetricIdent, start, len);
+            return self.token(TokenKind::MetricIdent, start, len);
         }
-        self.token(T::Ident, start, len)
+        self.token(TokenKind::Ident, start, len)
     }
 
     /// A number or duration token (Prometheus's `lexNumberOrDuration`).
     fn number_or_duration(&self, i: &'a str) -> Result<Token<'a>, PError> {
         let start = self.offset(i);
         match scan_number_or_duration(i.as_bytes()) {
-            Ok((len, false)) => Ok(self.token(T::Number, start, len)),
-            Ok((len, true)) => Ok(self.token(T::Duration, start, len)),
+            Ok((len, false)) => Ok(self.token(TokenKind::Number, start, len)),
+            Ok((len, true)) => Ok(self.token(TokenKind::Duration, start, len)),
             Err(len) => {
                 let len = floor_char_boundary(i, len);
                 Err(self.error(
@@ -517,7 +517,7 @@ impl<'a> Lexer<'a> {
     pub(crate) fn string(&self, i: &'a str) -> Result<Token<'a>, PError> {
         let start = self.offset(i);
         match scan_string(i) {
-            Ok(len) => Ok(self.token(T::Str, start, len)),
+            Ok(len) => Ok(self.token(TokenKind::Str, start, len)),
             Err((kind, end)) => Err(self.error(kind, start, start + end)),
         }
     }
@@ -532,15 +532,15 @@ impl<'a> Lexer<'a> {
             return Err(self.error(ParseErrorKind::UnclosedBrace, start, start));
         };
         let t = match b {
-            b',' => T::Comma,
-            b'}' => T::RBrace,
+            b',' => TokenKind::Comma,
+            b'}' => TokenKind::RBrace,
             b'=' => match bytes.get(1) {
-                Some(b'~') => return Ok(self.token(T::EqlRegex, start, 2)),
-                _ => T::Eql,
+                Some(b'~') => return Ok(self.token(TokenKind::EqlRegex, start, 2)),
+                _ => TokenKind::Eql,
             },
             b'!' => match bytes.get(1) {
-                Some(b'~') => return Ok(self.token(T::NeqRegex, start, 2)),
-                Some(b'=') => return Ok(self.token(T::Neq, start, 2)),
+                Some(b'~') => return Ok(self.token(TokenKind::NeqRegex, start, 2)),
+                Some(b'=') => return Ok(self.token(TokenKind::Neq, start, 2)),
                 _ => {
                     let found = i[1..].chars().next();
                     return Err(self.error(
@@ -562,7 +562,7 @@ impl<'a> Lexer<'a> {
                     Ok((_, word)) => word.len(),
                     Err(_) => 1,
                 };
-                return Ok(self.token(T::Ident, start, len));
+                return Ok(self.token(TokenKind::Ident, start, len));
             }
             _ => {
                 let c = i.chars().next().unwrap_or('\u{fffd}');
@@ -592,9 +592,9 @@ impl<'a> Lexer<'a> {
             });
         };
         let t = match b {
-            b']' => T::RBracket,
-            b':' => T::Colon,
-            b'(' => T::LParen,
+            b']' => TokenKind::RBracket,
+            b':' => TokenKind::Colon,
+            b'(' => TokenKind::LParen,
             b')' => {
                 if self.state.paren_depth.get() == 0 {
                     // Prometheus reports the position after the parenthesis.
@@ -604,15 +604,15 @@ impl<'a> Lexer<'a> {
                         start + 1,
                     ));
                 }
-                T::RParen
+                TokenKind::RParen
             }
-            b'+' => T::Add,
-            b'-' => T::Sub,
-            b'*' => T::Mul,
-            b'/' => T::Div,
-            b'%' => T::Mod,
-            b'^' => T::Pow,
-            b',' => T::Comma,
+            b'+' => TokenKind::Add,
+            b'-' => TokenKind::Sub,
+            b'*' => TokenKind::Mul,
+            b'/' => TokenKind::Div,
+            b'%' => TokenKind::Mod,
+            b'^' => TokenKind::Pow,
+            b',' => TokenKind::Comma,
             b'0'..=b'9' => return self.number_or_duration(i),
             b'.' if bytes.get(1).is_some_and(u8::is_ascii_digit) => {
                 return self.number_or_duration(i);
@@ -626,7 +626,7 @@ impl<'a> Lexer<'a> {
                 let word = &i[..len];
                 return match keyword(word) {
                     Some(kw @ (Kw::Step | Kw::Range | Kw::MinOf | Kw::MaxOf)) => {
-                        Ok(self.token(T::Kw(kw), start, len))
+                        Ok(self.token(TokenKind::Kw(kw), start, len))
                     }
                     _ => Err(self.bracket_char_error(i, start, mode)),
                 };

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use super::ast::{Expr, ExprKind};
 use super::error::{PError, ParseError, ParseErrorKind};
-use super::lexer::{Lexer, T, Token};
+use super::lexer::{Lexer, Token, TokenKind};
 use crate::syntax::Span;
 
 /// Parser settings: which experimental syntax is accepted, and limits.
@@ -213,7 +213,7 @@ impl<'a> Parser<'a> {
         }
         let (rest, node) = self.expr(i)?;
         let tok = self.lx.normal(rest)?;
-        if tok.t != T::Eof {
+        if tok.kind != TokenKind::Eof {
             return Err(self.unexpected(&tok, None, None));
         }
         Ok(*node.expr)
@@ -296,7 +296,7 @@ impl<'a> Parser<'a> {
         expected: Option<&str>,
     ) -> PResult<'a, Token<'a>> {
         let tok = self.lx.normal(i)?;
-        if tok.t != T::RParen {
+        if tok.kind != TokenKind::RParen {
             return Err(self.unexpected(&tok, context, expected));
         }
         self.close_paren();
