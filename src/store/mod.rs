@@ -523,8 +523,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{MatchOp, Matcher};
     use crate::model::stale_nan;
+    use crate::model::{MatchOp, Matcher};
 
     /// `(metric name, job, samples)` per series.
     type Samples<'a> = &'a [(i64, f64)];
