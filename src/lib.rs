@@ -1,7 +1,10 @@
 //! # promgate
 //!
-//! Test Prometheus alerting and recording rules the way `promtool test rules` does, with a
-//! deterministic PromQL evaluator, explanations for empty results, and decision APIs on top.
+//! Test Prometheus queries the way Prometheus's own engine tests do: a PromQL parser (the full
+//! Prometheus 3.x grammar), an in-memory series store fed by the series notation of promtool
+//! fixtures and Prometheus's test scripts, a deterministic PromQL evaluator checked against
+//! Prometheus's engine test corpus, and a runner for those test scripts. Rule files and
+//! `promtool test rules` tests are in progress.
 //!
 //! Data flows one way through the crate:
 //!
@@ -10,14 +13,38 @@
 //!      ─▶ model + store (labels, samples) ─▶ eval (PromQL engine) ─▶ promqltest runner
 //! ```
 //!
+//! What a tool needs is re-exported here: [`parse`], [`Store`], [`Engine`] and
+//! [`EngineOptions`], [`Value`], the fixture loader [`load_input_series`] and the errors of
+//! each stage, with [`Error`] to hold any of them. The modules hold the rest.
+//!
+//! ```
+//! use promgate::{Engine, EngineOptions, Labels, Store, Value, parse};
+//!
+//! // Two samples of a heartbeat counter, one minute apart.
+//! let mut store = Store::new();
+//! let series = Labels::from_pairs([("__name__", "heartbeat_total"), ("instance", "i0")]);
+//! store.append_floats(series, [(0, 10.0), (60_000, 16.0)]).unwrap();
+//!
+//! // A freshness check with a coalescing fallback: an empty result becomes 0.
+//! let expr = parse("sum(increase(heartbeat_total[2m])) or on() vector(0)").unwrap();
+//! let engine = Engine::new(EngineOptions::default());
+//! let result = engine.instant_query(&store, &expr, 60_000).unwrap();
+//! assert!(matches!(result.value, Value::Vector(_)));
+//! assert!(result.value.single_float().unwrap() > 0.0);
+//! ```
+//!
+//! Library users who do not need the command-line tool can leave out its dependencies (clap,
+//! anyhow) with `default-features = false`.
+//!
 //! This crate follows Prometheus [`PROMETHEUS_VERSION`] semantics by default and offers the 2.x
-//! window semantics as an option.
+//! window semantics as an option ([`eval::Semantics`]).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod decision;
+mod error;
 pub mod eval;
 pub mod explain;
 pub mod fixture;
@@ -36,6 +63,13 @@ pub use model::{
     CounterResetHint, FloatHistogram, Label, Labels, LabelsBuilder, MatchOp, Matcher, RegexDialect,
 };
 pub use syntax::{Diagnostic, LineIndex, Span};
+
+pub use error::Error;
+pub use eval::{Engine, EngineOptions, EvalError, QueryResult, Value};
+pub use fixture::{FixtureError, load_input_series};
+pub use promql::{ParseError, parse};
+pub use store::{Store, StoreError};
+pub use syntax::lex::{DurationError, format_duration, parse_duration};
 
 /// The Prometheus version whose semantics this crate follows by default.
 ///

@@ -150,7 +150,7 @@ impl Entry {
                 self.base,
                 format_float_g(*min_bucket),
                 format_float_g(*max_bucket),
-                format_float_g_precision(*max_diff, 2),
+                crate::model::format_float_g_precision(*max_diff, 2),
                 occurrences,
                 rfc3339_seconds(*min_ts),
                 rfc3339_seconds(*max_ts),
@@ -268,41 +268,8 @@ impl Annotations {
     }
 }
 
-/// Go's `%.<precision>g`.
-fn format_float_g_precision(f: f64, precision: usize) -> String {
-    if f.is_nan() {
-        return "NaN".to_string();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0" } else { "0" }.to_string();
-    }
-    let p = precision.max(1);
-    // Round to `p` significant digits first, then pick the form from the rounded exponent.
-    let text = format!("{:.*e}", p - 1, f);
-    let (mantissa, exponent) = match text.split_once('e') {
-        Some((m, e)) => (m.to_string(), e.parse::<i32>().unwrap_or(0)),
-        None => (text.clone(), 0),
-    };
-    let trim = |s: &str| -> String {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    if exponent < -4 || exponent >= p as i32 {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        return format!("{}e{sign}{:02}", trim(&mantissa), exponent.abs());
-    }
-    let decimals = (p as i32 - 1 - exponent).max(0) as usize;
-    trim(&format!("{:.*}", decimals, f))
-}
-
 /// `time.Unix(ms/1000, 0).UTC().Format(time.RFC3339)`.
-fn rfc3339_seconds(ms: i64) -> String {
+pub(crate) fn rfc3339_seconds(ms: i64) -> String {
     let civil = crate::eval::functions::date::Civil::from_unix_seconds(ms / 1000);
     civil.rfc3339()
 }
@@ -310,21 +277,6 @@ fn rfc3339_seconds(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_precision_g_format() {
-        for (f, want) in [
-            (0.5, "0.5"),
-            (1.5e-5, "1.5e-05"),
-            (100.0, "1e+02"),
-            (12.0, "12"),
-            (0.123456, "0.12"),
-            (99.9, "1e+02"),
-            (0.0001234, "0.00012"),
-        ] {
-            assert_eq!(format_float_g_precision(f, 2), want, "{f}");
-        }
-    }
 
     #[test]
     fn forced_monotonicity_merges_details() {

@@ -4,6 +4,8 @@
 use crate::model::Labels;
 use crate::syntax::Span;
 
+use super::annotations::rfc3339_seconds;
+
 /// Why a query could not be evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -16,6 +18,39 @@ pub enum EvalError {
     TooManySteps {
         /// The steps the query needs (so far).
         needed: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// An expression built or rewritten by hand that fails the parser's type checks (see
+    /// [`promql::check`](crate::promql::check)), e.g. `vector(up)`.
+    #[error("{kind}")]
+    InvalidExpression {
+        /// What is wrong.
+        kind: crate::promql::ParseErrorKind,
+        /// The node's span in the tree.
+        span: Span,
+    },
+    /// A range query with a step of zero or less, in ms.
+    #[error("{} is not a valid interval for a range query, must be greater than 0", go_duration_string(*.0))]
+    InvalidStep(i64),
+    /// A range query whose end is before its start.
+    #[error(
+        "range query time range is invalid: end time {} is before start time {}",
+        rfc3339_seconds(*end),
+        rfc3339_seconds(*start)
+    )]
+    EndBeforeStart {
+        /// The start, ms.
+        start: i64,
+        /// The end, ms.
+        end: i64,
+    },
+    /// A range query with more steps than [`EngineOptions::max_points_per_series`](super::EngineOptions::max_points_per_series).
+    #[error(
+        "exceeded maximum resolution of {} points per timeseries. Try decreasing the query resolution (?step=XX)",
+        thousands(*limit)
+    )]
+    TooManyPoints {
         /// The limit.
         limit: u64,
     },
@@ -135,4 +170,63 @@ pub enum EvalError {
     /// The expression uses a feature this engine does not evaluate yet.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),
+}
+
+/// Go's `time.Duration.String` for a whole number of milliseconds: `0s`, `-500ms`, `1m30s`.
+fn go_duration_string(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".to_string();
+    }
+    let sign = if ms < 0 { "-" } else { "" };
+    let ms = ms.unsigned_abs();
+    if ms < 1000 {
+        return format!("{sign}{ms}ms");
+    }
+    let (hours, minutes) = (ms / 3_600_000, ms / 60_000 % 60);
+    let seconds = match ms % 1000 {
+        0 => format!("{}", ms / 1000 % 60),
+        millis => format!(
+            "{}.{}",
+            ms / 1000 % 60,
+            format!("{millis:03}").trim_end_matches('0')
+        ),
+    };
+    match (hours, minutes) {
+        (0, 0) => format!("{sign}{seconds}s"),
+        (0, m) => format!("{sign}{m}m{seconds}s"),
+        (h, m) => format!("{sign}{h}h{m}m{seconds}s"),
+    }
+}
+
+/// `11000` as `11,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_duration_strings() {
+        for (ms, want) in [
+            (0, "0s"),
+            (-1, "-1ms"),
+            (1500, "1.5s"),
+            (-60_000, "-1m0s"),
+            (3_723_000, "1h2m3s"),
+        ] {
+            assert_eq!(go_duration_string(ms), want);
+        }
+        assert_eq!(thousands(11_000), "11,000");
+        assert_eq!(thousands(999), "999");
+    }
 }

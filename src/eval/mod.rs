@@ -96,6 +96,10 @@ pub struct EngineOptions {
     /// clock and no timeout, so this bounds the time a query can take: `x[365d:1ms]` fails at
     /// once instead of running for hours.
     pub max_steps: u64,
+    /// The most steps a range query may have after its first, as Prometheus's HTTP API limits
+    /// `(end - start) / step` (default 11,000; off in [`EngineOptions::promqltest`], whose
+    /// scripts call the engine directly).
+    pub max_points_per_series: u64,
 }
 
 impl Default for EngineOptions {
@@ -108,6 +112,7 @@ impl Default for EngineOptions {
             default_subquery_step: 60_000,
             use_start_timestamps: false,
             max_steps: 50_000_000,
+            max_points_per_series: 11_000,
         }
     }
 }
@@ -125,9 +130,21 @@ impl EngineOptions {
             max_samples: 10_000,
             delayed_name_removal: true,
             use_start_timestamps: true,
+            max_points_per_series: u64::MAX,
             ..EngineOptions::default()
         }
     }
+}
+
+/// The expression after the parser's type checks, so that a tree built or rewritten by hand
+/// fails with [`EvalError::InvalidExpression`] instead of being evaluated with a guess.
+fn checked(expr: &Expr) -> Result<Expr, EvalError> {
+    let mut checked = expr.clone();
+    crate::promql::check(&mut checked, "").map_err(|e| EvalError::InvalidExpression {
+        kind: e.kind,
+        span: e.span,
+    })?;
+    Ok(checked)
 }
 
 /// A query's result: its value and the annotations raised while computing it.
@@ -177,11 +194,16 @@ impl Engine {
         expr: &Expr,
         t: Timestamp,
     ) -> Result<QueryResult, EvalError> {
-        engine::Evaluator::new(store, &self.options, t, t, 0).run_instant(expr, t)
+        let expr = checked(expr)?;
+        engine::Evaluator::new(store, &self.options, t, t, 0).run_instant(&expr, t)
     }
 
     /// Evaluates `expr` at every step from `start` to `end` (inclusive, ms) and returns a matrix
     /// sorted by labels.
+    ///
+    /// As Prometheus, it rejects a step of zero or less ([`EvalError::InvalidStep`]), an end
+    /// before the start ([`EvalError::EndBeforeStart`]) and more than
+    /// [`EngineOptions::max_points_per_series`] steps ([`EvalError::TooManyPoints`]).
     ///
     /// ```
     /// use promgate::eval::{Engine, Value};
@@ -190,6 +212,9 @@ impl Engine {
     /// let r = Engine::default().range_query(&Store::new(), &expr, 0, 120_000, 60_000).unwrap();
     /// let Value::Matrix(m) = r.value else { panic!() };
     /// assert_eq!(m[0].floats.iter().map(|p| p.f).collect::<Vec<_>>(), [0.0, 60.0, 120.0]);
+    ///
+    /// let err = Engine::default().range_query(&Store::new(), &expr, 0, 120_000, 0).unwrap_err();
+    /// assert_eq!(err.to_string(), "0s is not a valid interval for a range query, must be greater than 0");
     /// ```
     pub fn range_query(
         &self,
@@ -199,6 +224,19 @@ impl Engine {
         end: Timestamp,
         step: i64,
     ) -> Result<QueryResult, EvalError> {
-        engine::Evaluator::new(store, &self.options, start, end, step.max(1)).run_range(expr)
+        if step <= 0 {
+            return Err(EvalError::InvalidStep(step));
+        }
+        if end < start {
+            return Err(EvalError::EndBeforeStart { start, end });
+        }
+        let points = u64::try_from((i128::from(end) - i128::from(start)) / i128::from(step));
+        if points.map_or(true, |n| n > self.options.max_points_per_series) {
+            return Err(EvalError::TooManyPoints {
+                limit: self.options.max_points_per_series,
+            });
+        }
+        let expr = checked(expr)?;
+        engine::Evaluator::new(store, &self.options, start, end, step).run_range(&expr)
     }
 }

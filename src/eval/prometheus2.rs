@@ -153,30 +153,7 @@ pub(crate) fn bucket_quantile(q: f64, buckets: &mut Vec<Bucket>) -> f64 {
     }
     coalesce_buckets(buckets);
     ensure_monotonic(buckets);
-    if buckets.len() < 2 {
-        return f64::NAN;
-    }
-    let observations = buckets[buckets.len() - 1].count;
-    if observations == 0.0 {
-        return f64::NAN;
-    }
-    let mut rank = q * observations;
-    let b = go_search(buckets.len() - 1, |i| buckets[i].count >= rank);
-    if b == buckets.len() - 1 {
-        return buckets[buckets.len() - 2].upper_bound;
-    }
-    if b == 0 && buckets[0].upper_bound <= 0.0 {
-        return buckets[0].upper_bound;
-    }
-    let mut bucket_start = 0.0;
-    let bucket_end = buckets[b].upper_bound;
-    let mut count = buckets[b].count;
-    if b > 0 {
-        bucket_start = buckets[b - 1].upper_bound;
-        count -= buckets[b - 1].count;
-        rank -= buckets[b - 1].count;
-    }
-    bucket_start + (bucket_end - bucket_start) * (rank / count)
+    crate::model::quantile::interpolate_quantile(q, buckets)
 }
 
 /// `coalesceBuckets` (2.42, the same as 3.x's): merges neighbours with equal upper bounds.
@@ -195,20 +172,6 @@ fn ensure_monotonic(buckets: &mut [Bucket]) {
             b.count = max;
         }
     }
-}
-
-/// Go's `sort.Search`.
-fn go_search(n: usize, f: impl Fn(usize) -> bool) -> usize {
-    let (mut i, mut j) = (0usize, n);
-    while i < j {
-        let h = i + (j - i) / 2;
-        if !f(h) {
-            i = h + 1;
-        } else {
-            j = h;
-        }
-    }
-    i
 }
 
 /// Go's `sort.Sort` for the slices PromQL sorts: Go 1.19's pdqsort sorts up to 12 elements with

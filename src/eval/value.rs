@@ -83,6 +83,70 @@ pub enum Value {
 }
 
 impl Value {
+    /// The scalar, when the value is one.
+    ///
+    /// ```
+    /// use promgate::eval::Value;
+    /// assert_eq!(Value::Scalar(2.0).as_scalar(), Some(2.0));
+    /// assert_eq!(Value::Vector(vec![]).as_scalar(), None);
+    /// ```
+    pub fn as_scalar(&self) -> Option<f64> {
+        match self {
+            Value::Scalar(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The instant vector, when the value is one.
+    ///
+    /// ```
+    /// use promgate::eval::Value;
+    /// assert_eq!(Value::Vector(vec![]).as_vector().map(<[_]>::len), Some(0));
+    /// assert!(Value::Scalar(1.0).as_vector().is_none());
+    /// ```
+    pub fn as_vector(&self) -> Option<&[Sample]> {
+        match self {
+            Value::Vector(samples) => Some(samples),
+            _ => None,
+        }
+    }
+
+    /// The matrix, when the value is one.
+    ///
+    /// ```
+    /// use promgate::eval::Value;
+    /// assert!(Value::Matrix(vec![]).as_matrix().is_some());
+    /// ```
+    pub fn as_matrix(&self) -> Option<&[Series]> {
+        match self {
+            Value::Matrix(series) => Some(series),
+            _ => None,
+        }
+    }
+
+    /// The one number the value holds: a scalar, or the float of a vector with exactly one
+    /// float sample (as `sum(...)` gives). `None` for an empty vector, several samples, a
+    /// histogram, a string or a matrix.
+    ///
+    /// ```
+    /// use promgate::eval::{Engine, Value};
+    /// use promgate::store::Store;
+    /// let expr = promgate::promql::parse("vector(3)").unwrap();
+    /// let value = Engine::default().instant_query(&Store::new(), &expr, 0).unwrap().value;
+    /// assert_eq!(value.single_float(), Some(3.0));
+    /// assert_eq!(Value::Vector(vec![]).single_float(), None);
+    /// ```
+    pub fn single_float(&self) -> Option<f64> {
+        match self {
+            Value::Scalar(f) => Some(*f),
+            Value::Vector(samples) => match samples.as_slice() {
+                [sample] if sample.h.is_none() => Some(sample.f),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Prometheus's name of the value type, as in the HTTP API's `resultType`.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -161,9 +161,74 @@ pub fn format_float_g(f: f64) -> String {
     format_float(f)
 }
 
+/// Go's `%.<precision>g`.
+pub(crate) fn format_float_g_precision(f: f64, precision: usize) -> String {
+    if f.is_nan() {
+        return "NaN".to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.to_string();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    let p = precision.max(1);
+    // Round to `p` significant digits first, then pick the form from the rounded exponent.
+    let text = format!("{:.*e}", p - 1, f);
+    let (mantissa, exponent) = match text.split_once('e') {
+        Some((m, e)) => (m.to_string(), e.parse::<i32>().unwrap_or(0)),
+        None => (text.clone(), 0),
+    };
+    let trim = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if exponent < -4 || exponent >= p as i32 {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        return format!("{}e{sign}{:02}", trim(&mantissa), exponent.abs());
+    }
+    let decimals = (p as i32 - 1 - exponent).max(0) as usize;
+    trim(&format!("{:.*}", decimals, f))
+}
+
+/// Go's `%f`: six decimals, `+Inf`, `-Inf`, `NaN`.
+pub(crate) fn format_float_f6(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".to_string();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "+Inf" } else { "-Inf" }.to_string();
+    }
+    format!("{value:.6}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_precision_g_format() {
+        for (f, want) in [
+            (0.5, "0.5"),
+            (1.5e-5, "1.5e-05"),
+            (100.0, "1e+02"),
+            (12.0, "12"),
+            (0.123456, "0.12"),
+            (99.9, "1e+02"),
+            (0.0001234, "0.00012"),
+        ] {
+            assert_eq!(format_float_g_precision(f, 2), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn f6_format_matches_go() {
+        assert_eq!(format_float_f6(2.5), "2.500000");
+        assert_eq!(format_float_f6(f64::NEG_INFINITY), "-Inf");
+    }
 
     #[test]
     fn e_format_matches_go() {
@@ -201,6 +266,12 @@ mod tests {
             (0.0, "0"),
             (-0.0, "-0"),
             (0.0001, "0.0001"),
+            (123456789.0, "1.23456789e+08"),
+            (999999.5, "999999.5"),
+            (0.00001, "1e-05"),
+            (1.5e-300, "1.5e-300"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NAN, "NaN"),
         ] {
             assert_eq!(format_float_g(f), want, "{f}");
         }

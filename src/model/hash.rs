@@ -26,13 +26,7 @@ fn read_u32(b: &[u8]) -> u64 {
 }
 
 /// xxHash64 of `data` with seed 0.
-///
-/// ```
-/// use promgate::model::xxhash64;
-/// assert_eq!(xxhash64(b""), 0xEF46DB3751D8E999);
-/// assert_eq!(xxhash64(b"a"), 0xD24EC4F1A98C6E5B);
-/// ```
-pub fn xxhash64(data: &[u8]) -> u64 {
+pub(crate) fn xxhash64(data: &[u8]) -> u64 {
     let len = data.len() as u64;
     let mut rest = data;
     let mut h = if data.len() >= 32 {

@@ -214,15 +214,7 @@ fn compile_cached(pattern: &str, dialect: RegexDialect) -> Result<Arc<regex::Reg
 }
 
 /// Compiles `pattern` fully anchored, as Prometheus does for matchers and `label_replace`.
-///
-/// ```
-/// use promgate::model::compile_anchored;
-/// use promgate::RegexDialect;
-/// let re = compile_anchored("a|b", RegexDialect::Prometheus3).unwrap();
-/// assert!(re.is_match("b"));
-/// assert!(!re.is_match("ab"));
-/// ```
-pub fn compile_anchored(
+pub(crate) fn compile_anchored(
     pattern: &str,
     dialect: RegexDialect,
 ) -> Result<regex::Regex, regex::Error> {

@@ -8,16 +8,18 @@ mod labels;
 mod matcher;
 
 pub use float::{format_float, format_float_e, format_float_g};
-pub use hash::xxhash64;
+pub(crate) use float::{format_float_f6, format_float_g_precision};
+pub(crate) use hash::xxhash64;
+pub(crate) use histogram::CombineFlags;
 pub(crate) use histogram::gomath;
 pub use histogram::{
-    BucketSide, BucketSpan, CUSTOM_BUCKETS_SCHEMA, CombineFlags, CounterResetHint,
-    EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, FloatHistogram, HistogramBucket,
-    HistogramError, HistogramMismatch, custom_bucket_bounds_match, is_custom_buckets_schema,
-    is_exponential_schema, is_valid_schema, quantile,
+    BucketSide, BucketSpan, CUSTOM_BUCKETS_SCHEMA, CounterResetHint, EXPONENTIAL_SCHEMA_MAX,
+    EXPONENTIAL_SCHEMA_MIN, FloatHistogram, HistogramBucket, HistogramError, HistogramMismatch,
+    custom_bucket_bounds_match, is_custom_buckets_schema, is_exponential_schema, quantile,
 };
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
-pub use matcher::{MatchOp, Matcher, RegexDialect, compile_anchored};
+pub(crate) use matcher::compile_anchored;
+pub use matcher::{MatchOp, Matcher, RegexDialect};
 
 use std::sync::Arc;
 

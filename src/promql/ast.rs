@@ -284,6 +284,29 @@ pub struct VectorSelector {
     pub smoothed: bool,
 }
 
+impl VectorSelector {
+    /// The metric name the selector selects: the name written before the braces or quoted
+    /// inside them, else the value of an `__name__="..."` matcher.
+    ///
+    /// ```
+    /// use promgate::promql::{parse, ExprKind};
+    /// for (text, want) in [("up", Some("up")), (r#"{__name__="up"}"#, Some("up")),
+    ///                      (r#"{__name__=~"up"}"#, None), (r#"{job="a"}"#, None)] {
+    ///     let ExprKind::VectorSelector(selector) = parse(text).unwrap().kind else { panic!() };
+    ///     assert_eq!(selector.metric_name(), want, "{text}");
+    /// }
+    /// ```
+    pub fn metric_name(&self) -> Option<&str> {
+        if let Some(name) = &self.name {
+            return Some(name);
+        }
+        self.matchers
+            .iter()
+            .find(|m| m.name == crate::model::METRIC_NAME && m.op == crate::model::MatchOp::Equal)
+            .map(|m| m.value.as_str())
+    }
+}
+
 /// A range vector selector: a vector selector and a range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatrixSelector {
@@ -525,6 +548,29 @@ pub enum AggregateOp {
 }
 
 impl AggregateOp {
+    /// Every aggregation operator, in Prometheus's order.
+    pub(crate) const ALL: [AggregateOp; 14] = [
+        AggregateOp::Sum,
+        AggregateOp::Avg,
+        AggregateOp::Count,
+        AggregateOp::Min,
+        AggregateOp::Max,
+        AggregateOp::Group,
+        AggregateOp::Stddev,
+        AggregateOp::Stdvar,
+        AggregateOp::Topk,
+        AggregateOp::Bottomk,
+        AggregateOp::CountValues,
+        AggregateOp::Quantile,
+        AggregateOp::Limitk,
+        AggregateOp::LimitRatio,
+    ];
+
+    /// The operator named `name` (lowercase).
+    pub(crate) fn from_name(name: &str) -> Option<AggregateOp> {
+        AggregateOp::ALL.into_iter().find(|op| op.as_str() == name)
+    }
+
     /// The operator name.
     ///
     /// ```
@@ -670,6 +716,32 @@ impl Expr {
             },
             ExprKind::Call(c) => c.args.iter().collect(),
         }
+    }
+
+    /// The metric names the expression selects, sorted and without duplicates: names written
+    /// before braces, quoted inside them, or as `{__name__="..."}`. Selectors without an
+    /// equality matcher on the name (`{__name__=~"a|b"}`, `{job="x"}`) name none.
+    ///
+    /// ```
+    /// use promgate::promql::parse;
+    /// let e = parse(r#"rate(b_total[5m]) / on() {__name__="a"} + b_total"#).unwrap();
+    /// assert_eq!(e.metric_names(), ["a", "b_total"]);
+    /// ```
+    pub fn metric_names(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        self.walk(&mut |e| {
+            let selector = match &e.kind {
+                ExprKind::VectorSelector(selector) => selector,
+                ExprKind::MatrixSelector(matrix) => &matrix.selector,
+                _ => return,
+            };
+            if let Some(name) = selector.metric_name() {
+                names.push(name);
+            }
+        });
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// Calls `f` on this node and every descendant, parents before children.

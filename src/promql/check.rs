@@ -10,6 +10,7 @@ use super::ast::{
     BinaryExpr, Call, Expr, ExprKind, ValueType, VectorMatchCardinality, VectorSelector,
 };
 use super::error::{ArityBound, PError, ParseErrorKind};
+use super::functions::Arity;
 use crate::model::METRIC_NAME;
 use crate::syntax::Span;
 
@@ -95,7 +96,9 @@ impl Checker<'_> {
 
     /// Whether the selector at `span` was written with its metric name before the braces.
     fn name_before_braces(&self, selector: &VectorSelector, span: Span) -> bool {
-        selector.name.is_some() && self.src.as_bytes().get(span.start as usize) != Some(&b'{')
+        selector.name.is_some()
+            && !self.src.is_empty()
+            && self.src.as_bytes().get(span.start as usize) != Some(&b'{')
     }
 
     fn selector(
@@ -128,7 +131,6 @@ impl Checker<'_> {
 
     fn call(&self, call: &mut Call, span: Span) -> Result<ValueType, PError> {
         let func = call.func;
-        let nargs = func.arg_types.len();
         let got = call.args.len();
         let arity = |bound, expected| {
             Err(PError::new(
@@ -141,19 +143,13 @@ impl Checker<'_> {
                 span,
             ))
         };
-        if func.variadic == 0 {
-            if nargs != got {
-                return arity(ArityBound::Exact, nargs);
+        match func.arity() {
+            (exact, Some(max)) if exact == max && got != exact => {
+                return arity(ArityBound::Exact, exact);
             }
-        } else {
-            let min = nargs.saturating_sub(1);
-            if min > got {
-                return arity(ArityBound::AtLeast, min);
-            }
-            let max = min + func.variadic.max(0) as usize;
-            if func.variadic > 0 && max < got {
-                return arity(ArityBound::AtMost, max);
-            }
+            (min, _) if got < min => return arity(ArityBound::AtLeast, min),
+            (_, Some(max)) if got > max => return arity(ArityBound::AtMost, max),
+            _ => {}
         }
 
         let mut info_labels_only = false;
@@ -200,7 +196,7 @@ impl Checker<'_> {
             let want = match func.arg_types.get(index) {
                 Some(&want) => want,
                 // Extra arguments of a variadic function repeat the last type.
-                None if func.variadic != 0 => match func.arg_types.last() {
+                None if func.variadic != Arity::Exact => match func.arg_types.last() {
                     Some(&last) => last,
                     None => break,
                 },

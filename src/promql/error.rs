@@ -150,7 +150,7 @@ pub enum ParseErrorKind {
     #[error("modulo by zero")]
     ModuloByZero,
     /// An `@` timestamp that is not finite or does not fit: `foo @ Inf`.
-    #[error("timestamp out of bounds for @ modifier: {}", go_float(*value))]
+    #[error("timestamp out of bounds for @ modifier: {}", crate::model::format_float_f6(*value))]
     TimestampOutOfBounds {
         /// The timestamp in seconds.
         value: f64,
@@ -426,7 +426,7 @@ impl Feature {
 
 fn char_message(found: Option<char>, context: CharContext) -> String {
     let found = match found {
-        Some(c) => crate::promql::lexer::go_quote_rune(c),
+        Some(c) => crate::syntax::go::quote_rune(c),
         None => "end of input".to_string(),
     };
     match context {
@@ -456,16 +456,6 @@ fn arity_message(name: &str, bound: ArityBound, expected: usize, got: usize) -> 
         ArityBound::AtMost => {
             format!("expected at most {expected} argument(s) in call to {quoted}, got {got}")
         }
-    }
-}
-
-/// Go's `%f` of a float, as Prometheus prints an out-of-bounds timestamp.
-fn go_float(value: f64) -> String {
-    match value {
-        v if v.is_nan() => "NaN".to_string(),
-        v if v == f64::INFINITY => "+Inf".to_string(),
-        v if v == f64::NEG_INFINITY => "-Inf".to_string(),
-        v => format!("{v:.6}"),
     }
 }
 
@@ -523,11 +513,12 @@ impl ParseErrorKind {
 /// let err = parse("sum(rate(x[5m])").unwrap_err();
 /// assert_eq!(err.prometheus_message(), "1:16: parse error: unclosed left parenthesis");
 /// assert!(err.to_string().contains("1 | sum(rate(x[5m])"));
+/// // The message says everything; there is no `source` to print a second time.
+/// assert!(std::error::Error::source(&err).is_none());
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct ParseError {
-    /// What went wrong.
-    #[source]
+    /// What went wrong. Not the error's `source`: the message already says it.
     pub kind: ParseErrorKind,
     /// The byte range of the offending text.
     pub span: Span,

@@ -2,12 +2,28 @@
 
 use crate::promql::ast::ValueType;
 
-/// A function's signature.
+/// How many arguments a function takes, relative to its `arg_types` (Prometheus's `Variadic`:
+/// `0`, `n > 0`, `-1`).
 ///
-/// `variadic` follows Prometheus: `0` means exactly `arg_types.len()` arguments; `n > 0` means
-/// at least `arg_types.len() - 1` and at most `arg_types.len() - 1 + n` arguments, the ones past
-/// the table repeating the last type (`round`, `histogram_quantiles`); `-1` means the last
-/// argument type repeats without limit (e.g. `label_join`).
+/// ```
+/// use promgate::promql::functions::{lookup, Arity};
+/// assert_eq!(lookup("rate").unwrap().variadic, Arity::Exact);
+/// assert_eq!(lookup("round").unwrap().variadic, Arity::LastRepeatsUpTo(1));
+/// assert_eq!(lookup("label_join").unwrap().variadic, Arity::LastRepeats);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arity {
+    /// Exactly `arg_types.len()` arguments.
+    Exact,
+    /// The last argument type may be left out or given up to `n` times: from
+    /// `arg_types.len() - 1` to `arg_types.len() - 1 + n` arguments (`round`,
+    /// `histogram_quantiles`).
+    LastRepeatsUpTo(usize),
+    /// The last argument type may be left out or repeated without limit (`label_join`).
+    LastRepeats,
+}
+
+/// A function's signature.
 ///
 /// ```
 /// use promgate::promql::functions::lookup;
@@ -21,8 +37,8 @@ pub struct Function {
     pub name: &'static str,
     /// The types of the arguments.
     pub arg_types: &'static [ValueType],
-    /// Optional/variadic arguments (see the type's docs).
-    pub variadic: i32,
+    /// Optional and repeated arguments.
+    pub variadic: Arity,
     /// The type of the result.
     pub return_type: ValueType,
     /// Whether the function needs the experimental-functions parser option.
@@ -41,9 +57,9 @@ impl Function {
     pub fn arity(&self) -> (usize, Option<usize>) {
         let n = self.arg_types.len();
         match self.variadic {
-            0 => (n, Some(n)),
-            v if v > 0 => (n.saturating_sub(1), Some(n.saturating_sub(1) + v as usize)),
-            _ => (n.saturating_sub(1), None),
+            Arity::Exact => (n, Some(n)),
+            Arity::LastRepeatsUpTo(more) => (n.saturating_sub(1), Some(n.saturating_sub(1) + more)),
+            Arity::LastRepeats => (n.saturating_sub(1), None),
         }
     }
 }
@@ -68,7 +84,7 @@ impl std::fmt::Debug for Function {
 pub static HOLT_WINTERS: Function = Function {
     name: "holt_winters",
     arg_types: &[ValueType::Matrix, ValueType::Scalar, ValueType::Scalar],
-    variadic: 0,
+    variadic: Arity::Exact,
     return_type: ValueType::Vector,
     experimental: false,
 };
@@ -90,96 +106,96 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
 /// Every function of Prometheus 3.14, sorted by name.
 #[rustfmt::skip]
 pub static FUNCTIONS: &[Function] = &[
-    Function { name: "abs", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "absent", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "absent_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "acos", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "acosh", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "asin", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "asinh", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "atan", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "atanh", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "avg_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "ceil", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "changes", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "clamp", arg_types: &[ValueType::Vector, ValueType::Scalar, ValueType::Scalar], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "clamp_max", arg_types: &[ValueType::Vector, ValueType::Scalar], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "clamp_min", arg_types: &[ValueType::Vector, ValueType::Scalar], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "cos", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "cosh", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "count_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "day_of_month", arg_types: &[ValueType::Vector], variadic: 1, return_type: ValueType::Vector, experimental: false },
-    Function { name: "day_of_week", arg_types: &[ValueType::Vector], variadic: 1, return_type: ValueType::Vector, experimental: false },
-    Function { name: "day_of_year", arg_types: &[ValueType::Vector], variadic: 1, return_type: ValueType::Vector, experimental: false },
-    Function { name: "days_in_month", arg_types: &[ValueType::Vector], variadic: 1, return_type: ValueType::Vector, experimental: false },
-    Function { name: "deg", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "delta", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "deriv", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "double_exponential_smoothing", arg_types: &[ValueType::Matrix, ValueType::Scalar, ValueType::Scalar], variadic: 0, return_type: ValueType::Vector, experimental: true },
-    Function { name: "end", arg_types: &[], variadic: 0, return_type: ValueType::Scalar, experimental: true },
-    Function { name: "exp", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "first_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "floor", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "histogram_avg", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "histogram_count", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "histogram_fraction", arg_types: &[ValueType::Scalar, ValueType::Scalar, ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "histogram_quantile", arg_types: &[ValueType::Scalar, ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "histogram_quantiles", arg_types: &[ValueType::Vector, ValueType::String, ValueType::Scalar, ValueType::Scalar], variadic: 9, return_type: ValueType::Vector, experimental: true },
-    Function { name: "histogram_stddev", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "histogram_stdvar", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "histogram_sum", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "hour", arg_types: &[ValueType::Vector], variadic: 1, return_type: ValueType::Vector, experimental: false },
-    Function { name: "idelta", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "increase", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "info", arg_types: &[ValueType::Vector, ValueType::Vector], variadic: 1, return_type: ValueType::Vector, experimental: true },
-    Function { name: "irate", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "label_join", arg_types: &[ValueType::Vector, ValueType::String, ValueType::String, ValueType::String], variadic: -1, return_type: ValueType::Vector, experimental: false },
-    Function { name: "label_replace", arg_types: &[ValueType::Vector, ValueType::String, ValueType::String, ValueType::String, ValueType::String], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "last_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "ln", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "log10", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "log2", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "mad_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: true },
-    Function { name: "max_of", arg_types: &[ValueType::Scalar, ValueType::Scalar], variadic: 0, return_type: ValueType::Scalar, experimental: true },
-    Function { name: "max_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "min_of", arg_types: &[ValueType::Scalar, ValueType::Scalar], variadic: 0, return_type: ValueType::Scalar, experimental: true },
-    Function { name: "min_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "minute", arg_types: &[ValueType::Vector], variadic: 1, return_type: ValueType::Vector, experimental: false },
-    Function { name: "month", arg_types: &[ValueType::Vector], variadic: 1, return_type: ValueType::Vector, experimental: false },
-    Function { name: "pi", arg_types: &[], variadic: 0, return_type: ValueType::Scalar, experimental: false },
-    Function { name: "predict_linear", arg_types: &[ValueType::Matrix, ValueType::Scalar], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "present_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "quantile_over_time", arg_types: &[ValueType::Scalar, ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "rad", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "range", arg_types: &[], variadic: 0, return_type: ValueType::Scalar, experimental: true },
-    Function { name: "rate", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "resets", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "round", arg_types: &[ValueType::Vector, ValueType::Scalar], variadic: 1, return_type: ValueType::Vector, experimental: false },
-    Function { name: "scalar", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Scalar, experimental: false },
-    Function { name: "sgn", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "sin", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "sinh", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "sort", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "sort_by_label", arg_types: &[ValueType::Vector, ValueType::String], variadic: -1, return_type: ValueType::Vector, experimental: true },
-    Function { name: "sort_by_label_desc", arg_types: &[ValueType::Vector, ValueType::String], variadic: -1, return_type: ValueType::Vector, experimental: true },
-    Function { name: "sort_desc", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "sqrt", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "start", arg_types: &[], variadic: 0, return_type: ValueType::Scalar, experimental: true },
-    Function { name: "start_timestamp", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: true },
-    Function { name: "stddev_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "stdvar_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "step", arg_types: &[], variadic: 0, return_type: ValueType::Scalar, experimental: true },
-    Function { name: "sum_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "tan", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "tanh", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "time", arg_types: &[], variadic: 0, return_type: ValueType::Scalar, experimental: false },
-    Function { name: "timestamp", arg_types: &[ValueType::Vector], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "ts_of_first_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: true },
-    Function { name: "ts_of_last_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: true },
-    Function { name: "ts_of_max_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: true },
-    Function { name: "ts_of_min_over_time", arg_types: &[ValueType::Matrix], variadic: 0, return_type: ValueType::Vector, experimental: true },
-    Function { name: "vector", arg_types: &[ValueType::Scalar], variadic: 0, return_type: ValueType::Vector, experimental: false },
-    Function { name: "year", arg_types: &[ValueType::Vector], variadic: 1, return_type: ValueType::Vector, experimental: false },
+    Function { name: "abs", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "absent", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "absent_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "acos", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "acosh", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "asin", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "asinh", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "atan", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "atanh", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "avg_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "ceil", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "changes", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "clamp", arg_types: &[ValueType::Vector, ValueType::Scalar, ValueType::Scalar], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "clamp_max", arg_types: &[ValueType::Vector, ValueType::Scalar], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "clamp_min", arg_types: &[ValueType::Vector, ValueType::Scalar], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "cos", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "cosh", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "count_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "day_of_month", arg_types: &[ValueType::Vector], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: false },
+    Function { name: "day_of_week", arg_types: &[ValueType::Vector], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: false },
+    Function { name: "day_of_year", arg_types: &[ValueType::Vector], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: false },
+    Function { name: "days_in_month", arg_types: &[ValueType::Vector], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: false },
+    Function { name: "deg", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "delta", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "deriv", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "double_exponential_smoothing", arg_types: &[ValueType::Matrix, ValueType::Scalar, ValueType::Scalar], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: true },
+    Function { name: "end", arg_types: &[], variadic: Arity::Exact, return_type: ValueType::Scalar, experimental: true },
+    Function { name: "exp", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "first_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "floor", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "histogram_avg", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "histogram_count", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "histogram_fraction", arg_types: &[ValueType::Scalar, ValueType::Scalar, ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "histogram_quantile", arg_types: &[ValueType::Scalar, ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "histogram_quantiles", arg_types: &[ValueType::Vector, ValueType::String, ValueType::Scalar, ValueType::Scalar], variadic: Arity::LastRepeatsUpTo(9), return_type: ValueType::Vector, experimental: true },
+    Function { name: "histogram_stddev", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "histogram_stdvar", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "histogram_sum", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "hour", arg_types: &[ValueType::Vector], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: false },
+    Function { name: "idelta", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "increase", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "info", arg_types: &[ValueType::Vector, ValueType::Vector], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: true },
+    Function { name: "irate", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "label_join", arg_types: &[ValueType::Vector, ValueType::String, ValueType::String, ValueType::String], variadic: Arity::LastRepeats, return_type: ValueType::Vector, experimental: false },
+    Function { name: "label_replace", arg_types: &[ValueType::Vector, ValueType::String, ValueType::String, ValueType::String, ValueType::String], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "last_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "ln", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "log10", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "log2", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "mad_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: true },
+    Function { name: "max_of", arg_types: &[ValueType::Scalar, ValueType::Scalar], variadic: Arity::Exact, return_type: ValueType::Scalar, experimental: true },
+    Function { name: "max_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "min_of", arg_types: &[ValueType::Scalar, ValueType::Scalar], variadic: Arity::Exact, return_type: ValueType::Scalar, experimental: true },
+    Function { name: "min_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "minute", arg_types: &[ValueType::Vector], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: false },
+    Function { name: "month", arg_types: &[ValueType::Vector], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: false },
+    Function { name: "pi", arg_types: &[], variadic: Arity::Exact, return_type: ValueType::Scalar, experimental: false },
+    Function { name: "predict_linear", arg_types: &[ValueType::Matrix, ValueType::Scalar], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "present_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "quantile_over_time", arg_types: &[ValueType::Scalar, ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "rad", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "range", arg_types: &[], variadic: Arity::Exact, return_type: ValueType::Scalar, experimental: true },
+    Function { name: "rate", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "resets", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "round", arg_types: &[ValueType::Vector, ValueType::Scalar], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: false },
+    Function { name: "scalar", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Scalar, experimental: false },
+    Function { name: "sgn", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "sin", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "sinh", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "sort", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "sort_by_label", arg_types: &[ValueType::Vector, ValueType::String], variadic: Arity::LastRepeats, return_type: ValueType::Vector, experimental: true },
+    Function { name: "sort_by_label_desc", arg_types: &[ValueType::Vector, ValueType::String], variadic: Arity::LastRepeats, return_type: ValueType::Vector, experimental: true },
+    Function { name: "sort_desc", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "sqrt", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "start", arg_types: &[], variadic: Arity::Exact, return_type: ValueType::Scalar, experimental: true },
+    Function { name: "start_timestamp", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: true },
+    Function { name: "stddev_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "stdvar_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "step", arg_types: &[], variadic: Arity::Exact, return_type: ValueType::Scalar, experimental: true },
+    Function { name: "sum_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "tan", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "tanh", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "time", arg_types: &[], variadic: Arity::Exact, return_type: ValueType::Scalar, experimental: false },
+    Function { name: "timestamp", arg_types: &[ValueType::Vector], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "ts_of_first_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: true },
+    Function { name: "ts_of_last_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: true },
+    Function { name: "ts_of_max_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: true },
+    Function { name: "ts_of_min_over_time", arg_types: &[ValueType::Matrix], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: true },
+    Function { name: "vector", arg_types: &[ValueType::Scalar], variadic: Arity::Exact, return_type: ValueType::Vector, experimental: false },
+    Function { name: "year", arg_types: &[ValueType::Vector], variadic: Arity::LastRepeatsUpTo(1), return_type: ValueType::Vector, experimental: false },
 ];
 
 #[cfg(test)]

@@ -14,8 +14,10 @@ use nom::combinator::recognize;
 use nom::multi::many0_count;
 use nom::sequence::{pair, preceded};
 
+use super::ast::AggregateOp;
 use super::error::{CharContext, PError, ParseErrorKind};
 use crate::syntax::Span;
+use crate::syntax::go::{is_alnum, is_alnum_byte, is_alpha, quote_token, scan_number, unicode};
 use std::cell::Cell;
 
 /// Keywords of PromQL, as in `lex.go`'s `key` map. Matching is case-insensitive.
@@ -25,20 +27,8 @@ pub(crate) enum Kw {
     Or,
     Unless,
     Atan2,
-    Sum,
-    Avg,
-    Count,
-    Min,
-    Max,
-    Group,
-    Stddev,
-    Stdvar,
-    Topk,
-    Bottomk,
-    CountValues,
-    Quantile,
-    Limitk,
-    LimitRatio,
+    /// An aggregation operator; the list of them is [`AggregateOp::ALL`].
+    Aggregate(AggregateOp),
     Offset,
     Smoothed,
     Anchored,
@@ -78,8 +68,7 @@ impl Kw {
         use Kw::*;
         match self {
             And | Or | Unless | Atan2 => KwClass::Operator,
-            Sum | Avg | Count | Min | Max | Group | Stddev | Stdvar | Topk | Bottomk
-            | CountValues | Quantile | Limitk | LimitRatio => KwClass::Aggregator,
+            Aggregate(_) => KwClass::Aggregator,
             Offset | Smoothed | Anchored | By | Without | On | Ignoring | GroupLeft
             | GroupRight | Fill | FillLeft | FillRight | Bool => KwClass::Keyword,
             Start | End | Step | Range | MaxOf | MinOf => KwClass::Preprocessor,
@@ -104,7 +93,7 @@ impl Kw {
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum T {
+pub(crate) enum TokenKind {
     Eof,
     Number,
     Duration,
@@ -146,7 +135,7 @@ pub(crate) enum T {
 /// A token: its kind, its text and where it is.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Token<'a> {
-    pub t: T,
+    pub kind: TokenKind,
     pub text: &'a str,
     pub span: Span,
 }
@@ -155,45 +144,45 @@ impl Token<'_> {
     /// Prometheus's description of the token in "unexpected ..." messages (`Item.desc()`):
     /// `end of input`, `identifier "foo"`, `<op:*>`, `<aggr:sum>`, `<by>`, `"("`.
     pub(crate) fn describe(&self) -> String {
-        match self.t {
-            T::Eof => "end of input".to_string(),
-            T::Ident => format!("identifier {}", go_quote(self.text)),
-            T::MetricIdent => format!("metric identifier {}", go_quote(self.text)),
-            T::Str => format!("string {}", go_quote_trunc(self.text)),
-            T::Number => format!("number {}", go_quote_trunc(self.text)),
-            T::Duration => format!("duration {}", go_quote_trunc(self.text)),
-            T::Kw(kw) => match kw.class() {
+        match self.kind {
+            TokenKind::Eof => "end of input".to_string(),
+            TokenKind::Ident => format!("identifier {}", go_quote(self.text)),
+            TokenKind::MetricIdent => format!("metric identifier {}", go_quote(self.text)),
+            TokenKind::Str => format!("string {}", quote_token(self.text)),
+            TokenKind::Number => format!("number {}", quote_token(self.text)),
+            TokenKind::Duration => format!("duration {}", quote_token(self.text)),
+            TokenKind::Kw(kw) => match kw.class() {
                 KwClass::Operator => format!("<op:{}>", self.text),
                 KwClass::Aggregator => format!("<aggr:{}>", self.text),
                 KwClass::Keyword => format!("<{}>", self.text),
                 KwClass::Preprocessor => go_quote(self.text),
             },
-            T::At
-            | T::Add
-            | T::Sub
-            | T::Mul
-            | T::Div
-            | T::Mod
-            | T::Pow
-            | T::EqlC
-            | T::Neq
-            | T::Lte
-            | T::Lss
-            | T::Gte
-            | T::Gtr
-            | T::TrimUpper
-            | T::TrimLower
-            | T::EqlRegex
-            | T::NeqRegex => format!("<op:{}>", self.text),
-            T::LParen
-            | T::RParen
-            | T::LBrace
-            | T::RBrace
-            | T::LBracket
-            | T::RBracket
-            | T::Comma
-            | T::Colon
-            | T::Eql => go_quote(self.text),
+            TokenKind::At
+            | TokenKind::Add
+            | TokenKind::Sub
+            | TokenKind::Mul
+            | TokenKind::Div
+            | TokenKind::Mod
+            | TokenKind::Pow
+            | TokenKind::EqlC
+            | TokenKind::Neq
+            | TokenKind::Lte
+            | TokenKind::Lss
+            | TokenKind::Gte
+            | TokenKind::Gtr
+            | TokenKind::TrimUpper
+            | TokenKind::TrimLower
+            | TokenKind::EqlRegex
+            | TokenKind::NeqRegex => format!("<op:{}>", self.text),
+            TokenKind::LParen
+            | TokenKind::RParen
+            | TokenKind::LBrace
+            | TokenKind::RBrace
+            | TokenKind::LBracket
+            | TokenKind::RBracket
+            | TokenKind::Comma
+            | TokenKind::Colon
+            | TokenKind::Eql => go_quote(self.text),
         }
     }
 }
@@ -201,49 +190,6 @@ impl Token<'_> {
 /// Go's `%q` of a string.
 pub(crate) fn go_quote(text: &str) -> String {
     crate::syntax::lex::quote(text)
-}
-
-/// Go's `%.10q...` for long token values, as `Item.String()` prints them.
-fn go_quote_trunc(text: &str) -> String {
-    match text.char_indices().nth(10) {
-        Some((cut, _)) => format!("{}...", go_quote(&text[..cut])),
-        None => go_quote(text),
-    }
-}
-
-/// Go's `%q` of a rune: `'a'`, `'\n'`, `'\''`.
-pub(crate) fn go_quote_rune(c: char) -> String {
-    match c {
-        '\'' => "'\\''".to_string(),
-        '"' => "'\"'".to_string(),
-        _ => {
-            let quoted = crate::syntax::lex::quote(c.encode_utf8(&mut [0; 4]));
-            format!("'{}'", &quoted[1..quoted.len() - 1])
-        }
-    }
-}
-
-/// Go's `%#U` of a rune: `U+0063 'c'`.
-pub(crate) fn go_unicode(c: char) -> String {
-    if c.is_control() {
-        format!("U+{:04X}", c as u32)
-    } else {
-        format!("U+{:04X} '{c}'", c as u32)
-    }
-}
-
-/// `lex.go`'s `isAlpha`: ASCII letters and `_`.
-pub(crate) fn is_alpha(c: char) -> bool {
-    c == '_' || c.is_ascii_alphabetic()
-}
-
-/// `lex.go`'s `isAlphaNumeric`.
-pub(crate) fn is_alnum(c: char) -> bool {
-    c == '_' || c.is_ascii_alphanumeric()
-}
-
-fn is_alnum_byte(b: u8) -> bool {
-    b == b'_' || b.is_ascii_alphanumeric()
 }
 
 /// Looks up a keyword, ignoring case. `inf` and `nan` are numbers, not keywords.
@@ -260,20 +206,6 @@ pub(crate) fn keyword(word: &str) -> Option<Kw> {
         b"or" => Kw::Or,
         b"unless" => Kw::Unless,
         b"atan2" => Kw::Atan2,
-        b"sum" => Kw::Sum,
-        b"avg" => Kw::Avg,
-        b"count" => Kw::Count,
-        b"min" => Kw::Min,
-        b"max" => Kw::Max,
-        b"group" => Kw::Group,
-        b"stddev" => Kw::Stddev,
-        b"stdvar" => Kw::Stdvar,
-        b"topk" => Kw::Topk,
-        b"bottomk" => Kw::Bottomk,
-        b"count_values" => Kw::CountValues,
-        b"quantile" => Kw::Quantile,
-        b"limitk" => Kw::Limitk,
-        b"limit_ratio" => Kw::LimitRatio,
         b"offset" => Kw::Offset,
         b"smoothed" => Kw::Smoothed,
         b"anchored" => Kw::Anchored,
@@ -293,7 +225,10 @@ pub(crate) fn keyword(word: &str) -> Option<Kw> {
         b"range" => Kw::Range,
         b"max_of" => Kw::MaxOf,
         b"min_of" => Kw::MinOf,
-        _ => return None,
+        other => {
+            let name = std::str::from_utf8(other).ok()?;
+            return AggregateOp::from_name(name).map(Kw::Aggregate);
+        }
     })
 }
 
@@ -393,9 +328,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn token(&self, t: T, start: usize, len: usize) -> Token<'a> {
+    fn token(&self, kind: TokenKind, start: usize, len: usize) -> Token<'a> {
         Token {
-            t,
+            kind,
             text: &self.src[start..start + len],
             span: Span::new(start, start + len),
         }
@@ -410,7 +345,7 @@ impl<'a> Lexer<'a> {
         if self.state.paren_depth.get() > 0 {
             return Err(self.error(ParseErrorKind::UnclosedParenthesis, start, start));
         }
-        Ok(self.token(T::Eof, start, 0))
+        Ok(self.token(TokenKind::Eof, start, 0))
     }
 
     /// The next token outside braces and brackets (Prometheus's `lexStatements`).
@@ -437,17 +372,17 @@ impl<'a> Lexer<'a> {
         };
         let next = bytes.get(1).copied();
         let t = match b {
-            b',' => T::Comma,
-            b'*' => T::Mul,
-            b'/' => T::Div,
-            b'%' => T::Mod,
-            b'+' => T::Add,
-            b'-' => T::Sub,
-            b'^' => T::Pow,
-            b'@' => T::At,
-            b'(' => T::LParen,
-            b'{' => T::LBrace,
-            b'[' => T::LBracket,
+            b',' => TokenKind::Comma,
+            b'*' => TokenKind::Mul,
+            b'/' => TokenKind::Div,
+            b'%' => TokenKind::Mod,
+            b'+' => TokenKind::Add,
+            b'-' => TokenKind::Sub,
+            b'^' => TokenKind::Pow,
+            b'@' => TokenKind::At,
+            b'(' => TokenKind::LParen,
+            b'{' => TokenKind::LBrace,
+            b'[' => TokenKind::LBracket,
             b'}' => {
                 return Err(self.unexpected_char('}', start, CharContext::Expression));
             }
@@ -463,10 +398,10 @@ impl<'a> Lexer<'a> {
                         start + 1,
                     ));
                 }
-                T::RParen
+                TokenKind::RParen
             }
             b'=' => match next {
-                Some(b'=') => return Ok(self.token(T::EqlC, start, 2)),
+                Some(b'=') => return Ok(self.token(TokenKind::EqlC, start, 2)),
                 Some(b'~') => {
                     return Err(self.error(
                         ParseErrorKind::UnexpectedCharacter {
@@ -477,10 +412,10 @@ impl<'a> Lexer<'a> {
                         start + 2,
                     ));
                 }
-                _ => T::Eql,
+                _ => TokenKind::Eql,
             },
             b'!' => match next {
-                Some(b'=') => return Ok(self.token(T::Neq, start, 2)),
+                Some(b'=') => return Ok(self.token(TokenKind::Neq, start, 2)),
                 _ => {
                     let found = i[1..].chars().next();
                     return Err(self.error(
@@ -494,14 +429,14 @@ impl<'a> Lexer<'a> {
                 }
             },
             b'<' => match next {
-                Some(b'=') => return Ok(self.token(T::Lte, start, 2)),
-                Some(b'/') => return Ok(self.token(T::TrimUpper, start, 2)),
-                _ => T::Lss,
+                Some(b'=') => return Ok(self.token(TokenKind::Lte, start, 2)),
+                Some(b'/') => return Ok(self.token(TokenKind::TrimUpper, start, 2)),
+                _ => TokenKind::Lss,
             },
             b'>' => match next {
-                Some(b'=') => return Ok(self.token(T::Gte, start, 2)),
-                Some(b'/') => return Ok(self.token(T::TrimLower, start, 2)),
-                _ => T::Gtr,
+                Some(b'=') => return Ok(self.token(TokenKind::Gte, start, 2)),
+                Some(b'/') => return Ok(self.token(TokenKind::TrimLower, start, 2)),
+                _ => TokenKind::Gtr,
             },
             b'0'..=b'9' => return self.number_or_duration(i),
             b'.' if next.is_some_and(|n| n.is_ascii_digit()) => return self.number_or_duration(i),
@@ -546,25 +481,25 @@ impl<'a> Lexer<'a> {
                     .trim_start_matches([' ', '\t', '\n', '\r'])
                     .starts_with('(')
             {
-                return self.token(T::Ident, start, len);
+                return self.token(TokenKind::Ident, start, len);
             }
-            return self.token(T::Kw(kw), start, len);
+            return self.token(TokenKind::Kw(kw), start, len);
         }
         if is_number_word(word) {
-            return self.token(T::Number, start, len);
+            return self.token(TokenKind::Number, start, len);
         }
         if word.contains(':') {
-            return self.token(T::MetricIdent, start, len);
+            return self.token(TokenKind::MetricIdent, start, len);
         }
-        self.token(T::Ident, start, len)
+        self.token(TokenKind::Ident, start, len)
     }
 
     /// A number or duration token (Prometheus's `lexNumberOrDuration`).
     fn number_or_duration(&self, i: &'a str) -> Result<Token<'a>, PError> {
         let start = self.offset(i);
         match scan_number_or_duration(i.as_bytes()) {
-            Ok((len, false)) => Ok(self.token(T::Number, start, len)),
-            Ok((len, true)) => Ok(self.token(T::Duration, start, len)),
+            Ok((len, false)) => Ok(self.token(TokenKind::Number, start, len)),
+            Ok((len, true)) => Ok(self.token(TokenKind::Duration, start, len)),
             Err(len) => {
                 let len = floor_char_boundary(i, len);
                 Err(self.error(
@@ -582,7 +517,7 @@ impl<'a> Lexer<'a> {
     pub(crate) fn string(&self, i: &'a str) -> Result<Token<'a>, PError> {
         let start = self.offset(i);
         match scan_string(i) {
-            Ok(len) => Ok(self.token(T::Str, start, len)),
+            Ok(len) => Ok(self.token(TokenKind::Str, start, len)),
             Err((kind, end)) => Err(self.error(kind, start, start + end)),
         }
     }
@@ -597,15 +532,15 @@ impl<'a> Lexer<'a> {
             return Err(self.error(ParseErrorKind::UnclosedBrace, start, start));
         };
         let t = match b {
-            b',' => T::Comma,
-            b'}' => T::RBrace,
+            b',' => TokenKind::Comma,
+            b'}' => TokenKind::RBrace,
             b'=' => match bytes.get(1) {
-                Some(b'~') => return Ok(self.token(T::EqlRegex, start, 2)),
-                _ => T::Eql,
+                Some(b'~') => return Ok(self.token(TokenKind::EqlRegex, start, 2)),
+                _ => TokenKind::Eql,
             },
             b'!' => match bytes.get(1) {
-                Some(b'~') => return Ok(self.token(T::NeqRegex, start, 2)),
-                Some(b'=') => return Ok(self.token(T::Neq, start, 2)),
+                Some(b'~') => return Ok(self.token(TokenKind::NeqRegex, start, 2)),
+                Some(b'=') => return Ok(self.token(TokenKind::Neq, start, 2)),
                 _ => {
                     let found = i[1..].chars().next();
                     return Err(self.error(
@@ -627,7 +562,7 @@ impl<'a> Lexer<'a> {
                     Ok((_, word)) => word.len(),
                     Err(_) => 1,
                 };
-                return Ok(self.token(T::Ident, start, len));
+                return Ok(self.token(TokenKind::Ident, start, len));
             }
             _ => {
                 let c = i.chars().next().unwrap_or('\u{fffd}');
@@ -657,9 +592,9 @@ impl<'a> Lexer<'a> {
             });
         };
         let t = match b {
-            b']' => T::RBracket,
-            b':' => T::Colon,
-            b'(' => T::LParen,
+            b']' => TokenKind::RBracket,
+            b':' => TokenKind::Colon,
+            b'(' => TokenKind::LParen,
             b')' => {
                 if self.state.paren_depth.get() == 0 {
                     // Prometheus reports the position after the parenthesis.
@@ -669,15 +604,15 @@ impl<'a> Lexer<'a> {
                         start + 1,
                     ));
                 }
-                T::RParen
+                TokenKind::RParen
             }
-            b'+' => T::Add,
-            b'-' => T::Sub,
-            b'*' => T::Mul,
-            b'/' => T::Div,
-            b'%' => T::Mod,
-            b'^' => T::Pow,
-            b',' => T::Comma,
+            b'+' => TokenKind::Add,
+            b'-' => TokenKind::Sub,
+            b'*' => TokenKind::Mul,
+            b'/' => TokenKind::Div,
+            b'%' => TokenKind::Mod,
+            b'^' => TokenKind::Pow,
+            b',' => TokenKind::Comma,
             b'0'..=b'9' => return self.number_or_duration(i),
             b'.' if bytes.get(1).is_some_and(u8::is_ascii_digit) => {
                 return self.number_or_duration(i);
@@ -691,7 +626,7 @@ impl<'a> Lexer<'a> {
                 let word = &i[..len];
                 return match keyword(word) {
                     Some(kw @ (Kw::Step | Kw::Range | Kw::MinOf | Kw::MaxOf)) => {
-                        Ok(self.token(T::Kw(kw), start, len))
+                        Ok(self.token(TokenKind::Kw(kw), start, len))
                     }
                     _ => Err(self.bracket_char_error(i, start, mode)),
                 };
@@ -738,89 +673,13 @@ fn floor_char_boundary(s: &str, mut index: usize) -> usize {
 /// length and whether it is a duration, or on error how many bytes were consumed (which
 /// Prometheus quotes in its "bad number or duration syntax" message).
 pub(crate) fn scan_number_or_duration(s: &[u8]) -> Result<(usize, bool), usize> {
-    let mut pos = 0;
-    match scan_number(s, &mut pos) {
-        true => Ok((pos, false)),
-        false => {
-            if accept_remaining_duration(s, &mut pos) {
-                Ok((pos, true))
-            } else {
-                Err(pos)
-            }
-        }
+    match scan_number(s, 0, false) {
+        Ok(end) => Ok((end, false)),
+        Err(mut pos) => match accept_remaining_duration(s, &mut pos) {
+            true => Ok((pos, true)),
+            false => Err(pos),
+        },
     }
-}
-
-/// Prometheus's `scanNumber` (outside series descriptions). `pos` ends where scanning stopped.
-fn scan_number(s: &[u8], pos: &mut usize) -> bool {
-    let peek = |pos: usize| s.get(pos).copied();
-    let accept = |pos: &mut usize, set: &[u8]| -> bool {
-        match s.get(*pos) {
-            Some(c) if set.contains(c) => {
-                *pos += 1;
-                true
-            }
-            _ => false,
-        }
-    };
-    const DEC: &[u8] = b"0123456789";
-    const HEX: &[u8] = b"0123456789abcdefABCDEF";
-    let initial = *pos;
-    let mut digits = DEC;
-    if accept(pos, b"0") && accept(pos, b"xX") {
-        accept(pos, b"_");
-        digits = HEX;
-    }
-    let is_digit = |c: u8| digits.contains(&c);
-    accept(pos, b".");
-    accept(pos, digits);
-    let mut dot_consumed = false;
-    let mut exponent_consumed = false;
-    while let Some(c) = peek(*pos) {
-        if !(is_digit(c) || matches!(c, b'.' | b'_' | b'e' | b'E')) {
-            break;
-        }
-        if c == b'.' && dot_consumed {
-            *pos += 1;
-            return false;
-        }
-        if matches!(c, b'e' | b'E') && exponent_consumed {
-            *pos += 1;
-            return false;
-        }
-        if accept(pos, b".") {
-            dot_consumed = true;
-            if accept(pos, b"_.") {
-                return false;
-            }
-            // Fractional hexadecimal literals are not allowed.
-            if digits.len() > 10 {
-                return false;
-            }
-            continue;
-        }
-        if accept(pos, b"eE") {
-            exponent_consumed = true;
-            accept(pos, b"+-");
-            if accept(pos, b"._eE") || peek(*pos).is_none() {
-                return false;
-            }
-            continue;
-        }
-        if accept(pos, b"_") {
-            if accept(pos, b"._eE") || peek(*pos).is_none() {
-                return false;
-            }
-            continue;
-        }
-        while peek(*pos).is_some_and(is_digit) {
-            *pos += 1;
-        }
-    }
-    if *pos == initial {
-        return false;
-    }
-    !peek(*pos).is_some_and(is_alnum_byte)
 }
 
 /// Prometheus's `acceptRemainingDuration`: a unit, then more `<digits><unit>` groups, and no
@@ -889,7 +748,7 @@ fn scan_string(i: &str) -> Result<usize, (ParseErrorKind, usize)> {
                     'U' => (8, 16, 0x10ffff),
                     other => {
                         return Err(escape_error(
-                            format!("unknown escape sequence {}", go_unicode(other)),
+                            format!("unknown escape sequence {}", unicode(other)),
                             epos + other.len_utf8(),
                         ));
                     }
@@ -912,7 +771,7 @@ fn scan_string(i: &str) -> Result<usize, (ParseErrorKind, usize)> {
                         Some(v) => value = value.saturating_mul(base).saturating_add(v),
                         None => {
                             return Err(escape_error(
-                                format!("illegal character {} in escape sequence", go_unicode(d)),
+                                format!("illegal character {} in escape sequence", unicode(d)),
                                 dpos + d.len_utf8(),
                             ));
                         }
@@ -986,17 +845,9 @@ mod tests {
 
     #[test]
     fn keywords_ignore_case() {
-        assert_eq!(keyword("SUM"), Some(Kw::Sum));
+        assert_eq!(keyword("SUM"), Some(Kw::Aggregate(AggregateOp::Sum)));
         assert_eq!(keyword("Group_Left"), Some(Kw::GroupLeft));
         assert_eq!(keyword("inf"), None);
         assert_eq!(keyword("summary"), None);
-    }
-
-    #[test]
-    fn rune_quoting_matches_go() {
-        assert_eq!(go_quote_rune('.'), "'.'");
-        assert_eq!(go_quote_rune('\''), "'\\''");
-        assert_eq!(go_quote_rune('\n'), "'\\n'");
-        assert_eq!(go_unicode('c'), "U+0063 'c'");
     }
 }

@@ -21,4 +21,4 @@ mod print;
 
 pub use ast::*;
 pub use error::{ArityBound, CharContext, Feature, ParseError, ParseErrorKind};
-pub use parser::{ParseOptions, parse, parse_with};
+pub use parser::{ParseOptions, check, parse, parse_with};

@@ -17,7 +17,85 @@ pub struct EvalOutcome {
     /// The query.
     pub query: String,
     /// `None` when it passed, else why it failed.
-    pub failure: Option<String>,
+    pub failure: Option<EvalFailure>,
+}
+
+/// Why an eval command failed: the message, and where the result differs from the expectation
+/// when it does so at one series or point.
+///
+/// ```
+/// use promgate::promqltest::{parse_script, run_script};
+/// let script = parse_script("t", "load 1m\n  up 1 2\n\neval instant at 1m up\n  up 3\n").unwrap();
+/// let report = run_script(&script);
+/// let failure = report.evals[0].failure.as_ref().unwrap();
+/// assert_eq!(failure.expected.as_deref(), Some("3"));
+/// assert_eq!(failure.got.as_deref(), Some("2"));
+/// assert_eq!(failure.series.as_ref().unwrap().to_string(), "{__name__=\"up\"}");
+/// assert_eq!(failure.to_string(), "expected 3 for {__name__=\"up\"} but got 2");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EvalFailure {
+    /// The whole message, as [`Display`](std::fmt::Display) prints it.
+    pub message: String,
+    /// The expected value, as the script writes it, when a value differs.
+    pub expected: Option<String>,
+    /// The value the engine returned, when a value differs.
+    pub got: Option<String>,
+    /// The series where the result differs, when the failure is about one series.
+    pub series: Option<Labels>,
+    /// The timestamp (ms) of the differing point, for range results.
+    pub time: Option<i64>,
+}
+
+impl EvalFailure {
+    fn new(message: String) -> EvalFailure {
+        EvalFailure {
+            message,
+            expected: None,
+            got: None,
+            series: None,
+            time: None,
+        }
+    }
+
+    /// A value that differs: the message, the series, and both values.
+    fn mismatch(
+        message: String,
+        series: &Labels,
+        expected: impl ToString,
+        got: impl ToString,
+    ) -> EvalFailure {
+        EvalFailure {
+            expected: Some(expected.to_string()),
+            got: Some(got.to_string()),
+            series: Some(series.clone()),
+            ..EvalFailure::new(message)
+        }
+    }
+
+    fn at(mut self, t: i64) -> EvalFailure {
+        self.time = Some(t);
+        self
+    }
+
+    fn prefixed(mut self, prefix: &str) -> EvalFailure {
+        self.message = format!("{prefix}{}", self.message);
+        self
+    }
+}
+
+impl std::fmt::Display for EvalFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// `Err(fail!("..."))`: a failure with only a message.
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        EvalFailure::new(format!($($arg)*))
+    };
 }
 
 /// The result of running one script.
@@ -27,7 +105,8 @@ pub struct FileReport {
     pub name: String,
     /// One outcome per eval command, in order.
     pub evals: Vec<EvalOutcome>,
-    /// A load error that stopped the script (later evals are counted as failed).
+    /// An error that stopped the script: it could not be read or parsed, or a load block
+    /// failed (later evals are counted as failed).
     pub fatal: Option<String>,
 }
 
@@ -37,9 +116,44 @@ impl FileReport {
         self.evals.iter().filter(|e| e.failure.is_none()).count()
     }
 
-    /// How many evals failed.
+    /// How many evals failed, plus one for a fatal error, so that `failed() == 0` holds only
+    /// for a script that ran completely and passed.
+    ///
+    /// ```
+    /// let report = promgate::promqltest::run_file("no/such/file.test".as_ref());
+    /// assert_eq!((report.passed(), report.failed()), (0, 1));
+    /// ```
     pub fn failed(&self) -> usize {
-        self.evals.len() - self.passed()
+        self.evals.len() - self.passed() + usize::from(self.fatal.is_some())
+    }
+
+    /// Whether the script ran without a fatal error and every eval passed.
+    ///
+    /// ```
+    /// use promgate::promqltest::{parse_script, run_script};
+    /// let report = run_script(&parse_script("t", "eval instant at 0 1\n  1\n").unwrap());
+    /// assert!(report.is_success());
+    /// assert_eq!(report.to_string(), "t: 1 passed, 0 failed");
+    /// ```
+    pub fn is_success(&self) -> bool {
+        self.failed() == 0
+    }
+}
+
+impl std::fmt::Display for FileReport {
+    /// `name: N passed, M failed`, then `; error: ...` when a fatal error stopped the script.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} passed, {} failed",
+            self.name,
+            self.passed(),
+            self.failed()
+        )?;
+        match &self.fatal {
+            Some(error) => write!(f, "; error: {error}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -91,7 +205,7 @@ pub fn run_script_with(script: &Script, options: &EngineOptions) -> FileReport {
             }
             Command::Eval(cmd) => {
                 let failure = match &report.fatal {
-                    Some(fatal) => Some(format!("not run: {fatal}")),
+                    Some(fatal) => Some(fail!("not run: {fatal}")),
                     None => run_eval(&engine, &store, cmd).err(),
                 };
                 report.evals.push(EvalOutcome {
@@ -125,7 +239,7 @@ const AT_UNSAFE_FUNCTIONS: [&str; 15] = [
     "timestamp",
 ];
 
-fn run_eval(engine: &Engine, store: &Store, cmd: &EvalCommand) -> Result<(), String> {
+fn run_eval(engine: &Engine, store: &Store, cmd: &EvalCommand) -> Result<(), EvalFailure> {
     match cmd.time {
         EvalTime::Range { start, end, step } => {
             let result = engine.range_query(store, &cmd.expr, start, end, step);
@@ -228,28 +342,32 @@ fn check_run(
     start: i64,
     end: i64,
     step: i64,
-) -> Result<(), String> {
+) -> Result<(), EvalFailure> {
     let result = match result {
         Err(e) => {
             let message = e.to_string();
             return match &cmd.expect_fail {
                 Some(matcher) if matcher.matches(&message) => Ok(()),
-                Some(matcher) => Err(format!(
+                Some(matcher) => Err(fail!(
                     "expected error matching {matcher}, but got: {message}"
                 )),
-                None => Err(format!("error evaluating query: {message}")),
+                None => Err(fail!("error evaluating query: {message}")),
             };
         }
         Ok(r) => r,
     };
     if cmd.expects_failure() {
-        return Err("expected an error evaluating the query but got none".into());
+        return Err(fail!("expected an error evaluating the query but got none"));
     }
     check_annotations(cmd, query, &result)?;
     compare_result(cmd, &result.value, start, end, step)
 }
 
-fn check_annotations(cmd: &EvalCommand, query: &str, result: &QueryResult) -> Result<(), String> {
+fn check_annotations(
+    cmd: &EvalCommand,
+    query: &str,
+    result: &QueryResult,
+) -> Result<(), EvalFailure> {
     let warnings: Vec<String> = result
         .annotations
         .warnings()
@@ -261,18 +379,18 @@ fn check_annotations(cmd: &EvalCommand, query: &str, result: &QueryResult) -> Re
         .map(|a| a.with_position(query))
         .collect();
     if cmd.legacy_warn && warnings.is_empty() {
-        return Err("expected warnings but got none".into());
+        return Err(fail!("expected warnings but got none"));
     }
     if cmd.legacy_info && infos.is_empty() {
-        return Err("expected info annotations but got none".into());
+        return Err(fail!("expected info annotations but got none"));
     }
     check_annotation_kind(&cmd.expect_warn, &warnings, "warn")?;
     check_annotation_kind(&cmd.expect_info, &infos, "info")?;
     if cmd.no_warn && !warnings.is_empty() {
-        return Err(format!("unexpected warning annotations: {warnings:?}"));
+        return Err(fail!("unexpected warning annotations: {warnings:?}"));
     }
     if cmd.no_info && !infos.is_empty() {
-        return Err(format!("unexpected info annotations: {infos:?}"));
+        return Err(fail!("unexpected info annotations: {infos:?}"));
     }
     Ok(())
 }
@@ -281,23 +399,23 @@ fn check_annotation_kind(
     expected: &[MessageMatcher],
     actual: &[String],
     kind: &str,
-) -> Result<(), String> {
+) -> Result<(), EvalFailure> {
     if expected.is_empty() {
         return Ok(());
     }
     if actual.is_empty() {
-        return Err(format!("expected {kind} annotations but none were found"));
+        return Err(fail!("expected {kind} annotations but none were found"));
     }
     for e in expected {
         if !actual.iter().any(|a| e.matches(a)) {
-            return Err(format!(
+            return Err(fail!(
                 "expected {kind} annotation matching {e} but found: {actual:?}"
             ));
         }
     }
     for a in actual {
         if !expected.iter().any(|e| e.matches(a)) {
-            return Err(format!("unexpected {kind} annotation {a:?}"));
+            return Err(fail!("unexpected {kind} annotation {a:?}"));
         }
     }
     Ok(())
@@ -311,18 +429,18 @@ fn range_cross_check(
     cmd: &EvalCommand,
     expr: &Expr,
     t: i64,
-) -> Result<(), String> {
+) -> Result<(), EvalFailure> {
     let result = engine
         .range_query(store, expr, t - 60_000, t + 60_000, 60_000)
-        .map_err(|e| format!("error evaluating query in range mode: {e}"))?;
+        .map_err(|e| fail!("error evaluating query in range mode: {e}"))?;
     if cmd.ordered {
         return Ok(());
     }
     let Value::Matrix(matrix) = &result.value else {
-        return Err("range query did not return a matrix".into());
+        return Err(fail!("range query did not return a matrix"));
     };
     if matrix.windows(2).any(|w| w[0].metric > w[1].metric) {
-        return Err("matrix results should always be sorted by labels".into());
+        return Err(fail!("matrix results should always be sorted by labels"));
     }
     let mut vector = Vec::new();
     for s in matrix {
@@ -340,7 +458,7 @@ fn range_cross_check(
         Expected::Scalar(_) => Value::Scalar(vector.first().map_or(f64::NAN, |s| s.f)),
         Expected::Series(_) => Value::Vector(vector),
     };
-    compare_result(cmd, &value, t, t, 0).map_err(|e| format!("range mode: {e}"))
+    compare_result(cmd, &value, t, t, 0).map_err(|e| e.prefixed("range mode: "))
 }
 
 /// Prometheus's `almost.Equal` with epsilon 1e-6; a stale marker equals only a stale marker.
@@ -364,7 +482,7 @@ fn compare_result(
     start: i64,
     end: i64,
     step: i64,
-) -> Result<(), String> {
+) -> Result<(), EvalFailure> {
     let expected_list: &[ExpectedSeries] = match &cmd.expected {
         Expected::Series(list) => list,
         Expected::Scalar(_) => &[],
@@ -372,24 +490,26 @@ fn compare_result(
     match value {
         Value::Matrix(matrix) => {
             if cmd.ordered {
-                return Err("expected ordered result, but query returned a matrix".into());
+                return Err(fail!(
+                    "expected ordered result, but query returned a matrix"
+                ));
             }
             if let Expected::Scalar(_) = cmd.expected {
-                return Err("expected scalar result, but got a matrix".into());
+                return Err(fail!("expected scalar result, but got a matrix"));
             }
             if matrix.windows(2).any(|w| w[0].metric > w[1].metric) {
-                return Err("matrix results should always be sorted by labels".into());
+                return Err(fail!("matrix results should always be sorted by labels"));
             }
             for s in matrix {
                 let Some(exp) = expected_series(cmd, &s.metric) else {
-                    return Err(format!("unexpected metric {} in result", s.metric));
+                    return Err(fail!("unexpected metric {} in result", s.metric));
                 };
                 let mut floats = Vec::new();
                 let mut hists = Vec::new();
                 for (i, v) in exp.values.iter().enumerate() {
                     let t = start + i as i64 * step;
                     if t > end || (step == 0 && i > 0) {
-                        return Err(format!(
+                        return Err(fail!(
                             "expected {} points for {}, but query time range cannot return this many points",
                             exp.values.len(),
                             exp.labels
@@ -405,7 +525,7 @@ fn compare_result(
                     }
                 }
                 if floats.len() != s.floats.len() || hists.len() != s.histograms.len() {
-                    return Err(format!(
+                    return Err(fail!(
                         "expected {} float points and {} histogram points for {}, but got {} and {}",
                         floats.len(),
                         hists.len(),
@@ -416,58 +536,65 @@ fn compare_result(
                 }
                 for ((t, f), actual) in floats.iter().zip(&s.floats) {
                     if *t != actual.t {
-                        return Err(format!(
+                        return Err(fail!(
                             "expected float point for {} at {t}, got one at {}",
-                            exp.labels, actual.t
+                            exp.labels,
+                            actual.t
                         ));
                     }
                     if !almost_equal(actual.f, *f) {
-                        return Err(format!(
+                        let message = format!(
                             "expected {f} at {t} for {} but got {}",
                             exp.labels, actual.f
-                        ));
+                        );
+                        return Err(EvalFailure::mismatch(message, &exp.labels, f, actual.f).at(*t));
                     }
                 }
                 for ((t, h, explicit), actual) in hists.iter().zip(&s.histograms) {
                     if *t != actual.t {
-                        return Err(format!(
+                        return Err(fail!(
                             "expected histogram point for {} at {t}, got one at {}",
-                            exp.labels, actual.t
+                            exp.labels,
+                            actual.t
                         ));
                     }
                     if !histograms_match(h, &actual.h, *explicit) {
-                        return Err(format!(
+                        let message = format!(
                             "expected {h} at {t} for {} but got {}",
                             exp.labels, actual.h
-                        ));
+                        );
+                        return Err(
+                            EvalFailure::mismatch(message, &exp.labels, h, &actual.h).at(*t)
+                        );
                     }
                 }
             }
             for exp in expected_list {
                 if !matrix.iter().any(|s| s.metric == exp.labels) {
-                    return Err(format!("expected metric {} not found", exp.labels));
+                    return Err(fail!("expected metric {} not found", exp.labels));
                 }
             }
             Ok(())
         }
         Value::Vector(vector) => {
             if let Expected::Scalar(_) = cmd.expected {
-                return Err("expected scalar result, but got a vector".into());
+                return Err(fail!("expected scalar result, but got a vector"));
             }
             for (pos, s) in vector.iter().enumerate() {
                 let Some(exp) = expected_series(cmd, &s.metric) else {
                     return Err(match &s.h {
                         Some(h) => {
-                            format!("unexpected metric {} in result, has value {h}", s.metric)
+                            fail!("unexpected metric {} in result, has value {h}", s.metric)
                         }
-                        None => format!(
+                        None => fail!(
                             "unexpected metric {} in result, has value {}",
-                            s.metric, s.f
+                            s.metric,
+                            s.f
                         ),
                     });
                 };
                 if cmd.ordered && exp.position != pos + 1 {
-                    return Err(format!(
+                    return Err(fail!(
                         "expected metric {} at position {} but was at {}",
                         s.metric,
                         exp.position,
@@ -483,34 +610,36 @@ fn compare_result(
                         Some(h),
                     ) => {
                         if !histograms_match(histogram, h, *explicit_hint) {
-                            return Err(format!(
-                                "expected {histogram} for {} but got {h}",
-                                s.metric
-                            ));
+                            let message =
+                                format!("expected {histogram} for {} but got {h}", s.metric);
+                            return Err(EvalFailure::mismatch(message, &s.metric, histogram, h));
                         }
                     }
                     (Some(SeriesValue::Histogram { histogram, .. }), None) => {
-                        return Err(format!(
+                        return Err(fail!(
                             "expected histogram {histogram} for {} but got float value {}",
-                            s.metric, s.f
+                            s.metric,
+                            s.f
                         ));
                     }
                     (_, Some(h)) => {
-                        return Err(format!(
+                        return Err(fail!(
                             "expected float value for {} but got histogram {h}",
                             s.metric
                         ));
                     }
                     (Some(SeriesValue::Float(f)), None) => {
                         if !almost_equal(*f, s.f) {
-                            return Err(format!("expected {f} for {} but got {}", s.metric, s.f));
+                            let message = format!("expected {f} for {} but got {}", s.metric, s.f);
+                            return Err(EvalFailure::mismatch(message, &s.metric, f, s.f));
                         }
                     }
                     (_, None) => {
                         if !almost_equal(0.0, s.f) {
-                            return Err(format!(
+                            return Err(fail!(
                                 "expected no value for {} but got {}",
-                                s.metric, s.f
+                                s.metric,
+                                s.f
                             ));
                         }
                     }
@@ -518,7 +647,7 @@ fn compare_result(
             }
             for exp in expected_list {
                 if !vector.iter().any(|s| s.metric == exp.labels) {
-                    return Err(format!("expected metric {} not found", exp.labels));
+                    return Err(fail!("expected metric {} not found", exp.labels));
                 }
             }
             Ok(())
@@ -528,10 +657,14 @@ fn compare_result(
                 if almost_equal(*e, *v) {
                     Ok(())
                 } else {
-                    Err(format!("expected scalar {e} but got {v}"))
+                    Err(EvalFailure {
+                        expected: Some(e.to_string()),
+                        got: Some(v.to_string()),
+                        ..fail!("expected scalar {e} but got {v}")
+                    })
                 }
             }
-            Expected::Series(_) => Err(format!(
+            Expected::Series(_) => Err(fail!(
                 "expected vector or matrix result, but got scalar {v}"
             )),
         },
@@ -540,7 +673,11 @@ fn compare_result(
             if &expected == s {
                 Ok(())
             } else {
-                Err(format!("expected string {expected:?} but got {s:?}"))
+                Err(EvalFailure {
+                    expected: Some(expected.clone()),
+                    got: Some(s.clone()),
+                    ..fail!("expected string {expected:?} but got {s:?}")
+                })
             }
         }
     }

@@ -194,6 +194,7 @@ pub fn parse_script(name: &str, text: &str) -> Result<Script, ScriptError> {
     let err = |line: usize, message: String| ScriptError {
         file: name.to_string(),
         line: line + 1,
+        column: None,
         message,
     };
     let mut commands = Vec::new();
@@ -233,7 +234,8 @@ pub fn parse_script(name: &str, text: &str) -> Result<Script, ScriptError> {
                 body,
             });
         } else if word.starts_with("eval") {
-            let (cmd, next) = parse_eval(&lines, i, name)?;
+            let indent = raw_lines[i].len() - raw_lines[i].trim_start().len();
+            let (cmd, next) = parse_eval(&lines, i, indent, name)?;
             commands.push(Command::Eval(Box::new(cmd)));
             i = next;
         } else {
@@ -251,25 +253,30 @@ fn parse_go_number(text: &str) -> Option<f64> {
     parse_number(text).ok()
 }
 
+/// Parses the eval command whose header is `lines[start]` (trimmed; the file's line starts
+/// with `indent` bytes of white space) and its expectation lines.
 fn parse_eval(
     lines: &[String],
     start: usize,
+    indent: usize,
     file: &str,
 ) -> Result<(EvalCommand, usize), ScriptError> {
     let err = |line: usize, message: String| ScriptError {
         file: file.to_string(),
         line: line + 1,
+        column: None,
         message,
     };
     let header = &lines[start];
     let [_, instant_re, range_re, expect_re] = patterns();
-    let (modifier, query, time) = if let Some(c) = instant_re.captures(header) {
+    let (modifier, query, query_start, time) = if let Some(c) = instant_re.captures(header) {
         let at = c.get(2).map_or("", |m| m.as_str());
         let t = parse_duration(at)
             .map_err(|e| err(start, format!("invalid timestamp definition {at:?}: {e}")))?;
         (
             c.get(1).map(|m| m.as_str()),
             c.get(3).map_or("", |m| m.as_str()),
+            c.get(3).map_or(0, |m| m.start()),
             EvalTime::Instant(t),
         )
     } else if let Some(c) = range_re.captures(header) {
@@ -297,6 +304,7 @@ fn parse_eval(
         (
             c.get(1).map(|m| m.as_str()),
             get(5),
+            c.get(5).map_or(0, |m| m.start()),
             EvalTime::Range {
                 start: from,
                 end: to,
@@ -309,8 +317,11 @@ fn parse_eval(
             "invalid evaluation command. Must be either 'eval[_fail|_warn|_ordered] instant [at <offset:duration>] <query>' or 'eval[_fail|_warn] range from <from> to <to> step <step> <query>'".into(),
         ));
     };
-    let expr =
-        parse_with(query, &ParseOptions::all_features()).map_err(|e| err(start, e.to_string()))?;
+    // One position in the file: the query's column in the line plus the error's in the query.
+    let expr = parse_with(query, &ParseOptions::all_features()).map_err(|e| ScriptError {
+        column: Some(indent + query_start + e.line_col().1),
+        ..err(start, e.kind.to_string())
+    })?;
     let mut cmd = EvalCommand {
         line: start + 1,
         query: query.to_string(),

@@ -7,129 +7,18 @@
 //! histogram samples are kept in two time-sorted vectors (as Prometheus's query results keep
 //! `Floats` and `Histograms` apart), so the float path stays dense and binary-searchable.
 
-use crate::model::fxhash::FxHashMap;
-use crate::model::{
-    FPoint, FloatHistogram, HPoint, Labels, MatchOp, Matcher, SampleValue, Timestamp,
-};
-use std::borrow::Cow;
+use crate::model::{FPoint, FloatHistogram, HPoint, Labels, SampleValue, Timestamp};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-/// Which end of a time window is included.
-///
-/// ```
-/// use promgate::store::Window;
-/// assert!(Window::LeftOpen.contains(0, 10, 10));
-/// assert!(!Window::LeftOpen.contains(0, 10, 0));
-/// assert!(Window::LeftClosed.contains(0, 10, 0));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Window {
-    /// `(mint, maxt]`: Prometheus 3 range selectors and lookback.
-    #[default]
-    LeftOpen,
-    /// `[mint, maxt]`: Prometheus 2.
-    LeftClosed,
-}
+mod select;
+mod series;
+mod window;
 
-impl Window {
-    /// Whether `t` lies in the window from `mint` to `maxt`.
-    ///
-    /// ```
-    /// use promgate::store::Window;
-    /// assert!(!Window::LeftClosed.contains(0, 10, 11));
-    /// ```
-    pub fn contains(self, mint: Timestamp, maxt: Timestamp, t: Timestamp) -> bool {
-        let after_start = match self {
-            Window::LeftOpen => t > mint,
-            Window::LeftClosed => t >= mint,
-        };
-        after_start && t <= maxt
-    }
-
-    /// The index range of `times` (sorted ascending) inside the window.
-    ///
-    /// The two searches are independent (so the processor overlaps them) and branchy: when an
-    /// evaluator sweeps the steps of a query, consecutive searches take the same branches,
-    /// which measured 2-4x faster than the branchless `slice::partition_point`.
-    fn bounds(
-        self,
-        times: impl Fn(usize) -> Timestamp,
-        len: usize,
-        mint: Timestamp,
-        maxt: Timestamp,
-    ) -> std::ops::Range<usize> {
-        let first = match self {
-            Window::LeftOpen => partition(len, |i| times(i) <= mint),
-            Window::LeftClosed => partition(len, |i| times(i) < mint),
-        };
-        let end = partition(len, |i| times(i) <= maxt);
-        first..end.max(first)
-    }
-
-    /// The index of the newest of `times` (sorted ascending) inside the window.
-    fn last(
-        self,
-        times: impl Fn(usize) -> Timestamp,
-        len: usize,
-        mint: Timestamp,
-        maxt: Timestamp,
-    ) -> Option<usize> {
-        let last = partition(len, |i| times(i) <= maxt).checked_sub(1)?;
-        self.contains(mint, maxt, times(last)).then_some(last)
-    }
-}
-
-/// The first index in `0..len` for which `pred` is false (`pred` must be monotone).
-fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, len);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
-/// The counter-reset hint Prometheus's TSDB gives a histogram sample when it is read back.
-///
-/// Histogram chunks store a hint only in their header; reading back, the first sample of a
-/// chunk says `unknown` and every later one `not_reset`, and gauge chunks say `gauge`. A new
-/// chunk starts at the first histogram of a series, after a float or stale marker, on a switch
-/// between gauge and counter histograms, at an explicit `reset` hint, at a schema, zero
-/// threshold or custom-bounds change, and at a detected counter reset. (Chunks that fill up are
-/// not emulated.) Fixtures and recording rules go through the TSDB in Prometheus, so queries
-/// see these hints, and a few of Prometheus's tests check them.
-fn with_readback_hint(
-    prev: Option<&FloatHistogram>,
-    float_between: bool,
-    h: Arc<FloatHistogram>,
-) -> Arc<FloatHistogram> {
-    use crate::model::CounterResetHint::*;
-    let hint = match (h.counter_reset_hint, prev) {
-        (Gauge, _) => Gauge,
-        (_, None) => Unknown,
-        (given, Some(p)) => {
-            let new_chunk = float_between
-                || p.counter_reset_hint == Gauge
-                || given == Reset
-                || p.schema != h.schema
-                || p.zero_threshold != h.zero_threshold
-                || (h.uses_custom_buckets() && p.custom_values != h.custom_values)
-                || h.detect_reset(p);
-            if new_chunk { Unknown } else { NotReset }
-        }
-    };
-    if hint == h.counter_reset_hint {
-        return h;
-    }
-    let mut changed = (*h).clone();
-    changed.counter_reset_hint = hint;
-    Arc::new(changed)
-}
+use select::{Order, SelectionCache};
+use series::with_readback_hint;
+pub use series::{SeriesId, StoredSeries};
+pub use window::Window;
 
 /// Limits that protect the store from fixtures that would exhaust memory.
 ///
@@ -160,8 +49,9 @@ impl Default for StoreLimits {
 /// ```
 /// use promgate::Labels;
 /// use promgate::store::{Store, StoreError, StoreLimits};
-/// let store = Store::with_limits(StoreLimits { max_samples: 10, max_series: 10 });
-/// let err = store.check_capacity(&Labels::from_pairs([("__name__", "x")]), 11).unwrap_err();
+/// let mut store = Store::with_limits(StoreLimits { max_samples: 10, max_series: 10 });
+/// let id = store.series_id(Labels::from_pairs([("__name__", "x")])).unwrap();
+/// let err = store.check_sample_limit(id, 11).unwrap_err();
 /// assert!(matches!(err, StoreError::TooManySamples { requested: 11, .. }));
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -209,281 +99,6 @@ pub enum StoreError {
     },
 }
 
-/// A handle to a series in a [`Store`].
-///
-/// ```
-/// use promgate::{Labels, store::Store};
-/// let mut store = Store::new();
-/// let id = store.series_id(Labels::from_pairs([("__name__", "up")])).unwrap();
-/// assert_eq!(store.find(&Labels::from_pairs([("__name__", "up")])), Some(id));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SeriesId(u32);
-
-/// One series: its labels and its samples in time order.
-///
-/// ```
-/// use promgate::{Labels, store::{Store, Window}};
-/// use promgate::model::SampleValue;
-/// let mut store = Store::new();
-/// let id = store.series_id(Labels::from_pairs([("__name__", "up")])).unwrap();
-/// store.append(id, 0, SampleValue::Float(1.0)).unwrap();
-/// store.append(id, 60_000, SampleValue::Float(0.0)).unwrap();
-/// let series = store.series(id);
-/// assert_eq!(series.floats_in(0, 60_000, Window::LeftOpen).len(), 1);
-/// assert_eq!(series.floats_in(0, 60_000, Window::LeftClosed).len(), 2);
-/// ```
-#[derive(Debug, Clone)]
-pub struct Series {
-    labels: Labels,
-    floats: Vec<FPoint>,
-    histograms: Vec<HPoint>,
-    /// Start timestamps parallel to `floats`; empty when the series has none (0 = unknown).
-    float_start_times: Vec<Timestamp>,
-    /// Start timestamps parallel to `histograms`; empty when the series has none.
-    histogram_start_times: Vec<Timestamp>,
-    /// `labels` without the metric name, computed on first use: functions drop the name of
-    /// every series at every step, and this spares a label set per series and step.
-    without_name: OnceLock<Labels>,
-}
-
-impl Series {
-    fn new(labels: Labels) -> Series {
-        Series {
-            without_name: OnceLock::new(),
-            labels,
-            floats: Vec::new(),
-            histograms: Vec::new(),
-            float_start_times: Vec::new(),
-            histogram_start_times: Vec::new(),
-        }
-    }
-
-    /// The series' labels without the metric name and its metadata labels
-    /// ([`Labels::drop_metric_name`]), computed once.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::Store};
-    /// let mut store = Store::new();
-    /// let id = store.series_id(Labels::from_pairs([("__name__", "up"), ("job", "a")])).unwrap();
-    /// assert_eq!(store.series(id).labels_without_name().to_string(), r#"{job="a"}"#);
-    /// ```
-    pub fn labels_without_name(&self) -> &Labels {
-        self.without_name
-            .get_or_init(|| self.labels.drop_metric_name())
-    }
-
-    /// The series' labels.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::Store};
-    /// let mut store = Store::new();
-    /// let labels = Labels::from_pairs([("__name__", "up")]);
-    /// let id = store.series_id(labels.clone()).unwrap();
-    /// assert_eq!(store.series(id).labels(), &labels);
-    /// ```
-    pub fn labels(&self) -> &Labels {
-        &self.labels
-    }
-
-    /// All float samples (stale markers included), oldest first.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::Store};
-    /// let mut store = Store::new();
-    /// store.append_float(Labels::from_pairs([("a", "b")]), 5, 1.0).unwrap();
-    /// assert_eq!(store.iter().next().unwrap().floats()[0].t, 5);
-    /// ```
-    pub fn floats(&self) -> &[FPoint] {
-        &self.floats
-    }
-
-    /// All histogram samples, oldest first.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use promgate::{FloatHistogram, Labels, store::Store};
-    /// let mut store = Store::new();
-    /// store.append_histogram(Labels::from_pairs([("a", "b")]), 5, Arc::new(FloatHistogram::default())).unwrap();
-    /// assert_eq!(store.iter().next().unwrap().histograms().len(), 1);
-    /// ```
-    pub fn histograms(&self) -> &[HPoint] {
-        &self.histograms
-    }
-
-    /// The number of samples of both kinds.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::Store};
-    /// let mut store = Store::new();
-    /// store.append_float(Labels::from_pairs([("a", "b")]), 5, 1.0).unwrap();
-    /// assert_eq!(store.iter().next().unwrap().len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.floats.len() + self.histograms.len()
-    }
-
-    /// Whether the series has no samples.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::Store};
-    /// let mut store = Store::new();
-    /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
-    /// assert!(store.series(id).is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The index range of float samples in the window.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::{Store, Window}};
-    /// let mut store = Store::new();
-    /// for t in [0, 10, 20] {
-    ///     store.append_float(Labels::from_pairs([("a", "b")]), t, 1.0).unwrap();
-    /// }
-    /// assert_eq!(store.iter().next().unwrap().float_range(0, 20, Window::LeftOpen), 1..3);
-    /// ```
-    pub fn float_range(
-        &self,
-        mint: Timestamp,
-        maxt: Timestamp,
-        window: Window,
-    ) -> std::ops::Range<usize> {
-        window.bounds(|i| self.floats[i].t, self.floats.len(), mint, maxt)
-    }
-
-    /// The index range of histogram samples in the window.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::{Store, Window}};
-    /// let store = Store::new();
-    /// assert!(store.iter().next().is_none());
-    /// ```
-    pub fn histogram_range(
-        &self,
-        mint: Timestamp,
-        maxt: Timestamp,
-        window: Window,
-    ) -> std::ops::Range<usize> {
-        window.bounds(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
-    }
-
-    /// Float samples (stale markers included) in the window.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::{Store, Window}};
-    /// let mut store = Store::new();
-    /// store.append_float(Labels::from_pairs([("a", "b")]), 10, 1.0).unwrap();
-    /// assert_eq!(store.iter().next().unwrap().floats_in(0, 10, Window::LeftOpen).len(), 1);
-    /// ```
-    pub fn floats_in(&self, mint: Timestamp, maxt: Timestamp, window: Window) -> &[FPoint] {
-        &self.floats[self.float_range(mint, maxt, window)]
-    }
-
-    /// Histogram samples in the window.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use promgate::{FloatHistogram, Labels, store::{Store, Window}};
-    /// let mut store = Store::new();
-    /// store.append_histogram(Labels::from_pairs([("a", "b")]), 10, Arc::new(FloatHistogram::default())).unwrap();
-    /// assert_eq!(store.iter().next().unwrap().histograms_in(10, 20, Window::LeftOpen).len(), 0);
-    /// ```
-    pub fn histograms_in(&self, mint: Timestamp, maxt: Timestamp, window: Window) -> &[HPoint] {
-        &self.histograms[self.histogram_range(mint, maxt, window)]
-    }
-
-    /// Start timestamps of the floats in `range` (from [`Series::float_range`]), or `None`
-    /// when the series has no start timestamps.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::{Store, Window}};
-    /// let mut store = Store::new();
-    /// store.append_float(Labels::from_pairs([("a", "b")]), 10, 1.0).unwrap();
-    /// let s = store.iter().next().unwrap();
-    /// assert_eq!(s.float_start_times(s.float_range(0, 10, Window::LeftOpen)), None);
-    /// ```
-    pub fn float_start_times(&self, range: std::ops::Range<usize>) -> Option<&[Timestamp]> {
-        (!self.float_start_times.is_empty()).then(|| &self.float_start_times[range])
-    }
-
-    /// Start timestamps of the histograms in `range`, or `None` when the series has none.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::Store};
-    /// let mut store = Store::new();
-    /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
-    /// assert_eq!(store.series(id).histogram_start_times(0..0), None);
-    /// ```
-    pub fn histogram_start_times(&self, range: std::ops::Range<usize>) -> Option<&[Timestamp]> {
-        (!self.histogram_start_times.is_empty()).then(|| &self.histogram_start_times[range])
-    }
-
-    /// The newest sample in the window, of either kind, stale markers included: what an instant
-    /// selector sees before it drops stale markers.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::{Store, Window}};
-    /// use promgate::model::SampleValue;
-    /// let mut store = Store::new();
-    /// let id = store.series_id(Labels::from_pairs([("__name__", "x")])).unwrap();
-    /// store.append(id, 1000, SampleValue::Float(7.0)).unwrap();
-    /// let s = store.series(id);
-    /// assert_eq!(s.latest(0, 5000, Window::LeftOpen).map(|(t, _)| t), Some(1000));
-    /// assert!(s.latest(1000, 5000, Window::LeftOpen).is_none());
-    /// ```
-    pub fn latest(
-        &self,
-        mint: Timestamp,
-        maxt: Timestamp,
-        window: Window,
-    ) -> Option<(Timestamp, SampleValue)> {
-        let float = window
-            .last(|i| self.floats[i].t, self.floats.len(), mint, maxt)
-            .map(|i| self.floats[i]);
-        let histogram = window
-            .last(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
-            .map(|i| &self.histograms[i]);
-        match (float, histogram) {
-            (Some(f), Some(h)) if h.t > f.t => Some((h.t, SampleValue::Histogram(h.h.clone()))),
-            (Some(f), _) => Some((f.t, SampleValue::Float(f.f))),
-            (None, Some(h)) => Some((h.t, SampleValue::Histogram(h.h.clone()))),
-            (None, None) => None,
-        }
-    }
-
-    /// The newest timestamp of either kind.
-    fn newest(&self) -> Option<Timestamp> {
-        let f = self.floats.last().map(|p| p.t);
-        let h = self.histograms.last().map(|p| p.t);
-        f.max(h)
-    }
-
-    /// Whether the sample at exactly `t` (if any) is `value`: floats bit for bit, histograms with
-    /// Prometheus's `Equals` (its storage accepts such exact duplicates).
-    fn holds(&self, t: Timestamp, value: &SampleValue) -> bool {
-        match value {
-            SampleValue::Float(f) => self
-                .floats
-                .binary_search_by(|p| p.t.cmp(&t))
-                .is_ok_and(|i| self.floats[i].f.to_bits() == f.to_bits()),
-            SampleValue::Histogram(h) => self
-                .histograms
-                .binary_search_by(|p| p.t.cmp(&t))
-                .is_ok_and(|i| self.histograms[i].h.equals(h)),
-        }
-    }
-}
-
-/// Series ids in label order, and each id's rank in that order; rebuilt after series are added.
-#[derive(Debug, Clone)]
-struct Order {
-    sorted: Vec<SeriesId>,
-    rank: Vec<u32>,
-}
-
 /// The in-memory series store.
 ///
 /// ```
@@ -500,7 +115,7 @@ struct Order {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Store {
-    series: Vec<Series>,
+    series: Vec<StoredSeries>,
     by_labels: BTreeMap<Labels, SeriesId>,
     /// Label name → label value → series ids (ascending).
     postings: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<SeriesId>>>,
@@ -512,46 +127,6 @@ pub struct Store {
     /// not change which series a matcher set selects). Rule runners evaluate the same
     /// selectors at thousands of steps.
     selections: SelectionCache,
-}
-
-/// Cached selections: matchers (with their regex dialects) to the selected ids in label order.
-#[derive(Debug, Default)]
-struct SelectionCache(std::sync::Mutex<SelectionMap>);
-
-type SelectionMap = FxHashMap<(Vec<Matcher>, Vec<crate::model::RegexDialect>), Arc<[SeriesId]>>;
-
-impl Clone for SelectionCache {
-    /// A clone starts with an empty cache.
-    fn clone(&self) -> Self {
-        SelectionCache::default()
-    }
-}
-
-impl SelectionCache {
-    /// The most matcher sets kept; past this the cache starts over.
-    const CAPACITY: usize = 4096;
-
-    fn get(
-        &self,
-        key: &(Vec<Matcher>, Vec<crate::model::RegexDialect>),
-    ) -> Option<Arc<[SeriesId]>> {
-        self.0.lock().ok().and_then(|m| m.get(key).cloned())
-    }
-
-    fn insert(&self, key: (Vec<Matcher>, Vec<crate::model::RegexDialect>), ids: Arc<[SeriesId]>) {
-        if let Ok(mut m) = self.0.lock() {
-            if m.len() >= Self::CAPACITY {
-                m.clear();
-            }
-            m.insert(key, ids);
-        }
-    }
-
-    fn clear(&mut self) {
-        if let Ok(m) = self.0.get_mut() {
-            m.clear();
-        }
-    }
 }
 
 impl Store {
@@ -656,7 +231,7 @@ impl Store {
                 .or_default()
                 .push(next);
         }
-        self.series.push(Series::new(labels));
+        self.series.push(StoredSeries::new(labels));
         self.order = OnceLock::new();
         self.selections.clear();
         Ok(next)
@@ -693,32 +268,25 @@ impl Store {
     /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
     /// assert_eq!(store.series(id).labels().get("a"), Some("b"));
     /// ```
-    pub fn series(&self, id: SeriesId) -> &Series {
+    pub fn series(&self, id: SeriesId) -> &StoredSeries {
         &self.series[id.0 as usize]
     }
 
-    /// Checks that `count` more samples fit, before anything is allocated for them.
+    /// Checks that `count` more samples for the series `id` fit within
+    /// [`StoreLimits::max_samples`]. It only checks: nothing is allocated or held for them.
     ///
     /// ```
     /// use promgate::{Labels, store::Store};
     /// let mut store = Store::new();
     /// let id = store.series_id(Labels::from_pairs([("a", "b")])).unwrap();
-    /// assert!(store.reserve(id, 99_999_999_999).is_err());
+    /// assert!(store.check_sample_limit(id, 99_999_999_999).is_err());
     /// ```
-    pub fn reserve(&self, id: SeriesId, count: usize) -> Result<(), StoreError> {
+    pub fn check_sample_limit(&self, id: SeriesId, count: usize) -> Result<(), StoreError> {
         self.check_capacity(&self.series(id).labels, count)
     }
 
     /// Checks that `count` more samples for the series `labels` (which need not exist yet) fit.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::Store};
-    /// let store = Store::new();
-    /// let labels = Labels::from_pairs([("__name__", "up")]);
-    /// let err = store.check_capacity(&labels, 99_999_999_999).unwrap_err();
-    /// assert!(err.to_string().contains(r#"{__name__="up"}: 99999999999 more samples"#));
-    /// ```
-    pub fn check_capacity(&self, labels: &Labels, count: usize) -> Result<(), StoreError> {
+    pub(crate) fn check_capacity(&self, labels: &Labels, count: usize) -> Result<(), StoreError> {
         let held = self.total_samples;
         if held.saturating_add(count) > self.limits.max_samples {
             return Err(StoreError::TooManySamples {
@@ -772,7 +340,7 @@ impl Store {
         if !self.is_new_sample(id, t, &value)? {
             return Ok(());
         }
-        self.reserve(id, 1)?;
+        self.check_sample_limit(id, 1)?;
         self.push(id, t, value, start_time);
         Ok(())
     }
@@ -908,6 +476,29 @@ impl Store {
         self.append(id, t, SampleValue::Float(f))
     }
 
+    /// Appends float samples in time order to the series with `labels`, creating it if needed,
+    /// and returns its id: the labels are looked up once, not cloned per sample. It stops at
+    /// the first sample the store refuses; the ones before it stay.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let labels = Labels::from_pairs([("__name__", "up")]);
+    /// let id = store.append_floats(labels, (0..10).map(|i| (i * 60_000, 1.0))).unwrap();
+    /// assert_eq!(store.series(id).floats().len(), 10);
+    /// ```
+    pub fn append_floats(
+        &mut self,
+        labels: Labels,
+        samples: impl IntoIterator<Item = (Timestamp, f64)>,
+    ) -> Result<SeriesId, StoreError> {
+        let id = self.series_id(labels)?;
+        for (t, f) in samples {
+            self.append(id, t, SampleValue::Float(f))?;
+        }
+        Ok(id)
+    }
+
     /// Appends a histogram sample to the series with `labels`, creating it if needed.
     ///
     /// ```
@@ -927,168 +518,13 @@ impl Store {
         let id = self.series_id(labels)?;
         self.append(id, t, SampleValue::Histogram(h))
     }
-
-    /// Every series, in label order.
-    ///
-    /// ```
-    /// use promgate::{Labels, store::Store};
-    /// let mut store = Store::new();
-    /// for v in ["b", "a"] {
-    ///     store.series_id(Labels::from_pairs([("x", v)])).unwrap();
-    /// }
-    /// let values: Vec<_> = store.iter().map(|s| s.labels().get("x").unwrap()).collect();
-    /// assert_eq!(values, ["a", "b"]);
-    /// ```
-    pub fn iter(&self) -> impl Iterator<Item = &Series> {
-        self.by_labels.values().map(|id| self.series(*id))
-    }
-
-    /// The series matching all `matchers`, in label order.
-    ///
-    /// ```
-    /// use promgate::{Labels, MatchOp, Matcher, store::Store};
-    /// let mut store = Store::new();
-    /// for (name, code) in [("req", "200"), ("req", "500"), ("err", "503")] {
-    ///     store.series_id(Labels::from_pairs([("__name__", name), ("code", code)])).unwrap();
-    /// }
-    /// let five = Matcher::new(MatchOp::RegexMatch, "code", "5..").unwrap();
-    /// assert_eq!(store.select(&[five.clone()]).len(), 2);
-    /// assert_eq!(store.select(&[Matcher::equal("__name__", "req"), five]).len(), 1);
-    /// ```
-    pub fn select(&self, matchers: &[Matcher]) -> Vec<&Series> {
-        let key = (
-            matchers.to_vec(),
-            matchers.iter().map(Matcher::dialect).collect(),
-        );
-        if let Some(ids) = self.selections.get(&key) {
-            return ids.iter().map(|id| self.series(*id)).collect();
-        }
-        let ids: Arc<[SeriesId]> = self.select_ids(matchers).into();
-        let found = ids.iter().map(|id| self.series(*id)).collect();
-        self.selections.insert(key, ids);
-        found
-    }
-
-    /// The ids of the series matching all `matchers`, in label order.
-    fn select_ids(&self, matchers: &[Matcher]) -> Vec<SeriesId> {
-        let keep = |id: &SeriesId| {
-            let labels = &self.series(*id).labels;
-            matchers
-                .iter()
-                .all(|m| m.matches(labels.get_or_empty(&m.name)))
-        };
-        let order = self.order();
-        match self.candidates(matchers) {
-            None => order.sorted.iter().copied().filter(|id| keep(id)).collect(),
-            Some(mut ids) => {
-                ids.retain(keep);
-                ids.sort_unstable_by_key(|id| order.rank[id.0 as usize]);
-                ids
-            }
-        }
-    }
-
-    fn order(&self) -> &Order {
-        self.order.get_or_init(|| {
-            let sorted: Vec<SeriesId> = self.by_labels.values().copied().collect();
-            let mut rank = vec![0u32; self.series.len()];
-            for (i, id) in sorted.iter().enumerate() {
-                rank[id.0 as usize] = i as u32;
-            }
-            Order { sorted, rank }
-        })
-    }
-
-    /// Series ids that may match, from the index: the intersection of the postings of the
-    /// equality matchers with non-empty values; without those, the intersection of the unions
-    /// of postings of the values each matcher not matching `""` accepts. `None` means every
-    /// series is a candidate.
-    fn candidates(&self, matchers: &[Matcher]) -> Option<Vec<SeriesId>> {
-        let mut lists: Vec<Cow<'_, [SeriesId]>> = Vec::new();
-        for m in matchers {
-            if m.op == MatchOp::Equal && !m.value.is_empty() {
-                match self.postings_for_value(&m.name, &m.value) {
-                    Some(list) => lists.push(Cow::Borrowed(list)),
-                    None => return Some(Vec::new()),
-                }
-            }
-        }
-        if lists.is_empty() {
-            for m in matchers {
-                if m.op != MatchOp::Equal && !m.matches_empty() {
-                    lists.push(Cow::Owned(self.postings_for_matcher(m)));
-                }
-            }
-        }
-        if lists.is_empty() {
-            return None;
-        }
-        lists.sort_by_key(|l| l.len());
-        let mut result: Vec<SeriesId> = lists[0].to_vec();
-        for other in &lists[1..] {
-            if result.is_empty() {
-                break;
-            }
-            result.retain(|id| other.binary_search(id).is_ok());
-        }
-        Some(result)
-    }
-
-    fn postings_for_value(&self, name: &str, value: &str) -> Option<&[SeriesId]> {
-        self.postings
-            .get(name)
-            .and_then(|values| values.get(value))
-            .map(Vec::as_slice)
-    }
-
-    /// The sorted ids of series whose label `m.name` has a value `m` accepts. A regex that is
-    /// an alternation of literals (`a|b|c`) looks its values up; anything else tests each
-    /// distinct value once.
-    fn postings_for_matcher(&self, m: &Matcher) -> Vec<SeriesId> {
-        let Some(values) = self.postings.get(m.name.as_str()) else {
-            return Vec::new();
-        };
-        let mut ids: Vec<SeriesId> = Vec::new();
-        match literal_alternatives(m) {
-            Some(literals) => {
-                for literal in literals {
-                    if let Some(list) = values.get(literal) {
-                        ids.extend_from_slice(list);
-                    }
-                }
-            }
-            None => {
-                for (value, list) in values {
-                    if m.matches(value) {
-                        ids.extend_from_slice(list);
-                    }
-                }
-            }
-        }
-        // A series has one value per label name, so the lists are disjoint.
-        ids.sort_unstable();
-        ids
-    }
-}
-
-/// The literals of a `=~` regex made only of literals and `|` (`GET|POST`), deduplicated.
-fn literal_alternatives(m: &Matcher) -> Option<Vec<&str>> {
-    const META: &[char] = &[
-        '\\', '.', '+', '*', '?', '(', ')', '[', ']', '{', '}', '^', '$',
-    ];
-    if m.op != MatchOp::RegexMatch || m.value.contains(META) {
-        return None;
-    }
-    let mut literals: Vec<&str> = m.value.split('|').collect();
-    literals.sort_unstable();
-    literals.dedup();
-    Some(literals)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::stale_nan;
+    use crate::model::{MatchOp, Matcher};
 
     /// `(metric name, job, samples)` per series.
     type Samples<'a> = &'a [(i64, f64)];
@@ -1106,7 +542,7 @@ mod tests {
         store
     }
 
-    fn names(found: Vec<&Series>) -> Vec<String> {
+    fn names(found: Vec<&StoredSeries>) -> Vec<String> {
         found.iter().map(|s| s.labels().to_string()).collect()
     }
 
@@ -1297,7 +733,7 @@ mod tests {
         store.append(id, 2, SampleValue::Float(1.0)).unwrap();
         let err = store.append(id, 3, SampleValue::Float(1.0)).unwrap_err();
         assert!(err.to_string().contains(r#"{__name__="x"}"#), "{err}");
-        assert!(store.reserve(id, 99_999_999_999).is_err());
+        assert!(store.check_sample_limit(id, 99_999_999_999).is_err());
     }
 
     #[test]

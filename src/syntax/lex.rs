@@ -17,44 +17,61 @@ const DURATION_UNITS: [(&str, i64); 7] = [
     ("ms", 1),
 ];
 
-/// Why a duration token was rejected.
+/// Why a duration token was rejected. The messages are those of Prometheus's
+/// `model.ParseDuration`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DurationError {
     /// The text is empty.
     #[error("empty duration string")]
     Empty,
-    /// The text is not `<digits><unit>...` with units in descending order.
-    #[error("not a valid duration string: {0:?}")]
+    /// The text is not `<digits><unit>...` with units in descending order, each at most once.
+    #[error("not a valid duration string: {}", quote(.0))]
     Invalid(String),
+    /// A unit that is not one of `y w d h m s ms`.
+    #[error("unknown unit {} in duration {}", quote(.unit), quote(.text))]
+    UnknownUnit {
+        /// The unit as written.
+        unit: String,
+        /// The whole duration.
+        text: String,
+    },
     /// The value does not fit in 64-bit nanoseconds (Prometheus's limit).
-    #[error("duration out of range: {0:?}")]
+    #[error("duration out of range: {}", quote(.0))]
     OutOfRange(String),
 }
 
 /// Parses a Prometheus duration (`1h30m`, `5m`, `100ms`, `1y`, `0`) into milliseconds.
 ///
-/// Units must come in descending order and each at most once, as in Prometheus's
-/// `model.ParseDuration`. The result must fit in `i64` nanoseconds.
+/// This is Prometheus's `model.ParseDuration` (prometheus/common 0.60 and later, as Prometheus
+/// 3 uses): `<digits><unit>` groups, units largest first and each at most once, and the total
+/// must fit in `i64` nanoseconds.
 ///
 /// ```
-/// use promgate::syntax::lex::parse_duration;
+/// use promgate::parse_duration;
 /// assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
 /// assert_eq!(parse_duration("0"), Ok(0));
-/// assert!(parse_duration("30m1h").is_err());
+/// assert_eq!(
+///     parse_duration("30m1h").unwrap_err().to_string(),
+///     r#"not a valid duration string: "30m1h""#
+/// );
+/// assert_eq!(
+///     parse_duration("5y1hs").unwrap_err().to_string(),
+///     r#"unknown unit "hs" in duration "5y1hs""#
+/// );
 /// ```
 pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
-    if text.is_empty() {
-        return Err(DurationError::Empty);
-    }
-    if text == "0" {
-        return Ok(0);
+    match text {
+        "0" => return Ok(0),
+        "" => return Err(DurationError::Empty),
+        _ => {}
     }
     let invalid = || DurationError::Invalid(text.to_string());
+    let out_of_range = || DurationError::OutOfRange(text.to_string());
     let bytes = text.as_bytes();
     let mut pos = 0;
-    let mut next_unit = 0;
-    let mut total: i64 = 0;
+    let mut last_unit: Option<usize> = None;
+    let mut total_ns: u64 = 0;
     while pos < bytes.len() {
         let digits_start = pos;
         while pos < bytes.len() && bytes[pos].is_ascii_digit() {
@@ -63,31 +80,36 @@ pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
         if pos == digits_start {
             return Err(invalid());
         }
-        let number: i64 = text[digits_start..pos]
-            .parse()
-            .map_err(|_| DurationError::OutOfRange(text.to_string()))?;
+        let value: u64 = text[digits_start..pos].parse().map_err(|_| invalid())?;
+        // Go takes every non-digit as part of the unit, so `5y1hs` has the unit `hs`.
         let unit_start = pos;
-        while pos < bytes.len() && bytes[pos].is_ascii_alphabetic() {
+        while pos < bytes.len() && !bytes[pos].is_ascii_digit() {
             pos += 1;
         }
         let unit = &text[unit_start..pos];
-        let index = DURATION_UNITS[next_unit..]
-            .iter()
-            .position(|(name, _)| *name == unit)
-            .ok_or_else(invalid)?
-            + next_unit;
-        next_unit = index + 1;
-        let ms = number
-            .checked_mul(DURATION_UNITS[index].1)
-            .and_then(|ms| total.checked_add(ms))
-            .ok_or_else(|| DurationError::OutOfRange(text.to_string()))?;
-        total = ms;
+        if unit.is_empty() {
+            return Err(invalid());
+        }
+        let Some(index) = DURATION_UNITS.iter().position(|(name, _)| *name == unit) else {
+            return Err(DurationError::UnknownUnit {
+                unit: unit.to_string(),
+                text: text.to_string(),
+            });
+        };
+        if last_unit.is_some_and(|last| index <= last) {
+            return Err(invalid());
+        }
+        last_unit = Some(index);
+        let unit_ns = DURATION_UNITS[index].1 as u64 * 1_000_000;
+        if value > (1u64 << 63) / unit_ns {
+            return Err(out_of_range());
+        }
+        total_ns = total_ns.saturating_add(value * unit_ns);
+        if total_ns > i64::MAX as u64 {
+            return Err(out_of_range());
+        }
     }
-    // Prometheus stores durations as int64 nanoseconds.
-    if total > i64::MAX / 1_000_000 {
-        return Err(DurationError::OutOfRange(text.to_string()));
-    }
-    Ok(total)
+    Ok((total_ns / 1_000_000) as i64)
 }
 
 /// Formats milliseconds as a Prometheus duration, the inverse of [`parse_duration`]: `0s`, `1m`,
@@ -458,12 +480,7 @@ pub fn quote(text: &str) -> String {
 
 /// Quotes bytes as Go's `strconv.Quote` does a string that may hold invalid UTF-8: valid parts
 /// as [`quote`], each invalid byte as `\xNN`.
-///
-/// ```
-/// use promgate::syntax::lex::quote_bytes;
-/// assert_eq!(quote_bytes(b"a\xc5z\n"), r#""a\xc5z\n""#);
-/// ```
-pub fn quote_bytes(bytes: &[u8]) -> String {
+pub(crate) fn quote_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() + 2);
     out.push('"');
     for chunk in bytes.utf8_chunks() {
@@ -480,7 +497,7 @@ pub fn quote_bytes(bytes: &[u8]) -> String {
 /// An approximation of Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols
 /// and the ASCII space. Control characters, separators other than space, and unassigned or
 /// private-use code points are not printable.
-fn is_go_printable(c: char) -> bool {
+pub(crate) fn is_go_printable(c: char) -> bool {
     if c == ' ' {
         return true;
     }
@@ -555,6 +572,14 @@ mod tests {
         assert!(matches!(
             parse_duration("99999999999999y"),
             Err(DurationError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_duration("300000y"),
+            Err(DurationError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_duration("5y1hs"),
+            Err(DurationError::UnknownUnit { .. })
         ));
     }
 

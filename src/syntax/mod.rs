@@ -6,6 +6,7 @@
 //! caret under the offending text.
 
 mod diagnostic;
+pub(crate) mod go;
 pub mod lex;
 
 pub use diagnostic::{Diagnostic, LineIndex};
@@ -100,6 +101,18 @@ impl Span {
             start: self.start + by as u32,
             end: self.end + by as u32,
         }
+    }
+
+    /// The text the span covers in `source`, or `None` when the span is outside it or does
+    /// not fall on character boundaries.
+    ///
+    /// ```
+    /// # use promgate::Span;
+    /// assert_eq!(Span::new(5, 8).slice("rate(up[5m])"), Some("up["));
+    /// assert_eq!(Span::new(5, 80).slice("rate(up[5m])"), None);
+    /// ```
+    pub fn slice(self, source: &str) -> Option<&str> {
+        source.get(self.range())
     }
 
     /// The byte range, for slicing the source.

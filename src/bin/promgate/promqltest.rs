@@ -37,19 +37,11 @@ fn script_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// Runs the command: one line per file, then `N passed, M failed` over all eval commands.
 pub fn run(args: &PromqltestArgs) -> Result<ExitCode> {
     let (mut passed, mut failed) = (0, 0);
-    let mut fatal = false;
     for path in script_files(&args.paths)? {
         let report = run_file(&path);
-        let (p, f) = (report.passed(), report.failed());
-        passed += p;
-        failed += f;
-        match &report.fatal {
-            Some(error) => {
-                fatal = true;
-                outln!("{}: {p} passed, {f} failed; error: {error}", report.name);
-            }
-            None => outln!("{}: {p} passed, {f} failed", report.name),
-        }
+        passed += report.passed();
+        failed += report.failed();
+        outln!("{report}");
         if args.verbose {
             for eval in &report.evals {
                 if let Some(why) = &eval.failure {
@@ -59,7 +51,7 @@ pub fn run(args: &PromqltestArgs) -> Result<ExitCode> {
         }
     }
     outln!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 && !fatal {
+    Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

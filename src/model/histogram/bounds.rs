@@ -29,17 +29,6 @@ pub fn is_exponential_schema(schema: i32) -> bool {
     (EXPONENTIAL_SCHEMA_MIN..=EXPONENTIAL_SCHEMA_MAX).contains(&schema)
 }
 
-/// Whether `schema` is a schema Prometheus can compute with (exponential or custom buckets).
-///
-/// ```
-/// use promgate::model::is_valid_schema;
-/// assert!(is_valid_schema(3) && is_valid_schema(-53));
-/// assert!(!is_valid_schema(-5));
-/// ```
-pub fn is_valid_schema(schema: i32) -> bool {
-    is_custom_buckets_schema(schema) || is_exponential_schema(schema)
-}
-
 /// Prometheus's `CustomBucketBoundsMatch`: same length and equal bounds (so a NaN bound never
 /// matches).
 ///

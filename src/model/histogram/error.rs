@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::gomath::{format_go_f, format_go_g};
+use crate::model::{format_float_f6, format_float_g};
 
 /// Which part of a histogram an error is about; displayed as Prometheus prefixes its messages.
 ///
@@ -49,7 +49,7 @@ struct GoG(f64);
 
 impl fmt::Display for GoG {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format_go_g(self.0))
+        f.write_str(&format_float_g(self.0))
     }
 }
 
@@ -58,7 +58,7 @@ struct GoF(f64);
 
 impl fmt::Display for GoF {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format_go_f(self.0))
+        f.write_str(&format_float_f6(self.0))
     }
 }
 

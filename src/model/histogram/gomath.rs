@@ -214,45 +214,6 @@ pub(crate) fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
     diff / abs_sum.min(f64::MAX) < epsilon
 }
 
-/// Formats `value` as Go's `%v`/`%g` does for a `float64` (shortest representation, exponent
-/// form below 1e-4 and from 1e6 on, `+Inf`, `-Inf`, `NaN`), for messages users compare with
-/// Prometheus's.
-pub(crate) fn format_go_g(value: f64) -> String {
-    if value.is_nan() {
-        return "NaN".to_string();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    if value == 0.0 {
-        return if value.is_sign_negative() { "-0" } else { "0" }.to_string();
-    }
-    // `{:e}` gives the shortest round-tripping digits, e.g. `-1.2345e6`.
-    let scientific = format!("{value:e}");
-    let (mantissa, exponent) = match scientific.split_once('e') {
-        Some(parts) => parts,
-        None => return scientific,
-    };
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    if !(-4..6).contains(&exponent) {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs());
-    }
-    // Plain decimal: Rust's `Display` is also shortest-round-trip and never uses exponents.
-    format!("{value}")
-}
-
-/// Formats `value` as Go's `%f` (six decimals, `+Inf`, `-Inf`, `NaN`).
-pub(crate) fn format_go_f(value: f64) -> String {
-    if value.is_nan() {
-        return "NaN".to_string();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    format!("{value:.6}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,28 +337,5 @@ mod tests {
         assert!(!almost_equal(0.0, 1e-300, 1e-6));
         assert!(almost_equal(f64::INFINITY, f64::INFINITY, 1e-6));
         assert!(!almost_equal(f64::INFINITY, f64::MAX, 1e-6));
-    }
-
-    #[test]
-    fn go_float_formatting() {
-        let cases: &[(f64, &str)] = &[
-            (0.0, "0"),
-            (-4.2, "-4.2"),
-            (1e6, "1e+06"),
-            (123456.0, "123456"),
-            (1e21, "1e+21"),
-            (123456789.0, "1.23456789e+08"),
-            (999999.5, "999999.5"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1.5e-300, "1.5e-300"),
-            (f64::INFINITY, "+Inf"),
-            (f64::NAN, "NaN"),
-        ];
-        for &(value, want) in cases {
-            assert_eq!(format_go_g(value), want, "{value}");
-        }
-        assert_eq!(format_go_f(2.5), "2.500000");
-        assert_eq!(format_go_f(f64::NEG_INFINITY), "-Inf");
     }
 }

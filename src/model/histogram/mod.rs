@@ -29,12 +29,12 @@ mod tests;
 
 pub use bounds::{
     EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN, custom_bucket_bounds_match,
-    is_custom_buckets_schema, is_exponential_schema, is_valid_schema,
+    is_custom_buckets_schema, is_exponential_schema,
 };
 pub use compare::HistogramMismatch;
 pub use error::{BucketSide, HistogramError};
 pub use iter::HistogramBucket;
-pub use ops::CombineFlags;
+pub(crate) use ops::CombineFlags;
 
 /// What a histogram says about counter resets relative to the previous sample.
 ///

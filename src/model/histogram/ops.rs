@@ -16,18 +16,8 @@ use super::{CounterResetHint, FloatHistogram, HistogramError};
 
 /// What an addition or subtraction noticed besides its result; the evaluator turns these into
 /// Prometheus's annotations.
-///
-/// ```
-/// use promgate::{CounterResetHint, FloatHistogram};
-/// let mut a = FloatHistogram { counter_reset_hint: CounterResetHint::Reset, ..FloatHistogram::default() };
-/// let b = FloatHistogram { counter_reset_hint: CounterResetHint::NotReset, ..FloatHistogram::default() };
-/// let flags = a.add_in_place(&b).unwrap();
-/// assert!(flags.counter_reset_collision);
-/// assert!(!flags.nhcb_bounds_reconciled);
-/// assert_eq!(a.counter_reset_hint, CounterResetHint::Unknown);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CombineFlags {
+pub(crate) struct CombineFlags {
     /// One operand said `reset` and the other `not_reset` (Prometheus warns: "conflicting
     /// counter resets during histogram addition/subtraction").
     pub counter_reset_collision: bool,
@@ -85,55 +75,19 @@ impl FloatHistogram {
     /// Prometheus would crash on (span lengths that disagree with the bucket counts, negative
     /// offsets after the first span, invalid schemas, custom bounds that do not cover the
     /// buckets) are errors.
-    ///
-    /// ```
-    /// use promgate::{FloatHistogram, model::BucketSpan};
-    /// let mut a = FloatHistogram {
-    ///     schema: 1,
-    ///     count: 2.0,
-    ///     positive_spans: vec![BucketSpan { offset: 1, length: 2 }],
-    ///     positive_buckets: vec![1.0, 1.0],
-    ///     ..FloatHistogram::default()
-    /// };
-    /// let b = FloatHistogram {
-    ///     schema: 0,
-    ///     count: 1.0,
-    ///     positive_spans: vec![BucketSpan { offset: 1, length: 1 }],
-    ///     positive_buckets: vec![1.0],
-    ///     ..FloatHistogram::default()
-    /// };
-    /// a.add_in_place(&b).unwrap();
-    /// // Schema 1 buckets 1 and 2 both fall into schema 0 bucket 1.
-    /// assert_eq!(a.schema, 0);
-    /// assert_eq!(a.positive_spans, vec![BucketSpan { offset: 1, length: 1 }]);
-    /// assert_eq!(a.positive_buckets, vec![3.0]);
-    /// ```
-    pub fn add_in_place(&mut self, other: &FloatHistogram) -> Result<CombineFlags, HistogramError> {
+    pub(crate) fn add_in_place(
+        &mut self,
+        other: &FloatHistogram,
+    ) -> Result<CombineFlags, HistogramError> {
         self.combine_in_place(other, false)
     }
 
     /// Subtracts `other` from `self` (Prometheus's `Sub`), with the same reconciliation rules
     /// and counter-reset hint combination as [`FloatHistogram::add_in_place`].
-    ///
-    /// ```
-    /// use promgate::{FloatHistogram, model::BucketSpan};
-    /// let mut a = FloatHistogram {
-    ///     count: 5.0,
-    ///     positive_spans: vec![BucketSpan { offset: 0, length: 1 }],
-    ///     positive_buckets: vec![5.0],
-    ///     ..FloatHistogram::default()
-    /// };
-    /// let b = FloatHistogram {
-    ///     count: 2.0,
-    ///     positive_spans: vec![BucketSpan { offset: 1, length: 1 }],
-    ///     positive_buckets: vec![2.0],
-    ///     ..FloatHistogram::default()
-    /// };
-    /// a.sub_in_place(&b).unwrap();
-    /// assert_eq!(a.count, 3.0);
-    /// assert_eq!(a.positive_buckets, vec![5.0, -2.0]);
-    /// ```
-    pub fn sub_in_place(&mut self, other: &FloatHistogram) -> Result<CombineFlags, HistogramError> {
+    pub(crate) fn sub_in_place(
+        &mut self,
+        other: &FloatHistogram,
+    ) -> Result<CombineFlags, HistogramError> {
         self.combine_in_place(other, true)
     }
 
@@ -164,37 +118,7 @@ impl FloatHistogram {
         }
 
         if self.uses_custom_buckets() {
-            if custom_bucket_bounds_match(&self.custom_values, &other.custom_values) {
-                add_buckets(
-                    self.schema,
-                    self.zero_threshold,
-                    negative,
-                    &mut self.positive_spans,
-                    &mut self.positive_buckets,
-                    None,
-                    &other.positive_spans,
-                    &other.positive_buckets,
-                    None,
-                );
-            } else {
-                flags.nhcb_bounds_reconciled = true;
-                let intersected =
-                    intersect_custom_bucket_bounds(&self.custom_values, &other.custom_values);
-                let (spans, buckets, _) = add_custom_buckets_with_mismatches(
-                    negative,
-                    &self.positive_spans,
-                    &self.positive_buckets,
-                    &self.custom_values,
-                    &other.positive_spans,
-                    &other.positive_buckets,
-                    &other.custom_values,
-                    None,
-                    &intersected,
-                );
-                self.positive_spans = spans;
-                self.positive_buckets = buckets;
-                self.custom_values = intersected;
-            }
+            flags.nhcb_bounds_reconciled = self.combine_custom_buckets(other, negative, None);
             return Ok(flags);
         }
 
@@ -273,25 +197,60 @@ impl FloatHistogram {
         Ok(flags)
     }
 
+    /// The custom-bucket part of `Add`, `Sub` and `KahanAdd`: `other`'s buckets added into
+    /// (or, `negative`, subtracted from) ours, over the bounds both share when the bounds
+    /// differ. `compensation` is `KahanAdd`'s, kept in step. Returns whether the bounds had to
+    /// be reconciled.
+    fn combine_custom_buckets(
+        &mut self,
+        other: &FloatHistogram,
+        negative: bool,
+        compensation: Option<&mut FloatHistogram>,
+    ) -> bool {
+        if custom_bucket_bounds_match(&self.custom_values, &other.custom_values) {
+            add_buckets(
+                self.schema,
+                self.zero_threshold,
+                negative,
+                &mut self.positive_spans,
+                &mut self.positive_buckets,
+                compensation.map(|c| &mut c.positive_buckets),
+                &other.positive_spans,
+                &other.positive_buckets,
+                None,
+            );
+            return false;
+        }
+        let intersected = intersect_custom_bucket_bounds(&self.custom_values, &other.custom_values);
+        let (spans, buckets, compensations) = add_custom_buckets_with_mismatches(
+            negative,
+            &self.positive_spans,
+            &self.positive_buckets,
+            &self.custom_values,
+            &other.positive_spans,
+            &other.positive_buckets,
+            &other.custom_values,
+            compensation
+                .as_deref()
+                .map(|c| c.positive_buckets.as_slice()),
+            &intersected,
+        );
+        self.positive_spans = spans;
+        self.positive_buckets = buckets;
+        if let Some(c) = compensation {
+            c.positive_buckets = compensations;
+            c.custom_values = intersected.clone();
+        }
+        self.custom_values = intersected;
+        true
+    }
+
     /// Adds `other` with Kahan summation (Prometheus's `KahanAdd`, used by `sum`, `avg` and
     /// `*_over_time` aggregation). `compensation` holds the running compensation histogram: pass
     /// `None` at the start; it is created with `self`'s layout and kept in step with it. When
     /// done, add the compensation to the sum (`sum.add_in_place(&compensation)`) as Prometheus
     /// does.
-    ///
-    /// ```
-    /// use promgate::FloatHistogram;
-    /// let mut sum = FloatHistogram { count: 1.0, sum: 1.0, ..FloatHistogram::default() };
-    /// let mut compensation = None;
-    /// for sum_of_observations in [1e100, 1.0, -1e100] {
-    ///     let h = FloatHistogram { count: 1.0, sum: sum_of_observations, ..FloatHistogram::default() };
-    ///     sum.kahan_add(&h, &mut compensation).unwrap();
-    /// }
-    /// sum.add_in_place(compensation.as_ref().unwrap()).unwrap();
-    /// assert_eq!(sum.sum, 2.0);
-    /// assert_eq!(sum.count, 4.0);
-    /// ```
-    pub fn kahan_add(
+    pub(crate) fn kahan_add(
         &mut self,
         other: &FloatHistogram,
         compensation: &mut Option<FloatHistogram>,
@@ -319,39 +278,7 @@ impl FloatHistogram {
         (self.sum, c.sum) = kahan_inc(other.sum, self.sum, c.sum);
 
         if self.uses_custom_buckets() {
-            if custom_bucket_bounds_match(&self.custom_values, &other.custom_values) {
-                add_buckets(
-                    self.schema,
-                    self.zero_threshold,
-                    false,
-                    &mut self.positive_spans,
-                    &mut self.positive_buckets,
-                    Some(&mut c.positive_buckets),
-                    &other.positive_spans,
-                    &other.positive_buckets,
-                    None,
-                );
-            } else {
-                flags.nhcb_bounds_reconciled = true;
-                let intersected =
-                    intersect_custom_bucket_bounds(&self.custom_values, &other.custom_values);
-                let (spans, buckets, comps) = add_custom_buckets_with_mismatches(
-                    false,
-                    &self.positive_spans,
-                    &self.positive_buckets,
-                    &self.custom_values,
-                    &other.positive_spans,
-                    &other.positive_buckets,
-                    &other.custom_values,
-                    Some(&c.positive_buckets),
-                    &intersected,
-                );
-                self.positive_spans = spans;
-                self.positive_buckets = buckets;
-                c.positive_buckets = comps;
-                c.custom_values = intersected.clone();
-                self.custom_values = intersected;
-            }
+            flags.nhcb_bounds_reconciled = self.combine_custom_buckets(other, false, Some(c));
             c.positive_spans = self.positive_spans.clone();
             return Ok(flags);
         }

@@ -115,32 +115,39 @@ pub fn bucket_quantile(q: f64, buckets: &mut [Bucket]) -> BucketQuantile {
     result.max_bucket = repair.max_bucket;
     result.max_diff = repair.max_diff;
 
+    result.quantile = interpolate_quantile(q, buckets);
+    result
+}
+
+/// The last step of `BucketQuantile`, shared by every Prometheus version: the `q`-quantile
+/// (`0 <= q <= 1`) of buckets already sorted, coalesced and made monotonic, by linear
+/// interpolation in the bucket the rank falls into. NaN for fewer than two buckets or no
+/// observations.
+pub(crate) fn interpolate_quantile(q: f64, buckets: &[Bucket]) -> f64 {
     if buckets.len() < 2 {
-        return result;
+        return f64::NAN;
     }
     let observations = buckets[buckets.len() - 1].count;
     if observations == 0.0 {
-        return result;
+        return f64::NAN;
     }
     let mut rank = q * observations;
     let b = go_search(buckets.len() - 1, |i| buckets[i].count >= rank);
-
-    result.quantile = if b == buckets.len() - 1 {
-        buckets[buckets.len() - 2].upper_bound
-    } else if b == 0 && buckets[0].upper_bound <= 0.0 {
-        buckets[0].upper_bound
-    } else {
-        let mut bucket_start = 0.0;
-        let bucket_end = buckets[b].upper_bound;
-        let mut count = buckets[b].count;
-        if b > 0 {
-            bucket_start = buckets[b - 1].upper_bound;
-            count -= buckets[b - 1].count;
-            rank -= buckets[b - 1].count;
-        }
-        bucket_start + (bucket_end - bucket_start) * (rank / count)
-    };
-    result
+    if b == buckets.len() - 1 {
+        return buckets[buckets.len() - 2].upper_bound;
+    }
+    if b == 0 && buckets[0].upper_bound <= 0.0 {
+        return buckets[0].upper_bound;
+    }
+    let mut bucket_start = 0.0;
+    let bucket_end = buckets[b].upper_bound;
+    let mut count = buckets[b].count;
+    if b > 0 {
+        bucket_start = buckets[b - 1].upper_bound;
+        count -= buckets[b - 1].count;
+        rank -= buckets[b - 1].count;
+    }
+    bucket_start + (bucket_end - bucket_start) * (rank / count)
 }
 
 /// Prometheus's `BucketFraction`: the fraction of observations of a classic histogram between

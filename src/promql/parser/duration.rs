@@ -7,9 +7,10 @@ use super::expr::{AtValue, negate};
 use super::{PResult, Parser};
 use crate::promql::ast::{BinaryOp, DurationExpr, DurationNode, NumberLiteral, UnaryOp};
 use crate::promql::error::{Feature, PError, ParseErrorKind};
-use crate::promql::lexer::{BracketMode, Kw, T, Token};
+use crate::promql::lexer::{BracketMode, Kw, Token, TokenKind};
 use crate::promql::prec::{self, Assoc, Climber, climb};
 use crate::syntax::Span;
+use crate::syntax::lex::DurationError;
 
 /// The largest duration in seconds: Prometheus stores durations as `i64` nanoseconds.
 const MAX_DURATION_SECONDS: f64 = (1u64 << 63) as f64 / 1e9;
@@ -44,7 +45,7 @@ impl<'a> DurationClimber<'_, 'a, '_> {
         match self.place {
             Place::Range(mode) | Place::Step(mode) => {
                 let tok = self.p.lx.in_brackets(i, mode.get())?;
-                if matches!(tok.t, T::Number | T::Duration) {
+                if matches!(tok.kind, TokenKind::Number | TokenKind::Duration) {
                     mode.set(BracketMode::Statements);
                 }
                 Ok(tok)
@@ -99,7 +100,7 @@ impl<'a> DurationClimber<'_, 'a, '_> {
         let span = sign.span.to(inner.span);
         match inner.expr {
             DurationExpr::Number(mut number) => {
-                if sign.t == T::Sub {
+                if sign.kind == TokenKind::Sub {
                     number.value = negate(number.value);
                 }
                 if out_of_range(number.value) {
@@ -111,7 +112,7 @@ impl<'a> DurationClimber<'_, 'a, '_> {
                     depth: inner.depth,
                 })
             }
-            expr if sign.t == T::Sub => {
+            expr if sign.kind == TokenKind::Sub => {
                 self.p.depth_ok(inner.depth + 1, span)?;
                 Ok(Dur {
                     expr: DurationExpr::Unary(UnaryOp::Neg, Box::new(expr)),
@@ -131,8 +132,8 @@ impl<'a> DurationClimber<'_, 'a, '_> {
     fn primary(&self, tok: Token<'a>) -> PResult<'a, Dur> {
         let p = self.p;
         let after = p.after(&tok);
-        match tok.t {
-            T::Kw(kw @ (Kw::Step | Kw::Range)) => {
+        match tok.kind {
+            TokenKind::Kw(kw @ (Kw::Step | Kw::Range)) => {
                 let (rest, close) = self.empty_parens(after)?;
                 let span = tok.span.to(close);
                 self.experimental(span)?;
@@ -149,15 +150,15 @@ impl<'a> DurationClimber<'_, 'a, '_> {
                     },
                 ))
             }
-            T::Kw(kw @ (Kw::MinOf | Kw::MaxOf)) => {
+            TokenKind::Kw(kw @ (Kw::MinOf | Kw::MaxOf)) => {
                 let open = self.token(after)?;
-                if open.t != T::LParen {
+                if open.kind != TokenKind::LParen {
                     return Err(self.not_a_duration(&open));
                 }
                 p.open_paren();
                 let (rest, a) = self.operand_at(p.after(&open), 0)?;
                 let comma = self.token(rest)?;
-                if comma.t != T::Comma {
+                if comma.kind != TokenKind::Comma {
                     return Err(self.not_a_duration(&comma));
                 }
                 let (rest, b) = self.operand_at(p.after(&comma), 0)?;
@@ -173,7 +174,7 @@ impl<'a> DurationClimber<'_, 'a, '_> {
                 };
                 Ok((rest, Dur { expr, span, depth }))
             }
-            T::LParen => {
+            TokenKind::LParen => {
                 p.open_paren();
                 let (rest, inner) = self.operand_at(after, 0)?;
                 let (rest, close) = self.close(rest)?;
@@ -197,7 +198,7 @@ impl<'a> DurationClimber<'_, 'a, '_> {
     /// `( )` after `step` or `range`.
     fn empty_parens(&self, i: &'a str) -> PResult<'a, Span> {
         let open = self.token(i)?;
-        if open.t != T::LParen {
+        if open.kind != TokenKind::LParen {
             return Err(self.not_a_duration(&open));
         }
         self.p.open_paren();
@@ -207,7 +208,7 @@ impl<'a> DurationClimber<'_, 'a, '_> {
     /// A `)`.
     fn close(&self, i: &'a str) -> PResult<'a, Span> {
         let close = self.token(i)?;
-        if close.t != T::RParen {
+        if close.kind != TokenKind::RParen {
             return Err(self.not_a_duration(&close));
         }
         self.p.close_paren();
@@ -223,9 +224,11 @@ impl<'a> Climber<&'a str> for DurationClimber<'_, 'a, '_> {
 
     fn operand(&self, i: &'a str) -> PResult<'a, Dur> {
         let tok = self.token(i)?;
-        match tok.t {
-            T::Number | T::Duration => Ok((self.p.after(&tok), self.literal(&tok)?)),
-            T::Add | T::Sub => {
+        match tok.kind {
+            TokenKind::Number | TokenKind::Duration => {
+                Ok((self.p.after(&tok), self.literal(&tok)?))
+            }
+            TokenKind::Add | TokenKind::Sub => {
                 let (rest, inner) = self.operand_at(self.p.after(&tok), prec::UNARY_OPERAND)?;
                 Ok((rest, self.apply_sign(&tok, inner)?))
             }
@@ -235,13 +238,13 @@ impl<'a> Climber<&'a str> for DurationClimber<'_, 'a, '_> {
 
     fn operator(&self, i: &'a str) -> Result<Option<(&'a str, (BinaryOp, Span))>, PError> {
         let tok = self.token(i)?;
-        let op = match tok.t {
-            T::Add => BinaryOp::Add,
-            T::Sub => BinaryOp::Sub,
-            T::Mul => BinaryOp::Mul,
-            T::Div => BinaryOp::Div,
-            T::Mod => BinaryOp::Mod,
-            T::Pow => BinaryOp::Pow,
+        let op = match tok.kind {
+            TokenKind::Add => BinaryOp::Add,
+            TokenKind::Sub => BinaryOp::Sub,
+            TokenKind::Mul => BinaryOp::Mul,
+            TokenKind::Div => BinaryOp::Div,
+            TokenKind::Mod => BinaryOp::Mod,
+            TokenKind::Pow => BinaryOp::Pow,
             _ => return Ok(None),
         };
         Ok(Some((self.p.after(&tok), (op, tok.span))))
@@ -333,21 +336,24 @@ impl<'a> Parser<'a> {
             place: Place::Offset,
         };
         let tok = self.lx.normal(i)?;
-        let (rest, d) = match tok.t {
-            T::Number | T::Duration => (self.after(&tok), climber.literal(&tok)?),
-            T::Add | T::Sub => {
+        let (rest, d) = match tok.kind {
+            TokenKind::Number | TokenKind::Duration => (self.after(&tok), climber.literal(&tok)?),
+            TokenKind::Add | TokenKind::Sub => {
                 let next = self.lx.normal(self.after(&tok))?;
-                let (rest, inner) = match next.t {
-                    T::Number | T::Duration => (self.after(&next), climber.literal(&next)?),
-                    T::LParen | T::Kw(Kw::Step | Kw::Range | Kw::MinOf | Kw::MaxOf) => {
+                let (rest, inner) = match next.kind {
+                    TokenKind::Number | TokenKind::Duration => {
+                        (self.after(&next), climber.literal(&next)?)
+                    }
+                    TokenKind::LParen
+                    | TokenKind::Kw(Kw::Step | Kw::Range | Kw::MinOf | Kw::MaxOf) => {
                         climber.primary(next)?
                     }
                     _ => return Err(climber.not_a_duration(&next)),
                 };
                 (rest, climber.apply_sign(&tok, inner)?)
             }
-            T::Kw(Kw::Step | Kw::Range | Kw::MinOf | Kw::MaxOf) => climber.primary(tok)?,
-            T::LParen => climber.operand_at(i, 0)?,
+            TokenKind::Kw(Kw::Step | Kw::Range | Kw::MinOf | Kw::MaxOf) => climber.primary(tok)?,
+            TokenKind::LParen => climber.operand_at(i, 0)?,
             _ => return Err(climber.not_a_duration(&tok)),
         };
         Ok((rest, node(d)))
@@ -358,32 +364,32 @@ impl<'a> Parser<'a> {
     pub(super) fn at_value(&self, i: &'a str) -> Result<(&'a str, AtValue, Span), PError> {
         let unexpected = |tok: &Token<'_>| self.unexpected(tok, Some("@"), Some("timestamp"));
         let tok = self.lx.normal(i)?;
-        match tok.t {
-            T::Number | T::Duration => {
+        match tok.kind {
+            TokenKind::Number | TokenKind::Duration => {
                 let value = self.number_literal(&tok)?.value;
                 Ok((self.after(&tok), AtValue::Seconds(value), tok.span))
             }
-            T::Add | T::Sub => {
+            TokenKind::Add | TokenKind::Sub => {
                 let next = self.lx.normal(self.after(&tok))?;
-                if !matches!(next.t, T::Number | T::Duration) {
+                if !matches!(next.kind, TokenKind::Number | TokenKind::Duration) {
                     return Err(unexpected(&next));
                 }
                 let value = self.number_literal(&next)?.value;
-                let value = if tok.t == T::Sub {
+                let value = if tok.kind == TokenKind::Sub {
                     negate(value)
                 } else {
                     value
                 };
                 Ok((self.after(&next), AtValue::Seconds(value), next.span))
             }
-            T::Kw(kw @ (Kw::Start | Kw::End)) => {
+            TokenKind::Kw(kw @ (Kw::Start | Kw::End)) => {
                 let open = self.lx.normal(self.after(&tok))?;
-                if open.t != T::LParen {
+                if open.kind != TokenKind::LParen {
                     return Err(unexpected(&open));
                 }
                 self.open_paren();
                 let close = self.lx.normal(self.after(&open))?;
-                if close.t != T::RParen {
+                if close.kind != TokenKind::RParen {
                     return Err(unexpected(&close));
                 }
                 self.close_paren();
@@ -399,8 +405,8 @@ impl<'a> Parser<'a> {
 
     /// A number or duration token as a number literal (durations in seconds).
     pub(super) fn number_literal(&self, tok: &Token<'a>) -> Result<NumberLiteral, PError> {
-        Ok(match tok.t {
-            T::Duration => NumberLiteral {
+        Ok(match tok.kind {
+            TokenKind::Duration => NumberLiteral {
                 value: self.duration_ms(tok)? as f64 / 1000.0,
                 duration: true,
             },
@@ -481,76 +487,14 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Prometheus's `model.ParseDuration`, in milliseconds: `<digits><unit>` groups with units
-/// `y w d h m s ms`, largest first, each at most once.
+/// Prometheus's `model.ParseDuration`, in milliseconds, with its errors as parse errors.
 fn parse_go_duration(text: &str) -> Result<i64, ParseErrorKind> {
-    const UNITS: [(&str, u64); 7] = [
-        ("y", 365 * 24 * 3_600_000_000_000),
-        ("w", 7 * 24 * 3_600_000_000_000),
-        ("d", 24 * 3_600_000_000_000),
-        ("h", 3_600_000_000_000),
-        ("m", 60_000_000_000),
-        ("s", 1_000_000_000),
-        ("ms", 1_000_000),
-    ];
-    let invalid = || ParseErrorKind::InvalidDuration {
-        message: format!(
-            "not a valid duration string: {}",
-            crate::syntax::lex::quote(text)
-        ),
-    };
-    if text == "0" {
-        return Ok(0);
-    }
-    if text.is_empty() {
-        return Err(ParseErrorKind::InvalidDuration {
-            message: "empty duration string".to_string(),
-        });
-    }
-    let bytes = text.as_bytes();
-    let mut pos = 0;
-    let mut last_unit: Option<usize> = None;
-    let mut total_ns: u64 = 0;
-    while pos < bytes.len() {
-        let digits_start = pos;
-        while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-            pos += 1;
-        }
-        if pos == digits_start {
-            return Err(invalid());
-        }
-        let value: u64 = text[digits_start..pos].parse().map_err(|_| invalid())?;
-        let unit_start = pos;
-        while pos < bytes.len() && !bytes[pos].is_ascii_digit() {
-            pos += 1;
-        }
-        let unit = &text[unit_start..pos];
-        if unit.is_empty() {
-            return Err(invalid());
-        }
-        let Some(index) = UNITS.iter().position(|(name, _)| *name == unit) else {
-            return Err(ParseErrorKind::InvalidDuration {
-                message: format!(
-                    "unknown unit {} in duration {}",
-                    crate::syntax::lex::quote(unit),
-                    crate::syntax::lex::quote(text)
-                ),
-            });
-        };
-        if last_unit.is_some_and(|last| index <= last) {
-            return Err(invalid());
-        }
-        last_unit = Some(index);
-        let unit_ns = UNITS[index].1;
-        if value > (1u64 << 63) / unit_ns {
-            return Err(ParseErrorKind::DurationOutOfRange);
-        }
-        total_ns = total_ns.saturating_add(value * unit_ns);
-        if total_ns > i64::MAX as u64 {
-            return Err(ParseErrorKind::DurationOutOfRange);
-        }
-    }
-    Ok((total_ns / 1_000_000) as i64)
+    crate::syntax::lex::parse_duration(text).map_err(|e| match e {
+        DurationError::OutOfRange(_) => ParseErrorKind::DurationOutOfRange,
+        other => ParseErrorKind::InvalidDuration {
+            message: other.to_string(),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::promql::ast::{
 };
 use crate::promql::error::{Feature, PError, ParseErrorKind};
 use crate::promql::functions::{self, Function};
-use crate::promql::lexer::{BracketMode, Kw, T, Token};
+use crate::promql::lexer::{BracketMode, Kw, Token, TokenKind};
 use crate::promql::prec::{self, Assoc, Climber};
 use crate::syntax::Span;
 use std::cell::Cell;
@@ -37,25 +37,25 @@ impl<'a> Climber<&'a str> for ExprClimber<'_, 'a> {
     fn operator(&self, i: &'a str) -> Result<Option<(&'a str, BinaryOp)>, PError> {
         let p = self.0;
         let tok = p.lx.normal(i)?;
-        let op = match tok.t {
-            T::Add => BinaryOp::Add,
-            T::Sub => BinaryOp::Sub,
-            T::Mul => BinaryOp::Mul,
-            T::Div => BinaryOp::Div,
-            T::Mod => BinaryOp::Mod,
-            T::Pow => BinaryOp::Pow,
-            T::EqlC => BinaryOp::Eql,
-            T::Neq => BinaryOp::Neq,
-            T::Gtr => BinaryOp::Gtr,
-            T::Lss => BinaryOp::Lss,
-            T::Gte => BinaryOp::Gte,
-            T::Lte => BinaryOp::Lte,
-            T::TrimUpper => BinaryOp::TrimUpper,
-            T::TrimLower => BinaryOp::TrimLower,
-            T::Kw(Kw::And) => BinaryOp::And,
-            T::Kw(Kw::Or) => BinaryOp::Or,
-            T::Kw(Kw::Unless) => BinaryOp::Unless,
-            T::Kw(Kw::Atan2) => BinaryOp::Atan2,
+        let op = match tok.kind {
+            TokenKind::Add => BinaryOp::Add,
+            TokenKind::Sub => BinaryOp::Sub,
+            TokenKind::Mul => BinaryOp::Mul,
+            TokenKind::Div => BinaryOp::Div,
+            TokenKind::Mod => BinaryOp::Mod,
+            TokenKind::Pow => BinaryOp::Pow,
+            TokenKind::EqlC => BinaryOp::Eql,
+            TokenKind::Neq => BinaryOp::Neq,
+            TokenKind::Gtr => BinaryOp::Gtr,
+            TokenKind::Lss => BinaryOp::Lss,
+            TokenKind::Gte => BinaryOp::Gte,
+            TokenKind::Lte => BinaryOp::Lte,
+            TokenKind::TrimUpper => BinaryOp::TrimUpper,
+            TokenKind::TrimLower => BinaryOp::TrimLower,
+            TokenKind::Kw(Kw::And) => BinaryOp::And,
+            TokenKind::Kw(Kw::Or) => BinaryOp::Or,
+            TokenKind::Kw(Kw::Unless) => BinaryOp::Unless,
+            TokenKind::Kw(Kw::Atan2) => BinaryOp::Atan2,
             _ => return Ok(None),
         };
         if matches!(op, BinaryOp::TrimUpper | BinaryOp::TrimLower)
@@ -94,23 +94,10 @@ pub(super) fn negate(value: f64) -> f64 {
 }
 
 fn aggregate_op(kw: Kw) -> Option<AggregateOp> {
-    Some(match kw {
-        Kw::Sum => AggregateOp::Sum,
-        Kw::Avg => AggregateOp::Avg,
-        Kw::Count => AggregateOp::Count,
-        Kw::Min => AggregateOp::Min,
-        Kw::Max => AggregateOp::Max,
-        Kw::Group => AggregateOp::Group,
-        Kw::Stddev => AggregateOp::Stddev,
-        Kw::Stdvar => AggregateOp::Stdvar,
-        Kw::Topk => AggregateOp::Topk,
-        Kw::Bottomk => AggregateOp::Bottomk,
-        Kw::CountValues => AggregateOp::CountValues,
-        Kw::Quantile => AggregateOp::Quantile,
-        Kw::Limitk => AggregateOp::Limitk,
-        Kw::LimitRatio => AggregateOp::LimitRatio,
-        _ => return None,
-    })
+    match kw {
+        Kw::Aggregate(op) => Some(op),
+        _ => None,
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -128,9 +115,9 @@ impl<'a> Parser<'a> {
     /// does (`-1` is the number -1, `-2^2` is `-(2^2)`).
     fn unary(&self, i: &'a str) -> PResult<'a, Node> {
         let tok = self.lx.normal(i)?;
-        let op = match tok.t {
-            T::Add => UnaryOp::Pos,
-            T::Sub => UnaryOp::Neg,
+        let op = match tok.kind {
+            TokenKind::Add => UnaryOp::Pos,
+            TokenKind::Sub => UnaryOp::Neg,
             _ => return self.postfix(tok),
         };
         let (rest, operand) = self.expr_prec(self.after(&tok), prec::UNARY_OPERAND)?;
@@ -154,12 +141,16 @@ impl<'a> Parser<'a> {
         let (mut i, mut node) = self.primary(tok)?;
         loop {
             let next = self.lx.normal(i)?;
-            (i, node) = match next.t {
-                T::LBracket => self.range_or_subquery(node, &next)?,
-                T::Kw(Kw::Offset) => self.offset_modifier(node, &next)?,
-                T::At => self.at_modifier(node, &next)?,
-                T::Kw(Kw::Anchored) => self.range_modifier(node, &next, Feature::Anchored)?,
-                T::Kw(Kw::Smoothed) => self.range_modifier(node, &next, Feature::Smoothed)?,
+            (i, node) = match next.kind {
+                TokenKind::LBracket => self.range_or_subquery(node, &next)?,
+                TokenKind::Kw(Kw::Offset) => self.offset_modifier(node, &next)?,
+                TokenKind::At => self.at_modifier(node, &next)?,
+                TokenKind::Kw(Kw::Anchored) => {
+                    self.range_modifier(node, &next, Feature::Anchored)?
+                }
+                TokenKind::Kw(Kw::Smoothed) => {
+                    self.range_modifier(node, &next, Feature::Smoothed)?
+                }
                 _ => return Ok((i, node)),
             };
         }
@@ -167,20 +158,20 @@ impl<'a> Parser<'a> {
 
     /// Literals, parentheses, selectors, aggregations and calls.
     fn primary(&self, tok: Token<'a>) -> PResult<'a, Node> {
-        match tok.t {
-            T::Number | T::Duration | T::Str => self.literal(tok),
-            T::LParen => self.paren(tok),
-            T::LBrace => self.selector_from_brace(tok),
-            T::Ident | T::MetricIdent => self.identifier_primary(tok),
-            T::Kw(kw) => self.keyword_primary(tok, kw),
+        match tok.kind {
+            TokenKind::Number | TokenKind::Duration | TokenKind::Str => self.literal(tok),
+            TokenKind::LParen => self.paren(tok),
+            TokenKind::LBrace => self.selector_from_brace(tok),
+            TokenKind::Ident | TokenKind::MetricIdent => self.identifier_primary(tok),
+            TokenKind::Kw(kw) => self.keyword_primary(tok, kw),
             _ => Err(self.unexpected(&tok, None, None)),
         }
     }
 
     /// `number_duration_literal` and `string_literal`.
     fn literal(&self, tok: Token<'a>) -> PResult<'a, Node> {
-        let kind = match tok.t {
-            T::Str => ExprKind::String(crate::promql::StringLiteral::from_bytes(
+        let kind = match tok.kind {
+            TokenKind::Str => ExprKind::String(crate::promql::StringLiteral::from_bytes(
                 self.unquote_bytes(&tok)?,
             )),
             _ => ExprKind::Number(self.number_literal(&tok)?),
@@ -191,8 +182,8 @@ impl<'a> Parser<'a> {
     /// An identifier: a function call when `(` follows, a metric name otherwise.
     fn identifier_primary(&self, tok: Token<'a>) -> PResult<'a, Node> {
         let next = self.lx.normal(self.after(&tok))?;
-        match (tok.t, next.t) {
-            (T::Ident, T::LParen) => self.call(tok, next),
+        match (tok.kind, next.kind) {
+            (TokenKind::Ident, TokenKind::LParen) => self.call(tok, next),
             _ => self.selector_from_name(tok, next),
         }
     }
@@ -206,7 +197,10 @@ impl<'a> Parser<'a> {
         }
         let next = self.lx.normal(self.after(&tok))?;
         if let Some(op) = aggregate_op(kw) {
-            if matches!(next.t, T::LParen | T::Kw(Kw::By) | T::Kw(Kw::Without)) {
+            if matches!(
+                next.kind,
+                TokenKind::LParen | TokenKind::Kw(Kw::By) | TokenKind::Kw(Kw::Without)
+            ) {
                 return self.aggregate(tok, op, next);
             }
         }
@@ -214,7 +208,7 @@ impl<'a> Parser<'a> {
             kw,
             Kw::Start | Kw::End | Kw::Step | Kw::Range | Kw::MinOf | Kw::MaxOf
         );
-        if is_function && next.t == T::LParen {
+        if is_function && next.kind == TokenKind::LParen {
             return self.call(tok, next);
         }
         self.selector_from_name(tok, next)
@@ -237,7 +231,7 @@ impl<'a> Parser<'a> {
         let mut i = self.after(&open);
         let mut args = Vec::new();
         let first = self.lx.normal(i)?;
-        if first.t == T::RParen {
+        if first.kind == TokenKind::RParen {
             self.close_paren();
             return Ok((self.after(&first), args, first));
         }
@@ -245,14 +239,14 @@ impl<'a> Parser<'a> {
             let (rest, arg) = self.expr(i)?;
             args.push(arg);
             let tok = self.lx.normal(rest)?;
-            match tok.t {
-                T::Comma => {
+            match tok.kind {
+                TokenKind::Comma => {
                     i = self.after(&tok);
-                    if self.lx.normal(i)?.t == T::RParen {
+                    if self.lx.normal(i)?.kind == TokenKind::RParen {
                         return Err(PError::new(ParseErrorKind::TrailingComma, tok.span));
                     }
                 }
-                T::RParen => {
+                TokenKind::RParen => {
                     self.close_paren();
                     return Ok((self.after(&tok), args, tok));
                 }
@@ -306,19 +300,19 @@ impl<'a> Parser<'a> {
     fn aggregate(&self, op_tok: Token<'a>, op: AggregateOp, next: Token<'a>) -> PResult<'a, Node> {
         let mut open = next;
         let mut grouping = None;
-        if let T::Kw(kw @ (Kw::By | Kw::Without)) = next.t {
+        if let TokenKind::Kw(kw @ (Kw::By | Kw::Without)) = next.kind {
             let (rest, g) = self.aggregate_modifier(kw, &next)?;
             grouping = Some(g);
             open = self.lx.normal(rest)?;
         }
-        if open.t != T::LParen {
+        if open.kind != TokenKind::LParen {
             return Err(self.unexpected(&open, Some("aggregation"), None));
         }
         let (mut rest, args, close) = self.call_args(open)?;
         let mut end = close.span;
         if grouping.is_none() {
             let tok = self.lx.normal(rest)?;
-            if let T::Kw(kw @ (Kw::By | Kw::Without)) = tok.t {
+            if let TokenKind::Kw(kw @ (Kw::By | Kw::Without)) = tok.kind {
                 let (after, g) = self.aggregate_modifier(kw, &tok)?;
                 end = g.2;
                 grouping = Some(g);
@@ -396,25 +390,25 @@ impl<'a> Parser<'a> {
             fill_written: false,
         };
         let mut tok = self.lx.normal(i)?;
-        if tok.t == T::Kw(Kw::Bool) {
+        if tok.kind == TokenKind::Kw(Kw::Bool) {
             m.return_bool = true;
             i = self.after(&tok);
             tok = self.lx.normal(i)?;
         }
-        if let T::Kw(kw @ (Kw::On | Kw::Ignoring)) = tok.t {
+        if let TokenKind::Kw(kw @ (Kw::On | Kw::Ignoring)) = tok.kind {
             let (rest, labels, _) = self.grouping_labels(self.after(&tok))?;
             m.matching.on = kw == Kw::On;
             m.matching.matching_labels = labels;
             i = rest;
             tok = self.lx.normal(i)?;
-            if let T::Kw(kw @ (Kw::GroupLeft | Kw::GroupRight)) = tok.t {
+            if let TokenKind::Kw(kw @ (Kw::GroupLeft | Kw::GroupRight)) = tok.kind {
                 m.matching.card = match kw {
                     Kw::GroupLeft => VectorMatchCardinality::ManyToOne,
                     _ => VectorMatchCardinality::OneToMany,
                 };
                 i = self.after(&tok);
                 tok = self.lx.normal(i)?;
-                if tok.t == T::LParen {
+                if tok.kind == TokenKind::LParen {
                     let (rest, labels, _) = self.grouping_labels(i)?;
                     m.matching.include = labels;
                     i = rest;
@@ -423,14 +417,14 @@ impl<'a> Parser<'a> {
             }
         }
         let fill = &mut m.matching.fill;
-        match tok.t {
-            T::Kw(Kw::Fill) => {
+        match tok.kind {
+            TokenKind::Kw(Kw::Fill) => {
                 let (rest, value) = self.fill_value(self.after(&tok))?;
                 fill.lhs = Some(value);
                 fill.rhs = Some(value);
                 i = rest;
             }
-            T::Kw(first @ (Kw::FillLeft | Kw::FillRight)) => {
+            TokenKind::Kw(first @ (Kw::FillLeft | Kw::FillRight)) => {
                 let (rest, value) = self.fill_value(self.after(&tok))?;
                 i = rest;
                 let (this, other) = match first {
@@ -439,7 +433,7 @@ impl<'a> Parser<'a> {
                 };
                 *this = Some(value);
                 let tok = self.lx.normal(i)?;
-                if tok.t == T::Kw(other) {
+                if tok.kind == TokenKind::Kw(other) {
                     let (rest, value) = self.fill_value(self.after(&tok))?;
                     i = rest;
                     match other {
@@ -457,19 +451,19 @@ impl<'a> Parser<'a> {
     /// `fill_value`: `( [+|-] number )`.
     fn fill_value(&self, i: &'a str) -> PResult<'a, f64> {
         let open = self.lx.normal(i)?;
-        if open.t != T::LParen {
+        if open.kind != TokenKind::LParen {
             return Err(self.unexpected(&open, None, None));
         }
         self.open_paren();
         let mut tok = self.lx.normal(self.after(&open))?;
         let mut negative = false;
-        if matches!(tok.t, T::Add | T::Sub) {
-            negative = tok.t == T::Sub;
+        if matches!(tok.kind, TokenKind::Add | TokenKind::Sub) {
+            negative = tok.kind == TokenKind::Sub;
             tok = self.lx.normal(self.after(&tok))?;
         }
-        let value = match tok.t {
-            T::Number => self.number_value(&tok)?,
-            T::Duration => self.duration_ms(&tok)? as f64 / 1000.0,
+        let value = match tok.kind {
+            TokenKind::Number => self.number_value(&tok)?,
+            TokenKind::Duration => self.duration_ms(&tok)? as f64 / 1000.0,
             _ => return Err(self.unexpected(&tok, None, None)),
         };
         let (rest, _) = self.expect_rparen(self.after(&tok), None, None)?;
@@ -506,18 +500,18 @@ impl<'a> Parser<'a> {
         let mode = Cell::new(BracketMode::DurationExpr);
         let (rest, range) = self.bracket_duration(self.after(open), &mode, false)?;
         let tok = self.lx.in_brackets(rest, mode.get())?;
-        match tok.t {
-            T::RBracket => self.matrix(node, open, range, tok),
-            T::Colon => {
+        match tok.kind {
+            TokenKind::RBracket => self.matrix(node, open, range, tok),
+            TokenKind::Colon => {
                 let next = self.lx.in_brackets(self.after(&tok), mode.get())?;
-                let (rest, step) = match next.t {
-                    T::RBracket => (self.after(&tok), None),
-                    T::Number
-                    | T::Duration
-                    | T::Add
-                    | T::Sub
-                    | T::LParen
-                    | T::Kw(Kw::Step | Kw::Range | Kw::MinOf | Kw::MaxOf) => {
+                let (rest, step) = match next.kind {
+                    TokenKind::RBracket => (self.after(&tok), None),
+                    TokenKind::Number
+                    | TokenKind::Duration
+                    | TokenKind::Add
+                    | TokenKind::Sub
+                    | TokenKind::LParen
+                    | TokenKind::Kw(Kw::Step | Kw::Range | Kw::MinOf | Kw::MaxOf) => {
                         let (rest, step) = self.bracket_duration(self.after(&tok), &mode, true)?;
                         (rest, Some(step))
                     }
@@ -530,7 +524,7 @@ impl<'a> Parser<'a> {
                     }
                 };
                 let close = self.lx.in_brackets(rest, mode.get())?;
-                if close.t != T::RBracket {
+                if close.kind != TokenKind::RBracket {
                     return Err(self.unexpected(&close, Some("subquery selector"), Some("\"]\"")));
                 }
                 let span = node.expr.span.to(close.span);

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use super::ast::{Expr, ExprKind};
 use super::error::{PError, ParseError, ParseErrorKind};
-use super::lexer::{Lexer, T, Token};
+use super::lexer::{Lexer, Token, TokenKind};
 use crate::syntax::Span;
 
 /// Parser settings: which experimental syntax is accepted, and limits.
@@ -141,6 +141,33 @@ pub fn parse_with(input: &str, options: &ParseOptions) -> Result<Expr, ParseErro
     Ok(expr)
 }
 
+/// Type-checks an expression built or rewritten by hand, with the checks [`parse_with`] runs
+/// after parsing (operand types, function arity, `bool` and set-operator rules, vector
+/// matching), and completes its vector matching as the parser does (set operators become
+/// many-to-many). `source` is the text the tree's spans point into, or `""` for a tree built
+/// in code; checks that look at how a selector was written are skipped without it.
+///
+/// ```
+/// use promgate::promql::{check, parse, Call, Expr, ExprKind};
+/// let up = parse("up").unwrap();
+/// let vector = promgate::promql::functions::lookup("vector").unwrap();
+/// let mut expr = Expr {
+///     kind: ExprKind::Call(Call { func: vector, args: vec![up] }),
+///     span: Default::default(),
+/// };
+/// let err = check(&mut expr, "").unwrap_err();
+/// assert_eq!(
+///     err.kind.to_string(),
+///     "expected type scalar in call to function \"vector\", got instant vector"
+/// );
+/// ```
+pub fn check(expr: &mut Expr, source: &str) -> Result<(), ParseError> {
+    super::check::check(expr, source).map_err(|e| {
+        let (kind, span) = e.into_parts();
+        ParseError::new(kind, span, Arc::from(source))
+    })
+}
+
 /// Parser results: the rest of the input and a value.
 pub(crate) type PResult<'a, T> = Result<(&'a str, T), PError>;
 
@@ -186,7 +213,7 @@ impl<'a> Parser<'a> {
         }
         let (rest, node) = self.expr(i)?;
         let tok = self.lx.normal(rest)?;
-        if tok.t != T::Eof {
+        if tok.kind != TokenKind::Eof {
             return Err(self.unexpected(&tok, None, None));
         }
         Ok(*node.expr)
@@ -269,7 +296,7 @@ impl<'a> Parser<'a> {
         expected: Option<&str>,
     ) -> PResult<'a, Token<'a>> {
         let tok = self.lx.normal(i)?;
-        if tok.t != T::RParen {
+        if tok.kind != TokenKind::RParen {
             return Err(self.unexpected(&tok, context, expected));
         }
         self.close_paren();

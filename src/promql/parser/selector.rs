@@ -4,7 +4,7 @@ use super::{Node, PResult, Parser};
 use crate::model::{METRIC_NAME, MatchOp, Matcher};
 use crate::promql::ast::{ExprKind, VectorSelector};
 use crate::promql::error::{PError, ParseErrorKind};
-use crate::promql::lexer::{T, Token};
+use crate::promql::lexer::{Token, TokenKind};
 
 /// What `{...}` held.
 struct Braces<'a> {
@@ -19,8 +19,8 @@ impl<'a> Parser<'a> {
     /// `vector_selector` with a metric name: `foo`, `foo{a="b"}`. `next` is the token after the
     /// name. The name becomes a `__name__` matcher after the others, as in Prometheus.
     pub(super) fn selector_from_name(&self, name: Token<'a>, next: Token<'a>) -> PResult<'a, Node> {
-        let (rest, mut matchers, span) = match next.t {
-            T::LBrace => {
+        let (rest, mut matchers, span) = match next.kind {
+            TokenKind::LBrace => {
                 let braces = self.label_matchers(&next)?;
                 (
                     braces.rest,
@@ -69,26 +69,26 @@ impl<'a> Parser<'a> {
         let mut quoted_name = None;
         loop {
             let tok = self.lx.in_braces(i)?;
-            let name = match tok.t {
-                T::RBrace => break Ok(self.braces_done(matchers, tok, quoted_name)),
-                T::Ident => tok.text.to_string(),
-                T::Str => self.unquote(&tok)?,
+            let name = match tok.kind {
+                TokenKind::RBrace => break Ok(self.braces_done(matchers, tok, quoted_name)),
+                TokenKind::Ident => tok.text.to_string(),
+                TokenKind::Str => self.unquote(&tok)?,
                 _ => {
                     return Err(self.unexpected(&tok, CONTEXT, Some("identifier or \"}\"")));
                 }
             };
             let op_tok = self.lx.in_braces(self.after(&tok))?;
-            let op = match op_tok.t {
-                T::Eql => Some(MatchOp::Equal),
-                T::Neq => Some(MatchOp::NotEqual),
-                T::EqlRegex => Some(MatchOp::RegexMatch),
-                T::NeqRegex => Some(MatchOp::RegexNoMatch),
+            let op = match op_tok.kind {
+                TokenKind::Eql => Some(MatchOp::Equal),
+                TokenKind::Neq => Some(MatchOp::NotEqual),
+                TokenKind::EqlRegex => Some(MatchOp::RegexMatch),
+                TokenKind::NeqRegex => Some(MatchOp::RegexNoMatch),
                 _ => None,
             };
-            let matcher = match (op, tok.t) {
+            let matcher = match (op, tok.kind) {
                 (Some(op), _) => {
                     let value_tok = self.lx.in_braces(self.after(&op_tok))?;
-                    if value_tok.t != T::Str {
+                    if value_tok.kind != TokenKind::Str {
                         return Err(self.unexpected(&value_tok, CONTEXT, Some("string")));
                     }
                     i = self.after(&value_tok);
@@ -103,7 +103,7 @@ impl<'a> Parser<'a> {
                     })?
                 }
                 // A bare string is the metric name.
-                (None, T::Str) => {
+                (None, TokenKind::Str) => {
                     i = self.after(&tok);
                     if quoted_name.is_none() {
                         quoted_name = Some(name.clone());
@@ -116,9 +116,9 @@ impl<'a> Parser<'a> {
             };
             matchers.push(matcher);
             let sep = self.lx.in_braces(i)?;
-            match sep.t {
-                T::Comma => i = self.after(&sep),
-                T::RBrace => break Ok(self.braces_done(matchers, sep, quoted_name)),
+            match sep.kind {
+                TokenKind::Comma => i = self.after(&sep),
+                TokenKind::RBrace => break Ok(self.braces_done(matchers, sep, quoted_name)),
                 _ => return Err(self.unexpected(&sep, CONTEXT, Some("\",\" or \"}\""))),
             }
         }
@@ -147,7 +147,7 @@ impl<'a> Parser<'a> {
     ) -> Result<(&'a str, Vec<String>, Token<'a>), PError> {
         const CONTEXT: Option<&str> = Some("grouping opts");
         let open = self.lx.normal(i)?;
-        if open.t != T::LParen {
+        if open.kind != TokenKind::LParen {
             return Err(self.unexpected(&open, CONTEXT, Some("\"(\"")));
         }
         self.open_paren();
@@ -155,14 +155,14 @@ impl<'a> Parser<'a> {
         let mut labels = Vec::new();
         loop {
             let tok = self.lx.normal(i)?;
-            let label = match tok.t {
-                T::RParen => {
+            let label = match tok.kind {
+                TokenKind::RParen => {
                     self.close_paren();
                     return Ok((self.after(&tok), labels, tok));
                 }
-                T::Ident | T::MetricIdent => tok.text.to_string(),
-                T::Kw(kw) if kw.is_label() => tok.text.to_string(),
-                T::Str => {
+                TokenKind::Ident | TokenKind::MetricIdent => tok.text.to_string(),
+                TokenKind::Kw(kw) if kw.is_label() => tok.text.to_string(),
+                TokenKind::Str => {
                     let label = self.unquote(&tok)?;
                     if label.is_empty() {
                         return Err(PError::new(
@@ -176,9 +176,9 @@ impl<'a> Parser<'a> {
             };
             labels.push(label);
             let sep = self.lx.normal(self.after(&tok))?;
-            match sep.t {
-                T::Comma => i = self.after(&sep),
-                T::RParen => {
+            match sep.kind {
+                TokenKind::Comma => i = self.after(&sep),
+                TokenKind::RParen => {
                     self.close_paren();
                     return Ok((self.after(&sep), labels, sep));
                 }

@@ -4,8 +4,7 @@
 //! The scripts are read from `PROMQLTEST_DIR` (CI sets it to the conformance corpus); they are
 //! not copied into this repository.
 
-#[path = "common/corpus.rs"]
-mod corpus;
+use crate::common::corpus;
 
 use promgate::promql::{ParseOptions, parse_with};
 

@@ -38,7 +38,7 @@ fn cases(text: &str) -> Vec<(String, ParseOptions)> {
 
 #[test]
 fn valid_expressions() {
-    insta::glob!("data/promql/ok/*.promql", |path| {
+    insta::glob!("..", "data/promql/ok/*.promql", |path| {
         let text = std::fs::read_to_string(path).expect("read data file");
         let mut out = String::new();
         for (input, options) in cases(&text) {
@@ -57,7 +57,7 @@ fn valid_expressions() {
 
 #[test]
 fn invalid_expressions() {
-    insta::glob!("data/promql/err/*.promql", |path| {
+    insta::glob!("..", "data/promql/err/*.promql", |path| {
         let text = std::fs::read_to_string(path).expect("read data file");
         let mut out = String::new();
         for (input, options) in cases(&text) {

@@ -60,7 +60,11 @@ fn nested_subqueries_share_one_step_budget() {
 #[test]
 fn a_range_query_with_too_many_steps_fails_before_running() {
     let started = Instant::now();
-    let err = Engine::default()
+    let opts = EngineOptions {
+        max_points_per_series: u64::MAX,
+        ..EngineOptions::default()
+    };
+    let err = Engine::new(opts)
         .range_query(&store(), &expr("up"), 0, 365 * 86_400_000, 1)
         .unwrap_err();
     assert!(matches!(err, EvalError::TooManySteps { .. }), "{err}");
@@ -68,11 +72,38 @@ fn a_range_query_with_too_many_steps_fails_before_running() {
 }
 
 #[test]
-fn a_range_query_ending_before_it_starts_is_empty() {
-    let r = Engine::default()
+fn a_range_query_ending_before_it_starts_is_an_error_not_empty() {
+    let err = Engine::default()
         .range_query(&store(), &expr("up"), 600_000, 0, 60_000)
-        .unwrap();
-    assert_eq!(r.value, Value::Matrix(Vec::new()));
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "range query time range is invalid: end time 1970-01-01T00:00:00Z is before start time 1970-01-01T00:10:00Z"
+    );
+}
+
+#[test]
+fn a_range_query_with_step_zero_is_an_error_not_one_millisecond() {
+    for step in [0, -60_000] {
+        let err = Engine::default()
+            .range_query(&store(), &expr("up"), 0, 600_000, step)
+            .unwrap_err();
+        assert_eq!(err, EvalError::InvalidStep(step));
+    }
+}
+
+#[test]
+fn a_range_query_is_limited_to_11000_points_per_series() {
+    let engine = Engine::default();
+    let ok = engine.range_query(&store(), &expr("up"), 0, 11_000_000, 1_000);
+    assert!(matches!(ok.map(|r| r.value), Ok(Value::Matrix(_))));
+    let err = engine
+        .range_query(&store(), &expr("up"), 0, 11_001_000, 1_000)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
+    );
 }
 
 #[test]
@@ -102,4 +133,27 @@ fn too_many_samples_is_an_error() {
 fn deeply_nested_expressions_are_rejected_by_the_parser_not_the_stack() {
     let text = format!("{}up{}", "(".repeat(100_000), ")".repeat(100_000));
     assert!(parse_with(&text, &ParseOptions::default()).is_err());
+}
+
+#[test]
+fn a_hand_built_expression_of_the_wrong_type_is_an_error_not_nan() {
+    use promgate::promql::{Call, Expr, ExprKind, functions};
+    let vector_of_up = Expr {
+        kind: ExprKind::Call(Call {
+            func: functions::lookup("vector").unwrap(),
+            args: vec![expr("up")],
+        }),
+        span: Default::default(),
+    };
+    let err = Engine::default()
+        .instant_query(&store(), &vector_of_up, 60_000)
+        .unwrap_err();
+    assert!(
+        matches!(err, EvalError::InvalidExpression { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "expected type scalar in call to function \"vector\", got instant vector"
+    );
 }

@@ -1,0 +1,83 @@
+//! The two shapes of a time window (Prometheus 3's left-open, 2's left-closed) and the
+//! binary searches that find a window's samples.
+
+use crate::model::Timestamp;
+
+/// Which end of a time window is included.
+///
+/// ```
+/// use promgate::store::Window;
+/// assert!(Window::LeftOpen.contains(0, 10, 10));
+/// assert!(!Window::LeftOpen.contains(0, 10, 0));
+/// assert!(Window::LeftClosed.contains(0, 10, 0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Window {
+    /// `(mint, maxt]`: Prometheus 3 range selectors and lookback.
+    #[default]
+    LeftOpen,
+    /// `[mint, maxt]`: Prometheus 2.
+    LeftClosed,
+}
+
+impl Window {
+    /// Whether `t` lies in the window from `mint` to `maxt`.
+    ///
+    /// ```
+    /// use promgate::store::Window;
+    /// assert!(!Window::LeftClosed.contains(0, 10, 11));
+    /// ```
+    pub fn contains(self, mint: Timestamp, maxt: Timestamp, t: Timestamp) -> bool {
+        let after_start = match self {
+            Window::LeftOpen => t > mint,
+            Window::LeftClosed => t >= mint,
+        };
+        after_start && t <= maxt
+    }
+
+    /// The index range of `times` (sorted ascending) inside the window.
+    ///
+    /// The two searches are independent (so the processor overlaps them) and branchy: when an
+    /// evaluator sweeps the steps of a query, consecutive searches take the same branches,
+    /// which measured 2-4x faster than the branchless `slice::partition_point`.
+    pub(super) fn bounds(
+        self,
+        times: impl Fn(usize) -> Timestamp,
+        len: usize,
+        mint: Timestamp,
+        maxt: Timestamp,
+    ) -> std::ops::Range<usize> {
+        let first = match self {
+            Window::LeftOpen => partition(len, |i| times(i) <= mint),
+            Window::LeftClosed => partition(len, |i| times(i) < mint),
+        };
+        let end = partition(len, |i| times(i) <= maxt);
+        first..end.max(first)
+    }
+
+    /// The index of the newest of `times` (sorted ascending) inside the window.
+    pub(super) fn last(
+        self,
+        times: impl Fn(usize) -> Timestamp,
+        len: usize,
+        mint: Timestamp,
+        maxt: Timestamp,
+    ) -> Option<usize> {
+        let last = partition(len, |i| times(i) <= maxt).checked_sub(1)?;
+        self.contains(mint, maxt, times(last)).then_some(last)
+    }
+}
+
+/// The first index in `0..len` for which `pred` is false (`pred` must be monotone).
+pub(super) fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}

@@ -1,0 +1,4 @@
+//! The command-line tool, run as the real binary.
+
+mod promql;
+mod query;
