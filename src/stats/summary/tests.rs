@@ -287,3 +287,20 @@ proptest! {
         }
     }
 }
+
+/// Found by proptest (kept here rather than in `proptest-regressions/`): the consistency check
+/// once scaled its tolerance by a negative mean.
+#[test]
+fn single_negative_sample_is_its_own_mean_and_quantiles() {
+    let s = summarize(&[Some(-209296.62371612177)], &SummaryOptions::default()).unwrap();
+    assert_eq!(
+        (s.mean, s.min, s.max, s.quantiles.p50),
+        (
+            -209296.62371612177,
+            -209296.62371612177,
+            -209296.62371612177,
+            -209296.62371612177
+        )
+    );
+    assert_eq!((s.std_dev, s.mean_ci), (None, None));
+}
