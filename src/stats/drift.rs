@@ -551,7 +551,8 @@ pub struct Ewma {
     options: EwmaOptions,
     warmup: WarmUp,
     steps: usize,
-    monitored: i32,
+    /// `(1 - λ)^{2t}` for the `t` monitored steps since the start or the last alarm.
+    decay: f64,
     z: Option<f64>,
 }
 
@@ -580,7 +581,7 @@ impl Ewma {
             warmup: WarmUp::new(options.baseline),
             options,
             steps: 0,
-            monitored: 0,
+            decay: 1.0,
             z: None,
         })
     }
@@ -599,10 +600,10 @@ impl Ewma {
         let (mean, sigma) = self.warmup.observe(x)?;
         let lambda = self.options.lambda;
         let z = lambda * x + (1.0 - lambda) * self.z.unwrap_or(mean);
-        // Past a few hundred steps the factor is 1 to the last bit; saturate the exponent.
-        self.monitored = self.monitored.saturating_add(1);
-        let spread =
-            lambda / (2.0 - lambda) * (1.0 - (1.0 - lambda).powi(self.monitored.saturating_mul(2)));
+        // Updated by multiplication rather than `powi`: it underflows to 0 after a few
+        // thousand steps, where the limits have long been constant.
+        self.decay *= (1.0 - lambda) * (1.0 - lambda);
+        let spread = lambda / (2.0 - lambda) * (1.0 - self.decay);
         let width = self.options.l * sigma * spread.sqrt();
         let shift = if z > mean + width {
             Shift::Up
@@ -613,7 +614,7 @@ impl Ewma {
             return None;
         };
         self.z = None;
-        self.monitored = 0;
+        self.decay = 1.0;
         Some(ChangePoint {
             alarm_index: index,
             start_index: None,

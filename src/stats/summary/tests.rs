@@ -287,3 +287,49 @@ proptest! {
         }
     }
 }
+
+/// Found by proptest (kept here rather than in `proptest-regressions/`): the consistency check
+/// once scaled its tolerance by a negative mean.
+#[test]
+fn single_negative_sample_is_its_own_mean_and_quantiles() {
+    let s = summarize(&[Some(-209296.62371612177)], &SummaryOptions::default()).unwrap();
+    assert_eq!(
+        (s.mean, s.min, s.max, s.quantiles.p50),
+        (
+            -209296.62371612177,
+            -209296.62371612177,
+            -209296.62371612177,
+            -209296.62371612177
+        )
+    );
+    assert_eq!((s.std_dev, s.mean_ci), (None, None));
+}
+
+/// The batch-means interval keeps roughly its nominal coverage on an autocorrelated series
+/// (AR(1) with φ = 0.9, integrated autocorrelation time 19 steps), where the independent-sample
+/// t interval would cover far less often.
+#[test]
+fn batch_means_interval_covers_an_ar1_mean() {
+    let mut rng = crate::stats::SplitMix64::new(5);
+    let (mut covered, mut naive_covered) = (0, 0);
+    let runs = 200;
+    for _ in 0..runs {
+        let mut x = 0.0;
+        let series: Vec<Option<f64>> = (0..8640)
+            .map(|_| {
+                x = 0.9 * x + rng.next_normal();
+                Some(x)
+            })
+            .collect();
+        let s = summarize(&series, &SummaryOptions::default()).unwrap();
+        let ci = s.mean_ci.unwrap();
+        covered += usize::from(ci.lower <= 0.0 && 0.0 <= ci.upper);
+        let naive = 1.96 * s.std_dev.unwrap() / (s.count as f64).sqrt();
+        naive_covered += usize::from(s.mean.abs() <= naive);
+    }
+    assert!(
+        (180..=198).contains(&covered),
+        "batch means covered {covered}/{runs}"
+    );
+    assert!(naive_covered < 120, "naive covered {naive_covered}/{runs}");
+}
