@@ -16,9 +16,10 @@ pub(crate) const RESOLVED_RETENTION: i64 = 15 * 60_000;
 /// use promgate::rules::AlertState;
 /// assert_eq!(AlertState::Firing.to_string(), "firing");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum AlertState {
     /// Resolved: the condition went away.
+    #[default]
     Inactive,
     /// The condition holds, for less than the rule's `for`.
     Pending,
@@ -63,12 +64,6 @@ pub struct Alert {
     pub keep_firing_since: Option<Timestamp>,
     /// The last evaluation that had it in its result (ms).
     pub last_seen_at: Timestamp,
-}
-
-impl Default for AlertState {
-    fn default() -> Self {
-        AlertState::Inactive
-    }
 }
 
 impl Alert {

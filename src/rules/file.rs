@@ -110,7 +110,7 @@ pub(crate) fn decode(
     Ok((file.unwrap_or_default(), Layout::Prometheus, ignored))
 }
 
-fn scalar<'a>(node: &'a Node) -> Option<&'a str> {
+fn scalar(node: &Node) -> Option<&str> {
     match &node.kind {
         NodeKind::Scalar { value, .. } => Some(value),
         _ => None,

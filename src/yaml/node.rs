@@ -212,10 +212,7 @@ pub fn parse_documents(text: &str, limits: &YamlLimits) -> Result<Vec<Node>, Yam
         nodes: 0,
     };
     let mut parser = Parser::new_from_str(text);
-    loop {
-        let Some(event) = parser.next_event() else {
-            break;
-        };
+    while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| scan_error(&e, &offsets))?;
         let start = offsets.position(span.start.index(), span.start.line(), span.start.col());
         let end = offsets.byte(span.end.index());
