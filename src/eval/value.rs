@@ -215,6 +215,9 @@ pub(crate) struct RangeSeries<'s> {
     /// Start timestamps parallel to `histograms`, when the series has them.
     pub histogram_start_times: Option<Cow<'s, [Timestamp]>>,
     pub drop_name: bool,
+    /// No float of `floats` is below the one before it: a counter window without resets
+    /// (known only for windows borrowed straight from the store; `false` when unknown).
+    pub no_float_drops: bool,
 }
 
 impl RangeSeries<'_> {

@@ -385,6 +385,7 @@ impl Store {
             rest[0].h = with_readback_hint(prev.map(|p| &*p.h), float_between, h);
         }
         series.floats = floats;
+        series.index_floats_from(0);
         series.histograms = histograms;
     }
 
@@ -447,6 +448,7 @@ impl Store {
             SampleValue::Float(f) => {
                 record(&mut series.float_start_times, series.floats.len());
                 series.floats.push(FPoint { t, f });
+                series.index_floats_from(series.floats.len() - 1);
             }
             SampleValue::Histogram(h) => {
                 record(&mut series.histogram_start_times, series.histograms.len());

@@ -78,6 +78,12 @@ pub struct StoredSeries {
     /// `labels` without the metric name, computed on first use: functions drop the name of
     /// every series at every step, and this spares a label set per series and step.
     pub(super) without_name: OnceLock<Labels>,
+    /// Positions in `floats` of stale markers, ascending: a range window asks whether it holds
+    /// one in O(log n) instead of scanning its points at every step.
+    pub(super) stale_at: Vec<u32>,
+    /// Positions `j` in `floats` where the value drops (`floats[j] < floats[j - 1]`), ascending:
+    /// a counter window without one has no reset, and `rate` skips its scan.
+    pub(super) drops_at: Vec<u32>,
 }
 
 impl StoredSeries {
@@ -89,7 +95,38 @@ impl StoredSeries {
             histograms: Vec::new(),
             float_start_times: Vec::new(),
             histogram_start_times: Vec::new(),
+            stale_at: Vec::new(),
+            drops_at: Vec::new(),
         }
+    }
+
+    /// Notes the irregular points among `floats[from..]` (stale markers and drops), after
+    /// they were appended.
+    pub(super) fn index_floats_from(&mut self, from: usize) {
+        for j in from..self.floats.len() {
+            let f = self.floats[j].f;
+            if crate::model::is_stale_nan(f) {
+                self.stale_at.push(j as u32);
+            } else if j > 0 && f < self.floats[j - 1].f {
+                self.drops_at.push(j as u32);
+            }
+        }
+    }
+
+    /// Whether `floats[range]` holds a stale marker.
+    pub(crate) fn any_stale(&self, range: std::ops::Range<usize>) -> bool {
+        let first = self.stale_at.partition_point(|&j| (j as usize) < range.start);
+        self.stale_at
+            .get(first)
+            .is_some_and(|&j| (j as usize) < range.end)
+    }
+
+    /// Whether a value of `floats[range]` is below the one before it in the range.
+    pub(crate) fn any_drop(&self, range: std::ops::Range<usize>) -> bool {
+        let first = self.drops_at.partition_point(|&j| (j as usize) <= range.start);
+        self.drops_at
+            .get(first)
+            .is_some_and(|&j| (j as usize) < range.end)
     }
 
     /// The series' labels without the metric name and its metadata labels

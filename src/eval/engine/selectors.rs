@@ -326,7 +326,7 @@ impl<'s> Evaluator<'s> {
             let hist_range = s.histogram_range(mint, maxt, self.window);
             let all_floats = &s.floats()[float_range.clone()];
             let (floats, float_start_times): (Cow<'s, [FPoint]>, Option<Cow<'s, [Timestamp]>>) =
-                if all_floats.iter().any(|p| is_stale_nan(p.f)) {
+                if s.any_stale(float_range.clone()) {
                     let starts = s.float_start_times(float_range.clone());
                     let mut kept = Vec::with_capacity(all_floats.len());
                     let mut kept_starts = Vec::new();
@@ -342,7 +342,7 @@ impl<'s> Evaluator<'s> {
                 } else {
                     (
                         Cow::Borrowed(all_floats),
-                        s.float_start_times(float_range).map(Cow::Borrowed),
+                        s.float_start_times(float_range.clone()).map(Cow::Borrowed),
                     )
                 };
             let mut histograms: Cow<'s, [HPoint]> =
@@ -364,6 +364,8 @@ impl<'s> Evaluator<'s> {
                 histograms = Cow::Owned(with_hints);
             }
             let histogram_start_times = s.histogram_start_times(hist_range).map(Cow::Borrowed);
+            let no_float_drops =
+                matches!(floats, Cow::Borrowed(_)) && !s.any_drop(float_range.clone());
             let mut rs = RangeSeries {
                 metric: s.labels().clone(),
                 store_without_name: Some(s.labels_without_name()),
@@ -372,6 +374,7 @@ impl<'s> Evaluator<'s> {
                 float_start_times,
                 histogram_start_times,
                 drop_name: false,
+                no_float_drops,
             };
             if extend && (vs.anchored || vs.smoothed) {
                 if !rs.histograms.is_empty() {
@@ -501,6 +504,7 @@ impl<'s> Evaluator<'s> {
                     float_start_times: None,
                     histogram_start_times: None,
                     drop_name,
+                    no_float_drops: false,
                 }
             })
             .collect();

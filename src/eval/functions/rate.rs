@@ -170,7 +170,8 @@ fn extrapolated_rate(
         last_t = f[n_minus_one].t;
         result_float = f[n_minus_one].f - f[0].f;
         starts = if is_counter { ctx.float_starts(s) } else { &[] };
-        if is_counter {
+        // A window the store knows has no drop, and no start times, has no reset to add.
+        if is_counter && !(s.no_float_drops && starts.is_empty()) {
             let mut overlap_detected = false;
             for i in 0..n_minus_one {
                 let (prev, cur) = (f[i], f[i + 1]);
