@@ -159,16 +159,6 @@ pub(super) fn render(v: &Value) -> String {
     }
 }
 
-/// Like [`eval`] but keeps the result order.
-pub(super) fn eval_ordered(store: &Store, query: &str, t: i64) -> Vec<String> {
-    let expr = parse(query);
-    let r = engine().instant_query(store, &expr, t).unwrap();
-    match r.value {
-        Value::Vector(samples) => samples.iter().map(|s| s.metric.to_string()).collect(),
-        other => panic!("{other:?}"),
-    }
-}
-
 pub(super) fn stale() -> Option<f64> {
     Some(stale_nan())
 }
