@@ -1,10 +1,10 @@
 //! Tests of the function dispatcher and the functions, over hand-built stores.
 //!
-//! `floats.rs` covers float functions, `histograms.rs` native and classic histograms,
-//! `labels.rs` label functions and `info()`.
+//! `floats.rs` covers float functions, `histograms.rs` native and classic histograms. Most
+//! function tests are promqltest scripts in `tests/data/eval/` instead.
 
 use crate::eval::{Engine, EngineOptions, Value};
-use crate::model::{BucketSpan, CounterResetHint, FloatHistogram, Labels, SampleValue, stale_nan};
+use crate::model::{BucketSpan, CounterResetHint, FloatHistogram, Labels, SampleValue};
 use crate::promql::{Expr, ParseOptions, parse_with};
 use crate::store::Store;
 use std::sync::Arc;
@@ -159,20 +159,6 @@ pub(super) fn render(v: &Value) -> String {
     }
 }
 
-/// Like [`eval`] but keeps the result order.
-pub(super) fn eval_ordered(store: &Store, query: &str, t: i64) -> Vec<String> {
-    let expr = parse(query);
-    let r = engine().instant_query(store, &expr, t).unwrap();
-    match r.value {
-        Value::Vector(samples) => samples.iter().map(|s| s.metric.to_string()).collect(),
-        other => panic!("{other:?}"),
-    }
-}
-
-pub(super) fn stale() -> Option<f64> {
-    Some(stale_nan())
-}
-
 pub(super) const M: i64 = 60_000;
 
 pub(super) const S: i64 = 1000;
@@ -186,4 +172,3 @@ pub(super) fn lines(v: &[&str]) -> String {
 
 mod floats;
 mod histograms;
-mod labels;
