@@ -65,15 +65,15 @@ find . -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.rules' \) | sed 's
   o=$out/$(echo "$f" | tr / _)
   if [ $kind = test ]; then
     d=$(dirname "$f"); b=$(basename "$f")
-    (cd "$d" && timeout 120 "$PROMTOOL" test rules "$b") >"$o.promtool" 2>&1; pt=$?
-    (cd "$d" && timeout 120 "$PROMGATE" test rules --semantics prometheus2 "$b") >"$o.promgate" 2>&1; pg=$?
-    (cd "$d" && timeout 120 "$PROMGATE" test rules "$b") >"$o.promgate3" 2>&1; pg3=$?
+    (cd "$d" && timeout 900 "$PROMTOOL" test rules "$b") >"$o.promtool" 2>&1; pt=$?
+    (cd "$d" && timeout 900 "$PROMGATE" test rules --semantics prometheus2 "$b") >"$o.promgate" 2>&1; pg=$?
+    (cd "$d" && timeout 900 "$PROMGATE" test rules "$b") >"$o.promgate3" 2>&1; pg3=$?
     grep -vE '^\s*why:' "$o.promgate" > "$o.promgate.cmp"
     if [ $pt = $pg ] && cmp -s "$o.promtool" "$o.promgate.cmp"; then v=agree; else v=disagree; fi
   else
-    timeout 120 "$PROMTOOL" check rules "$f" >"$o.promtool" 2>&1; pt=$?
-    timeout 120 "$PROMGATE" check rules --semantics prometheus2 "$f" >"$o.promgate" 2>&1; pg=$?
-    timeout 120 "$PROMGATE" check rules "$f" >"$o.promgate3" 2>&1; pg3=$?
+    timeout 900 "$PROMTOOL" check rules "$f" >"$o.promtool" 2>&1; pt=$?
+    timeout 900 "$PROMGATE" check rules --semantics prometheus2 "$f" >"$o.promgate" 2>&1; pg=$?
+    timeout 900 "$PROMGATE" check rules "$f" >"$o.promgate3" 2>&1; pg3=$?
     if [ $pt = 0 ] && [ $pg = 0 ]; then v=agree
     elif [ $kind = manifest ] && [ $pt != 0 ] && [ $pg = 0 ]; then v=note
     elif [ $pt = 0 ] || [ $pg = 0 ]; then v=disagree
