@@ -75,7 +75,7 @@ def norm(path, tool):
             m = re.match(r"^(\S+: )?yaml: line (\d+): ", l)
             if m: out.append("YAMLERR " + m.group(2)); continue
         else:
-            m = re.match(r"^\S+?: ?(\d+):\d+: (unknown field|.*(yaml|scalar|mapping|indentation|expect))", l)
+            m = re.match(r"^\S+?:(\d+):\d+: ", l) or re.match(r"^\S+?: (\d+):\d+: (unknown field|mapping key|cannot|.*(yaml|scalar|indentation|expect))", l)
             if m: out.append("YAMLERR " + m.group(1)); continue
         out.append(l)
     return out
