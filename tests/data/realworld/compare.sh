@@ -85,10 +85,11 @@ sys.exit(0 if key(a) == key(b) else 1)
 ' "$1" "$2"
 }
 
-find . -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.rules' \) | sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
+find . -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.rules' -o -name '*.alerts' \) | sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
   grep -qE '^\s*"?rule_files"?:' "$f" && grep -qE '^\s*"?tests"?:' "$f" && kind=test || {
     grep -qE '^"?groups"?:' "$f" || grep -qE '^"?kind"?:\s*"?PrometheusRule' "$f" || continue; kind=rule
     grep -qE '^"?kind"?:\s*"?PrometheusRule' "$f" && kind=manifest; }
+  grep -qE '^\{\{|\{\{-? *(\$?\.Values|\.Release|\.Chart|include |tpl )' "$f" && continue   # a Helm template, not a rule file yet
   o=$out/$(echo "$f" | tr / _)
   if [ $kind = test ]; then
     d=$(dirname "$f"); b=$(basename "$f")
