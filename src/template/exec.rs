@@ -94,8 +94,13 @@ impl<'t, 'a> Exec<'t, 'a> {
             At::Command(command) => Some((command.pos, command.to_string())),
             At::Pipe(pipe) => Some((pipe.pos, pipe.to_string())),
             At::Node(node) => Some((node_pos(node), node.to_string())),
-            At::Range(branch) => Some((branch.pos, Node::Range(Box::new(branch.clone())).to_string())),
-            At::Template(call) => Some((call.pos, Node::Template(Box::new(call.clone())).to_string())),
+            At::Range(branch) => Some((
+                branch.pos,
+                Node::Range(Box::new(branch.clone())).to_string(),
+            )),
+            At::Template(call) => {
+                Some((call.pos, Node::Template(Box::new(call.clone())).to_string()))
+            }
         }
     }
 
@@ -393,9 +398,7 @@ impl<'t, 'a> Exec<'t, 'a> {
         self.at = At::Arg(arg);
         let text = &number.text;
         if number.complex {
-            return Err(self.errorf(format_args!(
-                "complex constant {text} is not supported"
-            )));
+            return Err(self.errorf(format_args!("complex constant {text} is not supported")));
         }
         let is_hex_int = text.len() > 2
             && text.starts_with('0')
@@ -427,7 +430,7 @@ impl<'t, 'a> Exec<'t, 'a> {
         last: Option<Value<'a>>,
     ) -> R<Value<'a>> {
         self.at = At::Arg(field);
-        self.eval_field_chain(dot.clone(), idents, args, last)
+        self.eval_field_chain(dot, dot.clone(), idents, args, last)
     }
 
     fn eval_chain_node(
@@ -445,7 +448,7 @@ impl<'t, 'a> Exec<'t, 'a> {
             return Err(self.errorf(format_args!("indirection through explicit nil in {chain}")));
         }
         let receiver = self.eval_arg(dot, None, node)?;
-        self.eval_field_chain(receiver, fields, args, last)
+        self.eval_field_chain(dot, receiver, fields, args, last)
     }
 
     fn eval_variable_node(
@@ -463,11 +466,12 @@ impl<'t, 'a> Exec<'t, 'a> {
             self.not_a_function(args, &last)?;
             return Ok(value);
         }
-        self.eval_field_chain(value, &idents[1..], args, last)
+        self.eval_field_chain(dot, value, &idents[1..], args, last)
     }
 
     fn eval_field_chain(
         &mut self,
+        dot: &Value<'a>,
         mut receiver: Value<'a>,
         idents: &'t [String],
         args: &'t [Arg],
@@ -475,18 +479,22 @@ impl<'t, 'a> Exec<'t, 'a> {
     ) -> R<Value<'a>> {
         let n = idents.len();
         for ident in &idents[..n - 1] {
-            receiver = self.eval_field(ident, &[], None, receiver)?;
+            receiver = self.eval_field(dot, ident, &[], None, receiver)?;
         }
-        self.eval_field(&idents[n - 1], args, last, receiver)
+        self.eval_field(dot, &idents[n - 1], args, last, receiver)
     }
 
     fn eval_field(
         &mut self,
+        dot: &Value<'a>,
         name: &str,
         args: &'t [Arg],
         last: Option<Value<'a>>,
         receiver: Value<'a>,
     ) -> R<Value<'a>> {
+        if let Some(params) = super::methods::params(&receiver, name) {
+            return self.eval_method(dot, receiver, name, params, args, last);
+        }
         let has_args = args.len() > 1 || last.is_some();
         let struct_field = |value: Value<'a>, this: &Self| {
             if has_args {
@@ -498,18 +506,16 @@ impl<'t, 'a> Exec<'t, 'a> {
         };
         let map_entry = |value: Value<'a>, this: &Self| {
             if has_args {
-                return Err(this.errorf(format_args!(
-                    "{name} is not a method but has arguments"
-                )));
+                return Err(this.errorf(format_args!("{name} is not a method but has arguments")));
             }
             Ok(value)
         };
         match &receiver {
             Value::Missing => return Ok(Value::Missing),
             Value::Nil => {
-                return Err(self.errorf(format_args!(
-                    "nil pointer evaluating interface {{}}.{name}"
-                )));
+                return Err(
+                    self.errorf(format_args!("nil pointer evaluating interface {{}}.{name}"))
+                );
             }
             Value::Root(root) => match name {
                 "Labels" => return struct_field(Value::Labels(root.labels.clone()), self),
@@ -541,6 +547,37 @@ impl<'t, 'a> Exec<'t, 'a> {
             "can't evaluate field {name} in type {}",
             receiver.type_name()
         )))
+    }
+
+    /// A method call on a `time.Time` or `time.Duration` (Go's `evalCall` for methods).
+    fn eval_method(
+        &mut self,
+        dot: &Value<'a>,
+        receiver: Value<'a>,
+        name: &str,
+        params: &'static [Param],
+        args: &'t [Arg],
+        last: Option<Value<'a>>,
+    ) -> R<Value<'a>> {
+        let node = self.at;
+        let args = args.get(1..).unwrap_or(&[]);
+        let num_in = args.len() + usize::from(last.is_some());
+        if num_in != params.len() {
+            return Err(self.errorf(format_args!(
+                "wrong number of args for {name}: want {} got {num_in}",
+                params.len()
+            )));
+        }
+        let mut argv = Vec::with_capacity(num_in);
+        for (arg, typ) in args.iter().zip(params) {
+            argv.push(self.eval_arg(dot, Some(*typ), arg)?);
+        }
+        if let Some(last) = last {
+            argv.push(self.validate_type(last, Some(params[num_in - 1]))?);
+        }
+        self.at = node;
+        super::methods::call(&receiver, name, &argv)
+            .map_err(|message| self.errorf(format_args!("error calling {name}: {message}")))
     }
 
     /// Go's `evalArg`: one argument converted for a parameter of type `typ` (`None`: untyped).
@@ -589,6 +626,12 @@ impl<'t, 'a> Exec<'t, 'a> {
                 Arg::String { text, .. } => Ok(Value::str(text)),
                 _ => Err(self.errorf(format_args!("expected string; found {arg}"))),
             },
+            Some(Param::Duration) => match arg {
+                Arg::Number(_, number) if number.int.is_some() => {
+                    Ok(Value::Duration(number.int.unwrap_or(0), false))
+                }
+                _ => Err(self.errorf(format_args!("expected integer; found {arg}"))),
+            },
             Some(other) => Err(self.errorf(format_args!(
                 "can't handle {arg} for arg of type {}",
                 other.go_name()
@@ -607,13 +650,25 @@ impl<'t, 'a> Exec<'t, 'a> {
                 Param::Reflect => Ok(Value::Missing),
                 Param::QueryResult => Ok(Value::Samples(Rc::new(Vec::new()))),
                 Param::Any | Param::Sample => Ok(Value::Nil),
+                Param::Duration | Param::Time => {
+                    Err(self.errorf(format_args!("invalid value; expected {}", typ.go_name())))
+                }
             };
+        }
+        // A pointer is dereferenced for a value parameter.
+        match (&value, typ) {
+            (Value::Duration(nanos, _), Param::Duration) => {
+                return Ok(Value::Duration(*nanos, false));
+            }
+            (Value::Time(nanos, _), Param::Time) => return Ok(Value::Time(*nanos, false)),
+            _ => {}
         }
         let ok = match typ {
             Param::Any | Param::Reflect => true,
             Param::String => matches!(value, Value::Str(_)),
             Param::Sample => matches!(value, Value::Sample(_)),
             Param::QueryResult => matches!(value, Value::Samples(_)),
+            Param::Duration | Param::Time => false,
         };
         if ok {
             return Ok(value);
@@ -674,7 +729,7 @@ impl<'t, 'a> Exec<'t, 'a> {
         }
         if let Some(last) = last {
             let typ = match variadic {
-                Some(element) if num_in - 1 >= fixed.len() => element,
+                Some(element) if num_in > fixed.len() => element,
                 _ => fixed[num_in - 1],
             };
             argv.push(self.validate_type(last, Some(typ))?);
@@ -711,12 +766,12 @@ impl<'t, 'a> Exec<'t, 'a> {
             Func::Eq => Value::Bool(builtin_eq(&args[0], &args[1..])?),
             Func::Ne => Value::Bool(!builtin_eq(&args[0], &args[1..])?),
             Func::Lt => Value::Bool(builtin_lt(&args[0], &args[1])?),
-            Func::Le => Value::Bool(
-                builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?,
-            ),
-            Func::Gt => Value::Bool(
-                !(builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?),
-            ),
+            Func::Le => {
+                Value::Bool(builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?)
+            }
+            Func::Gt => {
+                Value::Bool(!(builtin_lt(&args[0], &args[1])? || builtin_eq(&args[0], &args[1..])?))
+            }
             Func::Ge => Value::Bool(!builtin_lt(&args[0], &args[1])?),
             Func::Call => {
                 return Err(match &args[0] {
@@ -739,9 +794,7 @@ impl<'t, 'a> Exec<'t, 'a> {
                 ))
             }
             Func::First => match &args[0] {
-                Value::Samples(samples) if !samples.is_empty() => {
-                    Value::Sample(samples[0].clone())
-                }
+                Value::Samples(samples) if !samples.is_empty() => Value::Sample(samples[0].clone()),
                 _ => return Err("first() called on vector with no elements".to_string()),
             },
             Func::Label => Value::str(sample_arg(&args[1])?.labels.get(text(0)).unwrap_or("")),
@@ -784,8 +837,8 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             Func::Match => {
                 let pattern = text(0);
-                let re = regex::Regex::new(pattern)
-                    .map_err(|err| funcs::regexp_error(pattern, &err))?;
+                let re =
+                    regex::Regex::new(pattern).map_err(|err| funcs::regexp_error(pattern, &err))?;
                 Value::Bool(re.is_match(text(1)))
             }
             Func::SafeHtml => Value::Html(Rc::from(text(0))),
@@ -825,7 +878,7 @@ impl<'t, 'a> Exec<'t, 'a> {
                     Err(message) => return Err(message),
                 }
             }
-            Func::ToTime => Value::Time(funcs::float_to_time(self.to_float(&args[0])?)?),
+            Func::ToTime => Value::Time(funcs::float_to_time(self.to_float(&args[0])?)?, true),
             Func::ParseDuration => {
                 let input = text(0);
                 let (negative, rest) = match input.strip_prefix('-') {
@@ -843,13 +896,13 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             Func::PathPrefix | Func::ExternalUrl => {
                 return Err(
-                    "runtime error: invalid memory address or nil pointer dereference".to_string()
+                    "runtime error: invalid memory address or nil pointer dereference".to_string(),
                 );
             }
             Func::Now => Value::Float(self.host.now_ms() as f64 / 1000.0),
             Func::ToDuration => {
                 let seconds = self.to_float(&args[0])?;
-                Value::Duration(funcs::go_float_to_int64(seconds * 1e9))
+                Value::Duration(funcs::go_float_to_int64(seconds * 1e9), true)
             }
             Func::UrlQueryEscape => Value::Str(Rc::from(funcs::query_escape(text(0)))),
         };
@@ -862,7 +915,7 @@ impl<'t, 'a> Exec<'t, 'a> {
             Value::Float(f) => Ok(*f),
             Value::Int(i) => Ok(*i as f64),
             Value::Str(s) => funcs::parse_float_go(s),
-            Value::Duration(nanos) if self.dialect == TemplateDialect::Prometheus3 => {
+            Value::Duration(nanos, false) if self.dialect == TemplateDialect::Prometheus3 => {
                 Ok(*nanos as f64 / 1e9)
             }
             other => Err(format!("can't convert {} to float", other.type_name())),
@@ -980,11 +1033,9 @@ fn builtin_index<'a>(args: &[Value<'a>]) -> Result<Value<'a>, String> {
                 }
             }
             Value::Labels(labels) => Value::str(labels.get(map_key(index)?).unwrap_or("")),
-            Value::StrMap(map) => Value::str(
-                map.get(map_key(index)?)
-                    .map(String::as_str)
-                    .unwrap_or(""),
-            ),
+            Value::StrMap(map) => {
+                Value::str(map.get(map_key(index)?).map(String::as_str).unwrap_or(""))
+            }
             Value::AnyMap(map) => map.get(map_key(index)?).cloned().unwrap_or(Value::Nil),
             Value::Nil => return Err("index of nil pointer".to_string()),
             other => return Err(format!("can't index item of type {}", other.type_name())),

@@ -72,6 +72,10 @@ pub(crate) enum Param {
     String,
     Sample,
     QueryResult,
+    /// `time.Duration` (method parameters).
+    Duration,
+    /// `time.Time` (method parameters).
+    Time,
 }
 
 impl Param {
@@ -82,6 +86,8 @@ impl Param {
             Param::String => "string",
             Param::Sample => "*template.sample",
             Param::QueryResult => "template.queryResult",
+            Param::Duration => "time.Duration",
+            Param::Time => "time.Time",
         }
     }
 }
@@ -277,7 +283,8 @@ pub(crate) fn humanize_duration(mut v: f64) -> String {
 
 /// Go's `int64(f)` on amd64: out-of-range values become `math.MinInt64`.
 pub(crate) fn go_float_to_int64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-TWO_63..TWO_63).contains(&f) {
         return i64::MIN;
     }
     f as i64
@@ -443,7 +450,8 @@ fn split_host_port(host_port: &str) -> Option<(&str, &str)> {
         host
     };
     let port = &host_port[i + 1..];
-    if host_port[..i].contains('[') && !host_port.starts_with('[') || host_port[i..].contains(['[', ']'])
+    if host_port[..i].contains('[') && !host_port.starts_with('[')
+        || host_port[i..].contains(['[', ']'])
     {
         return None;
     }
@@ -484,9 +492,15 @@ pub(crate) fn regexp_error(pattern: &str, err: &regex::Error) -> String {
     } else if message.contains("unopened group") {
         format!("unexpected ): `{pattern}`")
     } else if message.contains("unclosed character class") {
-        format!("missing closing ]: `{}`", &pattern[pattern.rfind('[').unwrap_or(0)..])
+        format!(
+            "missing closing ]: `{}`",
+            &pattern[pattern.rfind('[').unwrap_or(0)..]
+        )
     } else if message.contains("repetition operator missing expression") {
-        format!("missing argument to repetition operator: `{}`", first_repetition(pattern))
+        format!(
+            "missing argument to repetition operator: `{}`",
+            first_repetition(pattern)
+        )
     } else {
         let last = message.lines().last().unwrap_or("").trim();
         let last = last.strip_prefix("error: ").unwrap_or(last);
@@ -525,7 +539,11 @@ pub(crate) fn parse_float_go(text: &str) -> Result<f64, String> {
     let lower = text.to_ascii_lowercase();
     let unsigned = lower.trim_start_matches(['+', '-']);
     let special = matches!(unsigned, "inf" | "infinity" | "nan");
-    if !special && !text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE_".contains(&b)) {
+    if !special
+        && !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE_".contains(&b))
+    {
         return Err(syntax());
     }
     if text.contains(['_', 'x', 'X']) {

@@ -73,7 +73,8 @@ pub(crate) fn sprintf(format: &str, args: &[Value<'_>]) -> String {
         flags.width = read_number(&mut chars, args, &mut arg_num, &mut out);
         if let Some(&(_, '.')) = chars.peek() {
             chars.next();
-            flags.precision = Some(read_number(&mut chars, args, &mut arg_num, &mut out).unwrap_or(0));
+            flags.precision =
+                Some(read_number(&mut chars, args, &mut arg_num, &mut out).unwrap_or(0));
         }
         if flags.minus {
             flags.zero = false;
@@ -156,7 +157,11 @@ fn format_arg(out: &mut String, arg: &Value<'_>, verb: char, flags: Flags) {
         Value::Float(f) => format_float(out, arg, *f, verb, flags),
         Value::Str(s) | Value::Html(s) => format_string(out, arg, s, verb, flags),
         // Stringers: `time.Time`, `time.Duration`.
-        Value::Time(_) | Value::Duration(_) => match verb {
+        // `time.Duration` is an integer for the integer verbs.
+        Value::Duration(nanos, false) if matches!(verb, 'd' | 'x' | 'X' | 'o' | 'b') => {
+            format_int(out, arg, *nanos, verb, flags)
+        }
+        Value::Time(..) | Value::Duration(..) => match verb {
             'v' | 's' | 'x' | 'X' | 'q' => {
                 let text = arg.to_go_string();
                 format_string(out, arg, &text, verb, flags)
@@ -271,7 +276,14 @@ fn format_int(out: &mut String, arg: &Value<'_>, value: i64, verb: char, flags: 
     let text = format!("{sign}{prefix}{digits}");
     if flags.precision.is_some() {
         // A precision turns zero padding off for integers.
-        return pad(out, &text, Flags { zero: false, ..flags });
+        return pad(
+            out,
+            &text,
+            Flags {
+                zero: false,
+                ..flags
+            },
+        );
     }
     pad_number(out, &text, flags)
 }
@@ -291,7 +303,9 @@ fn format_float(out: &mut String, arg: &Value<'_>, value: f64, verb: char, flags
         _ => return bad_verb(out, arg, verb),
     };
     let body = if matches!(verb, 'G' | 'E') {
-        body.to_uppercase().replace("INF", "Inf").replace("NAN", "NaN")
+        body.to_uppercase()
+            .replace("INF", "Inf")
+            .replace("NAN", "NaN")
     } else {
         body
     };
@@ -308,7 +322,14 @@ fn format_float(out: &mut String, arg: &Value<'_>, value: f64, verb: char, flags
         } else if flags.space && !flags.plus && value > 0.0 {
             text.replace_range(0..1, " ");
         }
-        return pad(out, &text, Flags { zero: false, ..flags });
+        return pad(
+            out,
+            &text,
+            Flags {
+                zero: false,
+                ..flags
+            },
+        );
     }
     let text = if body.starts_with('-') {
         body

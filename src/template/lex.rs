@@ -279,10 +279,7 @@ impl Lexer<'_> {
         if is_space(r) {
             return true;
         }
-        matches!(
-            r,
-            None | Some('.' | ',' | '|' | ':' | ')' | '(' | '}')
-        )
+        matches!(r, None | Some('.' | ',' | '|' | ':' | ')' | '(' | '}'))
     }
 
     fn step(&mut self, state: State) -> State {
@@ -302,7 +299,11 @@ impl Lexer<'_> {
                 }
                 self.lex_field_or_variable(ItemType::Variable)
             }
-            State::Char => self.lex_quoted('\'', "unterminated character constant", ItemType::CharConstant),
+            State::Char => self.lex_quoted(
+                '\'',
+                "unterminated character constant",
+                ItemType::CharConstant,
+            ),
             State::Number => self.lex_number(),
             State::Quote => self.lex_quoted('"', "unterminated quoted string", ItemType::String),
             State::RawQuote => self.lex_raw_quote(),

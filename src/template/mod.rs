@@ -46,6 +46,7 @@ mod exec;
 mod funcs;
 mod gofmt;
 mod lex;
+mod methods;
 mod node;
 mod parse;
 mod value;
@@ -259,7 +260,9 @@ impl std::fmt::Debug for parse::TreeSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut names: Vec<&String> = self.trees.keys().collect();
         names.sort();
-        f.debug_struct("TreeSet").field("templates", &names).finish()
+        f.debug_struct("TreeSet")
+            .field("templates", &names)
+            .finish()
     }
 }
 

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::{TemplateDialect, TemplateError};
 use super::funcs::Func;
 use super::lex::{Item, ItemType, lex};
 use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, TemplateCall};
+use super::{TemplateDialect, TemplateError};
 
 use super::MAX_PARSE_DEPTH;
 
@@ -247,9 +247,7 @@ impl Parser<'_> {
                     return Err(self.unexpected(&next, &format!("{{{{{keyword}}}}}")));
                 }
                 if self.range_depth == 0 {
-                    return Err(
-                        self.errorf(format!("{{{{{keyword}}}}} outside {{{{range}}}}"))
-                    );
+                    return Err(self.errorf(format!("{{{{{keyword}}}}} outside {{{{range}}}}")));
                 }
                 return Ok(Parsed::Node(if token.typ == ItemType::Break {
                     Node::Break { pos: token.pos }
@@ -620,8 +618,8 @@ impl Parser<'_> {
                 value: token.val == "true",
             },
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
-                let number = Number::parse(&token.val, token.typ)
-                    .map_err(|message| self.errorf(message))?;
+                let number =
+                    Number::parse(&token.val, token.typ).map_err(|message| self.errorf(message))?;
                 Arg::Number(pos, Box::new(number))
             }
             ItemType::LeftParen => {

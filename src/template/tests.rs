@@ -103,7 +103,9 @@ fn matches_promtool_2_42() {
             }
         };
         if got != want {
-            failures.push(format!("template: {text:?}\n   got: {got:?}\n  want: {want:?}"));
+            failures.push(format!(
+                "template: {text:?}\n   got: {got:?}\n  want: {want:?}"
+            ));
         }
     }
     assert!(count > 100);
@@ -113,4 +115,76 @@ fn matches_promtool_2_42() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Prometheus 3.x behaviour, from `template/template_test.go` and the function sources of
+/// Prometheus 3.14 (read, not run: promtool 3.x is not available here).
+#[test]
+fn prometheus3_dialect() {
+    let cases: &[(&str, &str)] = &[
+        ("{{ now }}", "1.6000000005e+09"),
+        ("{{ (1800 | toDuration).String }}", "30m0s"),
+        ("{{ (\"1800\" | toDuration).String }}", "30m0s"),
+        ("{{ toDuration 1.5 }}", "1.5s"),
+        ("{{ toDuration 0.0005 }}", "500µs"),
+        (
+            "{{ (toDuration 90).Seconds }} {{ (toDuration 90).Minutes }}",
+            "90 1.5",
+        ),
+        (
+            "{{ (now | toTime).Format \"Mon Jan 2 15:04:05 2006\" }}",
+            "Sun Sep 13 12:26:40 2020",
+        ),
+        (
+            "{{ (now | toTime).Format \"2006-01-02T15:04:05.000Z07:00\" }}",
+            "2020-09-13T12:26:40.500Z",
+        ),
+        (
+            "{{ (\"-30m\" | parseDuration | toDuration | (now | toTime).Add).UnixMilli }}",
+            "1599998200500",
+        ),
+        ("{{ (now | toTime).Unix }}", "1600000000"),
+        ("{{ urlQueryEscape \"a b&c=d/é\" }}", "a+b%26c%3Dd%2F%C3%A9"),
+        ("{{ \"aa bb CC\" | title }}", "Aa Bb CC"),
+        ("{{ title \"o'neil\" }}", "O'neil"),
+        (
+            "{{ printf \"%0.2f\" (parseDuration \"1h2m10ms\") }}",
+            "3720.01",
+        ),
+        (
+            "{{ printf \"%0.2f\" (parseDuration \"-1h2m10ms\") }}",
+            "-3720.01",
+        ),
+        ("{{ with $x := 1 }}a{{ else with 2 }}b{{ end }}", "a"),
+        (
+            "{{ with $labels.nope }}a{{ else with $labels.job }}{{ . }}{{ end }}",
+            "j",
+        ),
+        (
+            "{{ humanizeDuration (toDuration 90) }}",
+            "<error expanding template: error executing template __alert_T: template: \
+             __alert_T:1:115: executing \"__alert_T\" at <humanizeDuration (toDuration 90)>: \
+             error calling humanizeDuration: can't convert *time.Duration to float>",
+        ),
+        (
+            "{{ humanizeDuration ((toTime 100).Sub (toTime 10)) }}",
+            "1m 30s",
+        ),
+        (
+            "{{ .Foo }}",
+            "<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing \"__alert_T\" at <.Foo>: can't evaluate field Foo in type struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }>",
+        ),
+        // Everything 2.x has still works.
+        ("{{ $value | humanize }}", "1.235M"),
+    ];
+    let mut failures = Vec::new();
+    for (text, want) in cases {
+        let got = expand3(text);
+        if got != *want {
+            failures.push(format!(
+                "template: {text:?}\n   got: {got:?}\n  want: {want:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -50,10 +50,10 @@ pub(crate) enum Value<'a> {
     Samples(Rc<Vec<Rc<Sample>>>),
     /// `*template.sample`.
     Sample(Rc<Sample>),
-    /// `*time.Time`, as nanoseconds since the epoch (UTC).
-    Time(i64),
-    /// `*time.Duration`, in nanoseconds.
-    Duration(i64),
+    /// `time.Time` (`*time.Time` when the flag is set), as nanoseconds since the epoch (UTC).
+    Time(i64, bool),
+    /// `time.Duration` (`*time.Duration` when the flag is set), in nanoseconds.
+    Duration(i64, bool),
     /// The alert data struct.
     Root(Root<'a>),
 }
@@ -76,8 +76,10 @@ impl Value<'_> {
             Value::AnyMap(_) => "map[string]interface {}",
             Value::Samples(_) => "template.queryResult",
             Value::Sample(_) => "*template.sample",
-            Value::Time(_) => "*time.Time",
-            Value::Duration(_) => "*time.Duration",
+            Value::Time(_, true) => "*time.Time",
+            Value::Time(_, false) => "time.Time",
+            Value::Duration(_, true) => "*time.Duration",
+            Value::Duration(_, false) => "time.Duration",
             Value::Root(root) => match root.dialect {
                 TemplateDialect::Prometheus2 => {
                     "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value float64 }"
@@ -101,16 +103,13 @@ impl Value<'_> {
             Value::StrMap(map) => !map.is_empty(),
             Value::AnyMap(map) => !map.is_empty(),
             Value::Samples(samples) => !samples.is_empty(),
-            Value::Sample(_) | Value::Time(_) | Value::Duration(_) | Value::Root(_) => true,
+            Value::Duration(nanos, false) => *nanos != 0,
+            Value::Sample(_) | Value::Time(..) | Value::Duration(..) | Value::Root(_) => true,
         }
     }
 
     /// Writes the value as `fmt.Print` (`%v`) does.
     pub(crate) fn write_go(&self, out: &mut String) {
-        self.write_go_depth(out, 0);
-    }
-
-    fn write_go_depth(&self, out: &mut String, depth: usize) {
         match self {
             Value::Missing => out.push_str("<no value>"),
             Value::Nil => out.push_str("<nil>"),
@@ -152,7 +151,7 @@ impl Value<'_> {
                     }
                     out.push_str(k);
                     out.push(':');
-                    v.write_go_depth(out, depth + 1);
+                    v.write_go(out);
                 }
                 out.push(']');
             }
@@ -164,24 +163,24 @@ impl Value<'_> {
                     if i > 0 {
                         out.push(' ');
                     }
-                    Value::Sample(sample.clone()).write_go_depth(out, depth + 1);
+                    Value::Sample(sample.clone()).write_go(out);
                 }
                 out.push(']');
             }
             Value::Sample(sample) => {
                 out.push_str("&{");
-                Value::Labels(sample.labels.clone()).write_go_depth(out, depth + 1);
+                Value::Labels(sample.labels.clone()).write_go(out);
                 out.push(' ');
                 out.push_str(&format_float_g(sample.value));
                 out.push('}');
             }
-            Value::Time(nanos) => out.push_str(&format_go_time(*nanos)),
-            Value::Duration(nanos) => out.push_str(&format_go_duration(*nanos)),
+            Value::Time(nanos, _) => out.push_str(&format_go_time(*nanos)),
+            Value::Duration(nanos, _) => out.push_str(&format_go_duration(*nanos)),
             Value::Root(root) => {
                 out.push('{');
-                Value::Labels(root.labels.clone()).write_go_depth(out, depth + 1);
+                Value::Labels(root.labels.clone()).write_go(out);
                 out.push(' ');
-                Value::StrMap(root.external_labels).write_go_depth(out, depth + 1);
+                Value::StrMap(root.external_labels).write_go(out);
                 out.push(' ');
                 out.push_str(root.external_url);
                 out.push(' ');
@@ -222,7 +221,7 @@ pub(crate) fn format_go_time(nanos: i64) -> String {
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
