@@ -478,10 +478,15 @@ impl<'t, 'a> Exec<'t, 'a> {
         last: Option<Value<'a>>,
     ) -> R<Value<'a>> {
         let n = idents.len();
+        // A value read from a `map[string]interface {}` has the static type `interface {}`,
+        // which is what Go names in errors.
+        let mut from_interface = false;
         for ident in &idents[..n - 1] {
-            receiver = self.eval_field(dot, ident, &[], None, receiver)?;
+            let was_any_map = matches!(receiver, Value::AnyMap(_));
+            receiver = self.eval_field(dot, ident, &[], None, receiver, from_interface)?;
+            from_interface = was_any_map;
         }
-        self.eval_field(dot, &idents[n - 1], args, last, receiver)
+        self.eval_field(dot, &idents[n - 1], args, last, receiver, from_interface)
     }
 
     fn eval_field(
@@ -491,6 +496,7 @@ impl<'t, 'a> Exec<'t, 'a> {
         args: &'t [Arg],
         last: Option<Value<'a>>,
         receiver: Value<'a>,
+        from_interface: bool,
     ) -> R<Value<'a>> {
         if let Some(params) = super::methods::params(&receiver, name) {
             return self.eval_method(dot, receiver, name, params, args, last);
@@ -543,9 +549,13 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             _ => {}
         }
-        Err(self.errorf(format_args!(
-            "can't evaluate field {name} in type {}",
+        let type_name = if from_interface {
+            "interface {}"
+        } else {
             receiver.type_name()
+        };
+        Err(self.errorf(format_args!(
+            "can't evaluate field {name} in type {type_name}"
         )))
     }
 
@@ -826,19 +836,14 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             Func::ReReplaceAll => {
                 let pattern = text(0);
-                let re = regex::Regex::new(pattern).map_err(|err| {
-                    format!(
-                        "regexp: Compile({}): {}",
-                        funcs::regexp_quote(pattern),
-                        funcs::regexp_error(pattern, &err)
-                    )
+                let re = funcs::compile_regexp(pattern).map_err(|err| {
+                    format!("regexp: Compile({}): {err}", funcs::regexp_quote(pattern))
                 })?;
                 Value::str(&re.replace_all(text(2), text(1)))
             }
             Func::Match => {
                 let pattern = text(0);
-                let re =
-                    regex::Regex::new(pattern).map_err(|err| funcs::regexp_error(pattern, &err))?;
+                let re = funcs::compile_regexp(pattern)?;
                 Value::Bool(re.is_match(text(1)))
             }
             Func::SafeHtml => Value::Html(Rc::from(text(0))),
@@ -888,6 +893,9 @@ impl<'t, 'a> Exec<'t, 'a> {
                 let ms = crate::syntax::lex::parse_duration(rest).map_err(|err| match err {
                     crate::syntax::lex::DurationError::Invalid(_) => {
                         format!("not a valid duration string: {}", go_quote(input))
+                    }
+                    crate::syntax::lex::DurationError::OutOfRange(_) => {
+                        "duration out of range".to_string()
                     }
                     other => other.to_string(),
                 })?;
@@ -952,6 +960,9 @@ fn map_chars(text: &str, upper: bool) -> String {
         };
         if mapped.len() == 1 {
             out.push(mapped.remove(0));
+        } else if c == '\u{130}' && !upper {
+            // Go's simple lower-case mapping of `İ`.
+            out.push('i');
         } else {
             out.push(c);
         }
@@ -964,7 +975,15 @@ fn eval_args(args: &[Value<'_>]) -> String {
     if let [Value::Str(s)] = args {
         return s.to_string();
     }
-    gofmt::sprint(args)
+    // Go's `printableValue` turns a nil argument into `<no value>` here.
+    let printable: Vec<Value<'_>> = args
+        .iter()
+        .map(|arg| match arg {
+            Value::Nil | Value::Missing => Value::str("<no value>"),
+            other => other.clone(),
+        })
+        .collect();
+    gofmt::sprint(&printable)
 }
 
 fn builtin_len(value: &Value<'_>) -> Result<i64, String> {

@@ -71,11 +71,19 @@ fn expand3(text: &str) -> String {
 const KNOWN_DIFFERENCES: &[&str] = &[
     // Complex constants are rejected at execution instead of printed as `(0+1i)`.
     "{{ 1i }}",
+    // `%x`/`%X` of a float (hexadecimal mantissa) is not implemented.
+    "{{ printf \"%x %X\" -255 3.5 }}",
+    // Go prints a `*time.Time` with `%d` as its internal struct fields.
+    "{{ printf \"%v\" (toTime 0) }} {{ printf \"%s|%d\" (toTime 0) (toTime 0) }}",
 ];
 
 #[test]
 fn matches_promtool_2_42() {
-    let data = include_str!("../../tests/data/template/promtool-2.42.jsonl");
+    let data = [
+        include_str!("../../tests/data/template/promtool-2.42.jsonl"),
+        include_str!("../../tests/data/template/promtool-2.42-more.jsonl"),
+    ]
+    .concat();
     let mut failures = Vec::new();
     let mut count = 0;
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
