@@ -13,7 +13,7 @@ use super::parse::TreeSet;
 use super::value::{Sample, Value};
 use super::{TemplateDialect, TemplateHost};
 
-use super::{MAX_EXEC_STEPS, MAX_OUTPUT_BYTES, MAX_TEMPLATE_DEPTH};
+use super::{MAX_EXEC_NESTING, MAX_EXEC_STEPS, MAX_OUTPUT_BYTES, MAX_TEMPLATE_DEPTH};
 
 /// The node being evaluated, for error positions and contexts.
 #[derive(Clone, Copy)]
@@ -44,6 +44,9 @@ pub(crate) struct Exec<'t, 'a> {
     out: String,
     vars: Vec<(&'t str, Value<'a>)>,
     depth: usize,
+    nesting: usize,
+    /// Bytes of strings function calls have produced, bounded to keep memory bounded.
+    produced: usize,
     steps: u64,
     at: At<'t>,
     host: &'a dyn TemplateHost,
@@ -67,6 +70,8 @@ pub(crate) fn execute<'t, 'a>(
         out: String::new(),
         vars: vec![("$", data.clone())],
         depth: 0,
+        nesting: 0,
+        produced: 0,
         steps: 0,
         at: At::None,
         host,
@@ -132,6 +137,20 @@ impl<'t, 'a> Exec<'t, 'a> {
         Ok(())
     }
 
+    /// Runs `f` one nesting level deeper (a block, a template call or a pipeline), so the
+    /// native stack stays bounded.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
+        if self.nesting >= MAX_EXEC_NESTING {
+            return Err(self.errorf(format_args!(
+                "exceeded maximum nesting depth ({MAX_EXEC_NESTING})"
+            )));
+        }
+        self.nesting += 1;
+        let result = f(self);
+        self.nesting -= 1;
+        result
+    }
+
     fn write(&mut self, text: &str) -> R<()> {
         if self.out.len() + text.len() > MAX_OUTPUT_BYTES {
             return Err(self.errorf(format_args!(
@@ -162,10 +181,10 @@ impl<'t, 'a> Exec<'t, 'a> {
                 }
                 Ok(())
             }
-            Node::If(branch) => self.walk_if_or_with(false, dot, branch),
-            Node::With(branch) => self.walk_if_or_with(true, dot, branch),
-            Node::Range(branch) => self.walk_range(dot, branch),
-            Node::Template(call) => self.walk_template(dot, call),
+            Node::If(branch) => self.nested(|this| this.walk_if_or_with(false, dot, branch)),
+            Node::With(branch) => self.nested(|this| this.walk_if_or_with(true, dot, branch)),
+            Node::Range(branch) => self.nested(|this| this.walk_range(dot, branch)),
+            Node::Template(call) => self.nested(|this| this.walk_template(dot, call)),
             Node::Break { .. } => Err(Flow::Break),
             Node::Continue { .. } => Err(Flow::Continue),
         }
@@ -317,6 +336,10 @@ impl<'t, 'a> Exec<'t, 'a> {
     }
 
     fn eval_pipeline(&mut self, dot: &Value<'a>, pipe: &'t Pipe) -> R<Value<'a>> {
+        self.nested(|this| this.eval_pipeline_inner(dot, pipe))
+    }
+
+    fn eval_pipeline_inner(&mut self, dot: &Value<'a>, pipe: &'t Pipe) -> R<Value<'a>> {
         self.at = At::Pipe(pipe);
         let mut value: Option<Value<'a>> = None;
         for command in &pipe.cmds {
@@ -744,7 +767,7 @@ impl<'t, 'a> Exec<'t, 'a> {
             };
             argv.push(self.validate_type(last, Some(typ))?);
         }
-        match self.call(func, argv) {
+        match self.call(func, argv).and_then(|value| self.account(value)) {
             Ok(value) => Ok(value),
             Err(message) => {
                 self.at = node;
@@ -914,6 +937,21 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             Func::UrlQueryEscape => Value::Str(Rc::from(funcs::query_escape(text(0)))),
         };
+        Ok(value)
+    }
+
+    /// Counts a function's string result against the memory budget: at most
+    /// 16 × [`MAX_OUTPUT_BYTES`] per expansion, so variables cannot pile up huge strings.
+    fn account(&mut self, value: Value<'a>) -> Result<Value<'a>, String> {
+        if let Value::Str(s) | Value::Html(s) = &value {
+            self.produced += s.len();
+            if self.produced > 16 * MAX_OUTPUT_BYTES {
+                return Err(format!(
+                    "function results exceed the memory limit ({} bytes)",
+                    16 * MAX_OUTPUT_BYTES
+                ));
+            }
+        }
         Ok(value)
     }
 

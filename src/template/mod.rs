@@ -39,7 +39,7 @@
 //!
 //! Limits keep hostile templates bounded: parentheses and control structures nest at most
 //! [`MAX_PARSE_DEPTH`] deep, `{{template}}` calls at most [`MAX_TEMPLATE_DEPTH`] deep (Go allows
-//! 100,000), an execution evaluates at most [`MAX_EXEC_STEPS`] nodes and writes at most
+//! 100,000) and everything together at most [`MAX_EXEC_NESTING`] deep, an execution evaluates at most [`MAX_EXEC_STEPS`] nodes and writes at most
 //! [`MAX_OUTPUT_BYTES`]. Hitting one is an execution error, reported like Go's.
 
 mod exec;
@@ -67,12 +67,22 @@ use std::collections::BTreeMap;
 pub const MAX_PARSE_DEPTH: usize = 100;
 
 /// How deep `{{template}}` calls may nest. Go allows 100,000; we stop much earlier so the native
-/// stack stays small. Exceeding it is the execution error `exceeded maximum template depth (1000)`.
+/// stack stays small. Exceeding it is the execution error `exceeded maximum template depth (100)`.
 ///
 /// ```
-/// assert_eq!(promgate::template::MAX_TEMPLATE_DEPTH, 1000);
+/// assert_eq!(promgate::template::MAX_TEMPLATE_DEPTH, 100);
 /// ```
-pub const MAX_TEMPLATE_DEPTH: usize = 1000;
+pub const MAX_TEMPLATE_DEPTH: usize = 100;
+
+/// How deep blocks, template calls and pipelines may nest at execution, counted together (a
+/// template call inside nested blocks inside a template call...). Go has no such limit; ours keeps
+/// expansion within a 1 MiB stack. Exceeding it is the execution error
+/// `exceeded maximum nesting depth (300)`.
+///
+/// ```
+/// assert_eq!(promgate::template::MAX_EXEC_NESTING, 300);
+/// ```
+pub const MAX_EXEC_NESTING: usize = 300;
 
 /// How many nodes and commands one expansion may evaluate before it is stopped.
 ///

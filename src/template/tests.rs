@@ -196,3 +196,276 @@ fn prometheus3_dialect() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+fn expand_error(text: &str) -> String {
+    let template = AlertTemplate::parse("T", text, TemplateDialect::Prometheus3).unwrap();
+    let labels = Labels::empty();
+    let external_labels = BTreeMap::new();
+    let data = AlertData {
+        labels: &labels,
+        external_labels: &external_labels,
+        external_url: "",
+        value: 1.0,
+    };
+    template
+        .try_expand(&data, &TestHost)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn text_without_actions_is_returned_as_is() {
+    // Not even `{{` inside: the fast path returns the text without executing anything.
+    for text in ["", "plain", "a } b }} c", "{ {", "100%"] {
+        assert_eq!(expand2(text), text);
+    }
+}
+
+#[test]
+fn template_recursion_is_bounded() {
+    let err = expand_error(r#"{{ define "a" }}{{ template "a" . }}{{ end }}{{ template "a" . }}"#);
+    assert!(
+        err.ends_with(&format!(
+            "executing \"a\" at <{{{{template \"a\" .}}}}>: exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})"
+        )),
+        "{err}"
+    );
+}
+
+const STACK: usize = 1 << 20;
+
+#[test]
+fn template_recursion_fits_in_a_small_stack() {
+    // Deep template recursion must not overflow even a 1 MiB thread stack.
+    let handle = std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(|| {
+            expand_error(
+                r#"{{ define "a" }}{{ template "a" (args .).arg0 }}{{ end }}{{ template "a" 1 }}"#,
+            )
+        })
+        .unwrap();
+    let err = handle.join().unwrap();
+    assert!(err.contains("exceeded maximum template depth"), "{err}");
+    // Nesting blocks inside each template call reaches the combined limit instead.
+    let handle = std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(|| {
+            let blocks = 40;
+            expand_error(&format!(
+                r#"{{{{ define "a" }}}}{}{{{{ template "a" . }}}}{}{{{{ end }}}}{{{{ template "a" 1 }}}}"#,
+                "{{ if 1 }}{{ with 1 }}".repeat(blocks),
+                "{{ end }}{{ end }}".repeat(blocks)
+            ))
+        })
+        .unwrap();
+    let err = handle.join().unwrap();
+    assert!(
+        err.contains(&format!(
+            "exceeded maximum nesting depth ({MAX_EXEC_NESTING})"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn execution_steps_are_bounded() {
+    // 2^25 calls if nothing stopped it.
+    let mut text = String::from(r#"{{ define "t0" }}x{{ end }}"#);
+    for level in 1..=25 {
+        let below = level - 1;
+        text.push_str(&format!(
+            r#"{{{{ define "t{level}" }}}}{{{{ template "t{below}" }}}}{{{{ template "t{below}" }}}}{{{{ end }}}}"#
+        ));
+    }
+    text.push_str(r#"{{ template "t25" }}"#);
+    let err = expand_error(&text);
+    assert!(
+        err.contains(&format!(
+            "exceeded maximum number of execution steps ({MAX_EXEC_STEPS})"
+        )) || err.contains("output exceeds the maximum size"),
+        "{err}"
+    );
+}
+
+#[test]
+fn output_is_bounded() {
+    let mut text =
+        String::from(r#"{{ define "t0" }}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{{ end }}"#);
+    for level in 1..=20 {
+        let below = level - 1;
+        text.push_str(&format!(
+            r#"{{{{ define "t{level}" }}}}{{{{ template "t{below}" }}}}{{{{ template "t{below}" }}}}{{{{ end }}}}"#
+        ));
+    }
+    text.push_str(r#"{{ template "t20" }}"#);
+    let err = expand_error(&text);
+    assert!(
+        err.contains(&format!(
+            "output exceeds the maximum size ({MAX_OUTPUT_BYTES} bytes)"
+        )),
+        "{err}"
+    );
+    let err = expand_error(r#"{{ printf "%1000000d" 1 }}{{ printf "%1000000d" 1 }}"#);
+    assert!(err.contains("output exceeds the maximum size"), "{err}");
+    let err = expand_error(&r#"{{ $x := printf "%1000000d" 1 }}"#.repeat(40));
+    assert!(
+        err.contains("error calling printf: function results exceed the memory limit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn nesting_is_bounded() {
+    let deep_parens = format!("{{{{ {}1{} }}}}", "(".repeat(500), ")".repeat(500));
+    let err = AlertTemplate::parse("T", &deep_parens, TemplateDialect::Prometheus3).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "template: __alert_T:1: max expression depth exceeded"
+    );
+    let deep_ifs = format!("{}x{}", "{{ if 1 }}".repeat(500), "{{ end }}".repeat(500));
+    let err = AlertTemplate::parse("T", &deep_ifs, TemplateDialect::Prometheus3).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "template: __alert_T:1: max expression depth exceeded"
+    );
+    let fine = format!("{}x{}", "{{ if 1 }}".repeat(50), "{{ end }}".repeat(50));
+    assert_eq!(expand3(&fine), "x");
+}
+
+#[test]
+fn query_errors_are_function_errors() {
+    assert_eq!(
+        expand2(r#"{{ query "fail" }}"#),
+        "<error expanding template: error executing template __alert_T: template: __alert_T:1:115: \
+         executing \"__alert_T\" at <query \"fail\">: error calling query: query failed>"
+    );
+}
+
+#[test]
+fn parse_errors_carry_their_kind() {
+    let err =
+        AlertTemplate::parse("A2", "{{ $labels.job", TemplateDialect::Prometheus2).unwrap_err();
+    assert_eq!(err.kind(), TemplateErrorKind::Parse);
+    let err = expand_error("{{ gt 1 1.0 }}");
+    assert!(err.contains("incompatible types for comparison"), "{err}");
+}
+
+/// Random token soup: nothing may panic, and every result is either a parse error or an
+/// expansion.
+#[test]
+fn random_templates_never_panic() {
+    const PIECES: &[&str] = &[
+        "{{",
+        "}}",
+        "{{- ",
+        " -}}",
+        "{{/*",
+        "*/}}",
+        " ",
+        "\n",
+        "$",
+        "$x",
+        "$labels",
+        ".",
+        ".Labels",
+        ".job",
+        "(",
+        ")",
+        "|",
+        ":=",
+        "=",
+        ",",
+        "\"s\"",
+        "`r`",
+        "'c'",
+        "1",
+        "-1",
+        "1.5",
+        "0x1f",
+        "1e3",
+        "1i",
+        "nil",
+        "true",
+        "if",
+        "else",
+        "end",
+        "range",
+        "with",
+        "define",
+        "template",
+        "block",
+        "break",
+        "continue",
+        "printf",
+        "\"%d %s %v %.2f %x %q\"",
+        "print",
+        "len",
+        "index",
+        "slice",
+        "eq",
+        "lt",
+        "and",
+        "or",
+        "not",
+        "humanize",
+        "humanizeDuration",
+        "title",
+        "query",
+        "\"m\"",
+        "first",
+        "value",
+        "label",
+        "args",
+        "toTime",
+        "toDuration",
+        ".Format",
+        ".Add",
+        "reReplaceAll",
+        "\"(a\"",
+        "match",
+        "\"x**\"",
+        "safeHtml",
+        "js",
+        "html",
+        "urlquery",
+        "parseDuration",
+        "\"-1h\"",
+        "stripDomain",
+        "call",
+        "é",
+        "\u{a0}",
+        "\\",
+        "#",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let labels = Labels::from_pairs([("job", "j")]);
+    let external_labels = BTreeMap::new();
+    let data = AlertData {
+        labels: &labels,
+        external_labels: &external_labels,
+        external_url: "",
+        value: 2.5,
+    };
+    let mut parsed = 0;
+    for _ in 0..3000 {
+        let len = 1 + next() % 14;
+        let mut text = String::new();
+        for _ in 0..len {
+            text.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+        }
+        for dialect in [TemplateDialect::Prometheus2, TemplateDialect::Prometheus3] {
+            if let Ok(template) = AlertTemplate::parse("R", &text, dialect) {
+                parsed += 1;
+                let _ = template.expand(&data, &TestHost);
+            }
+        }
+    }
+    assert!(parsed > 100, "only {parsed} random templates parsed");
+}
