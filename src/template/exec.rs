@@ -11,7 +11,7 @@ use super::lex::go_quote;
 use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, TemplateCall};
 use super::parse::TreeSet;
 use super::value::{Sample, Value};
-use super::{TemplateDialect, TemplateHost};
+use super::{TemplateDialect, TemplateError, TemplateHost};
 
 use super::{MAX_EXEC_NESTING, MAX_EXEC_STEPS, MAX_OUTPUT_BYTES, MAX_TEMPLATE_DEPTH};
 
@@ -29,7 +29,7 @@ enum At<'t> {
 
 /// Why evaluation stopped early.
 pub(crate) enum Flow {
-    Error(String),
+    Error(TemplateError),
     Break,
     Continue,
 }
@@ -61,7 +61,7 @@ pub(crate) fn execute<'t, 'a>(
     data: Value<'a>,
     host: &'a dyn TemplateHost,
     dialect: TemplateDialect,
-) -> Result<String, String> {
+) -> Result<String, TemplateError> {
     let mut exec = Exec {
         set,
         text,
@@ -78,14 +78,17 @@ pub(crate) fn execute<'t, 'a>(
         dialect,
     };
     let Some(root) = set.trees.get(name) else {
-        return Err(format!(
-            "template: {name}: {} is an incomplete or empty template",
-            go_quote(name)
+        return Err(TemplateError::exec(
+            format!(
+                "template: {name}: {} is an incomplete or empty template",
+                go_quote(name)
+            ),
+            None,
         ));
     };
     match exec.walk_list(&data, root) {
         Ok(()) => Ok(exec.out),
-        Err(Flow::Error(message)) => Err(message),
+        Err(Flow::Error(error)) => Err(error),
         // The parser only accepts break and continue inside range.
         Err(Flow::Break | Flow::Continue) => Ok(exec.out),
     }
@@ -112,7 +115,10 @@ impl<'t, 'a> Exec<'t, 'a> {
     /// Go's `state.errorf`.
     fn errorf(&self, message: impl std::fmt::Display) -> Flow {
         let Some((pos, context)) = self.at_pos_and_context() else {
-            return Flow::Error(format!("template: {}: {message}", self.tmpl_name));
+            return Flow::Error(TemplateError::exec(
+                format!("template: {}: {message}", self.tmpl_name),
+                None,
+            ));
         };
         let before = &self.text[..pos.min(self.text.len())];
         let line = 1 + before.matches('\n').count();
@@ -120,10 +126,13 @@ impl<'t, 'a> Exec<'t, 'a> {
             Some(newline) => pos - (newline + 1),
             None => pos,
         };
-        Flow::Error(format!(
-            "template: {}:{line}:{col}: executing {} at <{context}>: {message}",
-            self.parse_name,
-            go_quote(self.tmpl_name)
+        Flow::Error(TemplateError::exec(
+            format!(
+                "template: {}:{line}:{col}: executing {} at <{context}>: {message}",
+                self.parse_name,
+                go_quote(self.tmpl_name)
+            ),
+            Some((line, col)),
         ))
     }
 

@@ -189,6 +189,8 @@ pub struct AlertData<'a> {
 pub struct TemplateError {
     kind: TemplateErrorKind,
     message: String,
+    line: Option<usize>,
+    column: Option<usize>,
 }
 
 /// The kind of a [`TemplateError`].
@@ -207,11 +209,57 @@ pub enum TemplateErrorKind {
 }
 
 impl TemplateError {
-    fn parse(message: String) -> TemplateError {
+    fn parse(message: String, line: usize) -> TemplateError {
         TemplateError {
             kind: TemplateErrorKind::Parse,
             message,
+            line: Some(line),
+            column: None,
         }
+    }
+
+    fn exec(message: String, position: Option<(usize, usize)>) -> TemplateError {
+        TemplateError {
+            kind: TemplateErrorKind::Exec,
+            message,
+            line: position.map(|(line, _)| line),
+            column: position.map(|(_, column)| column),
+        }
+    }
+
+    /// The 1-based line Go reports, counted in the text with Prometheus's variable prefix (which
+    /// has no newline, so it is also the line in the user's text).
+    ///
+    /// ```
+    /// use promgate::template::{AlertTemplate, TemplateDialect};
+    /// let err = AlertTemplate::parse("A", "a\n{{ nosuchfunc }}", TemplateDialect::Prometheus2).unwrap_err();
+    /// assert_eq!(err.line(), Some(2));
+    /// ```
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+
+    /// The 0-based byte column Go reports for execution errors, counted in the text with
+    /// Prometheus's 112-byte variable prefix on line 1; `None` for parse errors (Go reports only
+    /// a line for them).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use promgate::Labels;
+    /// use promgate::template::{AlertData, AlertTemplate, QuerySample, TemplateDialect, TemplateHost};
+    /// struct NoQueries;
+    /// impl TemplateHost for NoQueries {
+    ///     fn query(&self, _: &str) -> Result<Vec<QuerySample>, String> { Ok(vec![]) }
+    ///     fn now_ms(&self) -> i64 { 0 }
+    /// }
+    /// let t = AlertTemplate::parse("T", "{{ gt $value 8 }}", TemplateDialect::Prometheus2).unwrap();
+    /// let (labels, external) = (Labels::empty(), BTreeMap::new());
+    /// let data = AlertData { labels: &labels, external_labels: &external, external_url: "", value: 9.0 };
+    /// let err = t.try_expand(&data, &NoQueries).unwrap_err();
+    /// assert_eq!((err.line(), err.column()), (Some(1), Some(115)));
+    /// ```
+    pub fn column(&self) -> Option<usize> {
+        self.column
     }
 
     /// The kind of error.
@@ -251,7 +299,7 @@ const ALERT_PREFIX: &str = "{{$labels := .Labels}}{{$externalLabels := .External
 /// let err = AlertTemplate::parse("A2", "{{ $labels.x }", TemplateDialect::Prometheus2).unwrap_err();
 /// assert_eq!(err.to_string(), r#"template: __alert_A2:1: unexpected "}" in operand"#);
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AlertTemplate {
     name: String,
     text: String,
@@ -259,7 +307,7 @@ pub struct AlertTemplate {
     body: Body,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Body {
     /// No `{{`: the text expands to itself.
     Literal,
@@ -384,11 +432,6 @@ impl AlertTemplate {
             value: data.value,
             dialect: self.dialect,
         });
-        exec::execute(set, &self.text, &self.name, root, host, self.dialect).map_err(|message| {
-            TemplateError {
-                kind: TemplateErrorKind::Exec,
-                message,
-            }
-        })
+        exec::execute(set, &self.text, &self.name, root, host, self.dialect)
     }
 }

@@ -11,6 +11,7 @@ use super::{TemplateDialect, TemplateError};
 use super::MAX_PARSE_DEPTH;
 
 /// All templates of one parse: the main one and the `define`/`block` ones, by name.
+#[derive(Clone)]
 pub(crate) struct TreeSet {
     pub(crate) trees: HashMap<String, List>,
 }
@@ -108,7 +109,10 @@ impl Parser<'_> {
 
     fn errorf(&self, message: String) -> TemplateError {
         let line = self.item(self.furthest).line;
-        TemplateError::parse(format!("template: {}:{}: {}", self.name, line, message))
+        TemplateError::parse(
+            format!("template: {}:{}: {}", self.name, line, message),
+            line,
+        )
     }
 
     fn unexpected(&self, token: &Item, context: &str) -> TemplateError {

@@ -469,3 +469,10 @@ fn random_templates_never_panic() {
     }
     assert!(parsed > 100, "only {parsed} random templates parsed");
 }
+
+#[test]
+fn alert_templates_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<AlertTemplate>();
+    assert_send_sync::<TemplateError>();
+}
