@@ -82,6 +82,7 @@ fn matches_promtool_2_42() {
     let data = [
         include_str!("../../tests/data/template/promtool-2.42.jsonl"),
         include_str!("../../tests/data/template/promtool-2.42-more.jsonl"),
+        include_str!("../../tests/data/template/promtool-2.42-floats.jsonl"),
     ]
     .concat();
     let mut failures = Vec::new();
