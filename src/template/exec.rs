@@ -185,8 +185,14 @@ impl<'t, 'a> Exec<'t, 'a> {
                 let value = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at = At::Node(node);
-                    let text = value.to_go_string();
-                    self.write(&text)?;
+                    let before = self.out.len();
+                    value.write_go(&mut self.out);
+                    if self.out.len() > MAX_OUTPUT_BYTES {
+                        self.out.truncate(before);
+                        return Err(self.errorf(format_args!(
+                            "output exceeds the maximum size ({MAX_OUTPUT_BYTES} bytes)"
+                        )));
+                    }
                 }
                 Ok(())
             }

@@ -9,8 +9,6 @@ use super::lex::{ItemType, go_quote};
 /// A sequence of nodes.
 #[derive(Debug, Clone)]
 pub(crate) struct List {
-    #[allow(dead_code)]
-    pub(crate) pos: usize,
     pub(crate) nodes: Vec<Node>,
 }
 
