@@ -343,6 +343,18 @@ fn is_title_separator(c: char) -> bool {
 }
 
 fn push_title(out: &mut String, c: char) {
+    // The Latin digraphs are the characters whose title case differs from their upper case.
+    let title = match c {
+        '\u{1c4}'..='\u{1c6}' => Some('\u{1c5}'),
+        '\u{1c7}'..='\u{1c9}' => Some('\u{1c8}'),
+        '\u{1ca}'..='\u{1cc}' => Some('\u{1cb}'),
+        '\u{1f1}'..='\u{1f3}' => Some('\u{1f2}'),
+        _ => None,
+    };
+    if let Some(title) = title {
+        out.push(title);
+        return;
+    }
     let mut upper = c.to_uppercase();
     match (upper.next(), upper.next()) {
         (Some(u), None) => out.push(u),

@@ -83,6 +83,7 @@ fn matches_promtool_2_42() {
         include_str!("../../tests/data/template/promtool-2.42.jsonl"),
         include_str!("../../tests/data/template/promtool-2.42-more.jsonl"),
         include_str!("../../tests/data/template/promtool-2.42-floats.jsonl"),
+        include_str!("../../tests/data/template/promtool-2.42-idioms.jsonl"),
     ]
     .concat();
     let mut failures = Vec::new();
