@@ -42,6 +42,7 @@
 //! 100,000) and everything together at most [`MAX_EXEC_NESTING`] deep, an execution evaluates at most [`MAX_EXEC_STEPS`] nodes and writes at most
 //! [`MAX_OUTPUT_BYTES`]. Hitting one is an execution error, reported like Go's.
 
+mod builtins;
 mod exec;
 mod funcs;
 mod gofmt;
