@@ -257,6 +257,15 @@ impl<'t, 'a> Exec<'t, 'a> {
                 .map(|(k, v)| (Value::str(k), v.clone()))
                 .collect(),
             Value::Missing | Value::Nil => Vec::new(),
+            // Go 1.22 (Prometheus 3.x) ranges over an integer n as 0..n.
+            Value::Int(n) if self.dialect == TemplateDialect::Prometheus3 => {
+                if branch.pipe.decl.len() > 1 {
+                    return Err(self.errorf(format_args!(
+                        "can't use {n} to iterate over more than one variable"
+                    )));
+                }
+                return self.range_over_int(dot, branch, *n);
+            }
             other => {
                 return Err(self.errorf(format_args!(
                     "range can't iterate over {}",
@@ -298,6 +307,36 @@ impl<'t, 'a> Exec<'t, 'a> {
                 Err(Flow::Break) => break,
                 Err(error) => return Err(error),
             }
+        }
+        Ok(())
+    }
+
+    /// `{{range n}}`, without materializing the numbers (the step limit bounds the loop).
+    fn range_over_int(&mut self, dot: &Value<'a>, branch: &'t Branch, n: i64) -> R<()> {
+        if n <= 0 {
+            if let Some(else_list) = &branch.else_list {
+                return self.walk_list(dot, else_list);
+            }
+            return Ok(());
+        }
+        let mark = self.vars.len();
+        for i in 0..n {
+            let element = Value::Int(i);
+            if let Some(variable) = branch.pipe.decl.first() {
+                if branch.pipe.is_assign {
+                    self.set_var(&variable[0], element.clone())?;
+                } else {
+                    self.set_top_var(1, element.clone());
+                }
+            }
+            let result = self.walk_list(&element, &branch.list);
+            self.vars.truncate(mark);
+            match result {
+                Ok(()) | Err(Flow::Continue) => {}
+                Err(Flow::Break) => break,
+                Err(error) => return Err(error),
+            }
+            self.step()?;
         }
         Ok(())
     }

@@ -184,6 +184,20 @@ fn prometheus3_dialect() {
             "{{ .Foo }}",
             "<error expanding template: error executing template __alert_T: template: __alert_T:1:115: executing \"__alert_T\" at <.Foo>: can't evaluate field Foo in type struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }>",
         ),
+        // Go 1.22 ranges over integers.
+        ("{{ range 3 }}{{ . }}{{ end }}", "012"),
+        ("{{ range $i := 3 }}{{ $i }}{{ end }}", "012"),
+        ("{{ range 0 }}x{{ else }}none{{ end }}", "none"),
+        (
+            "{{ range $i := 5 }}{{ if eq $i 3 }}{{ break }}{{ end }}{{ $i }}{{ end }}",
+            "012",
+        ),
+        (
+            "{{ range $i, $j := 3 }}{{ end }}",
+            "<error expanding template: error executing template __alert_T: template: \
+             __alert_T:1:131: executing \"__alert_T\" at <3>: can't use 3 to iterate over more than \
+             one variable>",
+        ),
         // Everything 2.x has still works.
         ("{{ $value | humanize }}", "1.235M"),
     ];
