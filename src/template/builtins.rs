@@ -163,6 +163,7 @@ enum Kind {
     Bool,
     Int,
     Float,
+    Complex,
     String,
     Invalid,
     Other,
@@ -173,6 +174,7 @@ fn basic_kind(value: &Value<'_>) -> Kind {
         Value::Bool(_) => Kind::Bool,
         Value::Int(_) => Kind::Int,
         Value::Float(_) => Kind::Float,
+        Value::Complex(..) => Kind::Complex,
         Value::Str(_) | Value::Html(_) => Kind::String,
         Value::Missing | Value::Nil => Kind::Invalid,
         _ => Kind::Other,
@@ -201,6 +203,7 @@ pub(crate) fn builtin_eq(arg1: &Value<'_>, rest: &[Value<'_>]) -> Result<bool, S
                 (Value::Bool(a), Value::Bool(b)) => a == b,
                 (Value::Int(a), Value::Int(b)) => a == b,
                 (Value::Float(a), Value::Float(b)) => a == b,
+                (Value::Complex(ar, ai), Value::Complex(br, bi)) => ar == br && ai == bi,
                 (Value::Str(a) | Value::Html(a), Value::Str(b) | Value::Html(b)) => a == b,
                 _ => compare_other(arg1, arg)?,
             }

@@ -477,8 +477,8 @@ impl<'t, 'a> Exec<'t, 'a> {
     fn ideal_constant(&mut self, arg: &'t Arg, number: &Number) -> R<Value<'a>> {
         self.at = At::Arg(arg);
         let text = &number.text;
-        if number.complex {
-            return Err(self.errorf(format_args!("complex constant {text} is not supported")));
+        if let Some((real, imaginary)) = number.complex {
+            return Ok(Value::Complex(real, imaginary));
         }
         let is_hex_int = text.len() > 2
             && text.starts_with('0')

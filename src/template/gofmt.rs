@@ -270,6 +270,25 @@ fn format_arg(out: &mut String, arg: &Value<'_>, verb: char, flags: Flags) {
         },
         Value::Int(i) => format_int(out, arg, *i, verb, flags),
         Value::Float(f) => format_float(out, arg, *f, verb, flags),
+        Value::Complex(re, im) => match verb {
+            'v' | 'g' | 'G' | 'e' | 'E' | 'f' | 'F' => {
+                out.push('(');
+                format_float(out, arg, *re, verb, flags);
+                // The imaginary part always has a sign.
+                format_float(
+                    out,
+                    arg,
+                    *im,
+                    verb,
+                    Flags {
+                        plus: true,
+                        ..flags
+                    },
+                );
+                out.push_str("i)");
+            }
+            _ => bad_verb(out, arg, verb),
+        },
         Value::Str(s) | Value::Html(s) => format_string(out, arg, s, verb, flags),
         // Stringers: `time.Time`, `time.Duration`.
         // `time.Duration` is an integer for the integer verbs.

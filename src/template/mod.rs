@@ -50,8 +50,7 @@
 //!
 //! * The limits above are lower than Go's (`exceeded maximum template depth (100)` where Go says
 //!   `(100000)`), and the nesting, step, output and memory limits are ours.
-//! * Complex constants (`{{ 1i }}`) parse but fail at execution instead of printing `(0+1i)`;
-//!   `printf` with `%x`/`%X` on a float (hexadecimal mantissa) is a bad-verb error.
+//! * `printf` with `%x`/`%X` on a float (hexadecimal mantissa) is a bad-verb error.
 //! * Go prints pointers inside values (`printf "%v" (query "x")`, `printf "%d" (toTime 0)`) as
 //!   addresses or internal fields; we print the pointed-to value.
 //! * Regular expressions are Rust's `regex`, which accepts RE2's syntax; error texts are mapped

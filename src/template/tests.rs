@@ -69,8 +69,6 @@ fn expand3(text: &str) -> String {
 
 /// Cases where we knowingly differ from Go; each is a deliberate decision.
 const KNOWN_DIFFERENCES: &[&str] = &[
-    // Complex constants are rejected at execution instead of printed as `(0+1i)`.
-    "{{ 1i }}",
     // `%x`/`%X` of a float (hexadecimal mantissa) is not implemented.
     "{{ printf \"%x %X\" -255 3.5 }}",
     // Go prints a `*time.Time` with `%d` as its internal struct fields.

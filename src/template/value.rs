@@ -37,6 +37,8 @@ pub(crate) enum Value<'a> {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// `complex128`, from a complex constant such as `1+2i`.
+    Complex(f64, f64),
     Str(Rc<str>),
     /// `html/template.HTML`, from `safeHtml`.
     Html(Rc<str>),
@@ -70,6 +72,7 @@ impl Value<'_> {
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
             Value::Float(_) => "float64",
+            Value::Complex(..) => "complex128",
             Value::Str(_) => "string",
             Value::Html(_) => "template.HTML",
             Value::Labels(_) | Value::StrMap(_) => "map[string]string",
@@ -98,6 +101,7 @@ impl Value<'_> {
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
+            Value::Complex(re, im) => *re != 0.0 || *im != 0.0,
             Value::Str(s) | Value::Html(s) => !s.is_empty(),
             Value::Labels(labels) => !labels.is_empty(),
             Value::StrMap(map) => !map.is_empty(),
@@ -118,6 +122,16 @@ impl Value<'_> {
                 let _ = write!(out, "{i}");
             }
             Value::Float(f) => out.push_str(&format_float_g(*f)),
+            Value::Complex(re, im) => {
+                out.push('(');
+                out.push_str(&format_float_g(*re));
+                let imaginary = format_float_g(*im);
+                if !imaginary.starts_with(['-', '+']) {
+                    out.push('+');
+                }
+                out.push_str(&imaginary);
+                out.push_str("i)");
+            }
             Value::Str(s) | Value::Html(s) => out.push_str(s),
             Value::Labels(labels) => {
                 out.push_str("map[");
