@@ -539,7 +539,6 @@ impl<'t, 'a> Exec<'t, 'a> {
         args: &'t [Arg],
         last: Option<Value<'a>>,
     ) -> R<Value<'a>> {
-        let _ = dot;
         self.at = At::Arg(variable);
         let value = self.var_value(&idents[0])?;
         if idents.len() == 1 {

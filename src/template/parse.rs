@@ -255,8 +255,7 @@ impl Parser<'_> {
             }
             ItemType::Else => return self.else_control(),
             ItemType::End => {
-                let end = self.expect(ItemType::RightDelim, "end")?;
-                let _ = end;
+                self.expect(ItemType::RightDelim, "end")?;
                 return Ok(Parsed::End);
             }
             ItemType::If => return self.branch_control("if").map(Parsed::Node),
