@@ -462,9 +462,11 @@ fn format_float(out: &mut String, arg: &Value<'_>, value: f64, verb: char, flags
         },
         'e' | 'E' => format_e(value, flags.precision.unwrap_or(6)),
         'f' | 'F' => format_f(value, flags.precision.unwrap_or(6)),
+        // Shortest hexadecimal mantissa; a precision is not applied.
+        'x' | 'X' if flags.precision.is_none() => format_hex_float(value),
         _ => return bad_verb(out, arg, verb),
     };
-    let body = if matches!(verb, 'G' | 'E') {
+    let body = if matches!(verb, 'G' | 'E' | 'X') {
         body.to_uppercase()
             .replace("INF", "Inf")
             .replace("NAN", "NaN")
@@ -503,6 +505,48 @@ fn format_float(out: &mut String, arg: &Value<'_>, value: f64, verb: char, flags
         body
     };
     pad_number(out, &text, flags)
+}
+
+/// Go's `%x` of a float: `0x1.cp+01` (shortest mantissa, at least two exponent digits).
+fn format_hex_float(value: f64) -> String {
+    if !value.is_finite() {
+        return format_float_g(value);
+    }
+    let bits = value.to_bits();
+    let negative = bits >> 63 == 1;
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    let mut exp = if biased == 0 {
+        // Subnormal.
+        1 - 1023
+    } else {
+        mant |= 1u64 << 52;
+        biased - 1023
+    };
+    if mant == 0 {
+        exp = 0;
+    }
+    // Put the leading 1 at bit 60.
+    mant <<= 60 - 52;
+    while mant != 0 && mant & (1u64 << 60) == 0 {
+        mant <<= 1;
+        exp -= 1;
+    }
+    let mut out = String::from(if negative { "-0x" } else { "0x" });
+    out.push(if (mant >> 60) & 1 == 1 { '1' } else { '0' });
+    mant <<= 4;
+    if mant != 0 {
+        out.push('.');
+        while mant != 0 {
+            out.push(char::from(
+                b"0123456789abcdef"[((mant >> 60) & 15) as usize],
+            ));
+            mant <<= 4;
+        }
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    let _ = write!(out, "p{sign}{:02}", exp.abs());
+    out
 }
 
 /// Go's `%.<p>f`.

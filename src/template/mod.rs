@@ -50,7 +50,8 @@
 //!
 //! * The limits above are lower than Go's (`exceeded maximum template depth (100)` where Go says
 //!   `(100000)`), and the nesting, step, output and memory limits are ours.
-//! * `printf` with `%x`/`%X` on a float (hexadecimal mantissa) is a bad-verb error.
+//! * `printf` with `%x`/`%X` and a precision on a float (rounded hexadecimal mantissa) is a
+//!   bad-verb error.
 //! * Go prints pointers inside values (`printf "%v" (query "x")`, `printf "%d" (toTime 0)`) as
 //!   addresses or internal fields; we print the pointed-to value.
 //! * Regular expressions are Rust's `regex`, which accepts RE2's syntax; error texts are mapped

@@ -69,8 +69,6 @@ fn expand3(text: &str) -> String {
 
 /// Cases where we knowingly differ from Go; each is a deliberate decision.
 const KNOWN_DIFFERENCES: &[&str] = &[
-    // `%x`/`%X` of a float (hexadecimal mantissa) is not implemented.
-    "{{ printf \"%x %X\" -255 3.5 }}",
     // Go prints a `*time.Time` with `%d` as its internal struct fields.
     "{{ printf \"%v\" (toTime 0) }} {{ printf \"%s|%d\" (toTime 0) (toTime 0) }}",
 ];
