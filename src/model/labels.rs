@@ -207,6 +207,29 @@ impl Labels {
         Labels(out.into())
     }
 
+    /// Like [`Labels::from_pairs`] but keeping empty values: for alert annotations, which
+    /// Prometheus keeps even when a template expands to nothing, and for the expected side of
+    /// promtool's comparisons, which keeps what the test file wrote.
+    pub(crate) fn from_pairs_keeping_empty<N, V>(pairs: impl IntoIterator<Item = (N, V)>) -> Labels
+    where
+        N: Into<Arc<str>>,
+        V: Into<Arc<str>>,
+    {
+        let mut labels: Vec<Label> = pairs
+            .into_iter()
+            .map(|(name, value)| Label::new(name, value))
+            .collect();
+        labels.sort_by(|a, b| a.name.cmp(&b.name));
+        labels.dedup_by(|later, earlier| {
+            let same = later.name == earlier.name;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        Labels(labels.into())
+    }
+
     /// Wraps labels that are already sorted by name, unique and non-empty. The caller
     /// guarantees the invariant; it is checked in debug builds.
     pub(crate) fn from_sorted(labels: Vec<Label>) -> Labels {

@@ -214,7 +214,12 @@ fn check_rule(
     }
     let expr = match &r.expr {
         Some(e) if !e.value.is_empty() => match parse_with(&e.value, &options.parse) {
-            Ok(expr) => Some(expr),
+            // Prometheus evaluates a rule from its expression printed back (`expr.String()`),
+            // which sorts label matchers; `absent()` builds its labels in that order.
+            Ok(mut expr) => {
+                sort_matchers_as_printed(&mut expr);
+                Some(expr)
+            }
             Err(err) => {
                 // An error at the end of input points just after the last character written,
                 // not at the line after a block scalar's final newline.
@@ -347,6 +352,37 @@ fn check_rule(
         kind,
         line: rule.pos.line,
     })
+}
+
+/// Orders every selector's matchers as Prometheus's `VectorSelector.String()` prints them
+/// (sorted as strings, the metric name matcher kept last as our parser puts it).
+fn sort_matchers_as_printed(expr: &mut crate::promql::Expr) {
+    use crate::promql::ExprKind;
+    let sort = |vs: &mut crate::promql::VectorSelector| {
+        let name_last =
+            vs.name.is_some() && vs.matchers.last().is_some_and(|m| m.name == "__name__");
+        let end = vs.matchers.len() - usize::from(name_last);
+        vs.matchers[..end].sort_by_cached_key(|m| m.to_string());
+    };
+    match &mut expr.kind {
+        ExprKind::VectorSelector(vs) => sort(vs),
+        ExprKind::MatrixSelector(ms) => sort(&mut ms.selector),
+        ExprKind::Subquery(s) => sort_matchers_as_printed(&mut s.expr),
+        ExprKind::Paren(inner) => sort_matchers_as_printed(inner),
+        ExprKind::Unary(u) => sort_matchers_as_printed(&mut u.expr),
+        ExprKind::Binary(b) => {
+            sort_matchers_as_printed(&mut b.lhs);
+            sort_matchers_as_printed(&mut b.rhs);
+        }
+        ExprKind::Aggregate(a) => {
+            sort_matchers_as_printed(&mut a.expr);
+            if let Some(p) = &mut a.param {
+                sort_matchers_as_printed(p);
+            }
+        }
+        ExprKind::Call(c) => c.args.iter_mut().for_each(sort_matchers_as_printed),
+        ExprKind::Number(_) | ExprKind::String(_) => {}
+    }
 }
 
 fn detail_message(err: &crate::promql::ParseError) -> String {

@@ -363,7 +363,7 @@ fn eval_rule(
                 }
                 b.set_mut("alertname", rule.name.as_str());
                 let labels = b.build();
-                let annotations = Labels::from_pairs(
+                let annotations = Labels::from_pairs_keeping_empty(
                     spec.annotations
                         .iter()
                         .map(|(name, template)| (Arc::clone(name), template.expand(&data, &host))),

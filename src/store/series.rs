@@ -115,7 +115,9 @@ impl StoredSeries {
 
     /// Whether `floats[range]` holds a stale marker.
     pub(crate) fn any_stale(&self, range: std::ops::Range<usize>) -> bool {
-        let first = self.stale_at.partition_point(|&j| (j as usize) < range.start);
+        let first = self
+            .stale_at
+            .partition_point(|&j| (j as usize) < range.start);
         self.stale_at
             .get(first)
             .is_some_and(|&j| (j as usize) < range.end)
@@ -123,7 +125,9 @@ impl StoredSeries {
 
     /// Whether a value of `floats[range]` is below the one before it in the range.
     pub(crate) fn any_drop(&self, range: std::ops::Range<usize>) -> bool {
-        let first = self.drops_at.partition_point(|&j| (j as usize) <= range.start);
+        let first = self
+            .drops_at
+            .partition_point(|&j| (j as usize) <= range.start);
         self.drops_at
             .get(first)
             .is_some_and(|&j| (j as usize) < range.end)

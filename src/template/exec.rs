@@ -5,15 +5,18 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use super::builtins::{
+    builtin_eq, builtin_index, builtin_len, builtin_lt, builtin_slice, eval_args, map_chars,
+};
 use super::funcs::{self, Func, Param};
 use super::gofmt;
 use super::lex::go_quote;
 use super::node::{Arg, Branch, Command, List, Node, Number, Pipe, TemplateCall};
 use super::parse::TreeSet;
 use super::value::{Sample, Value};
-use super::{TemplateDialect, TemplateHost};
+use super::{TemplateDialect, TemplateError, TemplateHost};
 
-use super::{MAX_EXEC_STEPS, MAX_OUTPUT_BYTES, MAX_TEMPLATE_DEPTH};
+use super::{MAX_EXEC_NESTING, MAX_EXEC_STEPS, MAX_OUTPUT_BYTES, MAX_TEMPLATE_DEPTH};
 
 /// The node being evaluated, for error positions and contexts.
 #[derive(Clone, Copy)]
@@ -29,7 +32,7 @@ enum At<'t> {
 
 /// Why evaluation stopped early.
 pub(crate) enum Flow {
-    Error(String),
+    Error(TemplateError),
     Break,
     Continue,
 }
@@ -44,6 +47,9 @@ pub(crate) struct Exec<'t, 'a> {
     out: String,
     vars: Vec<(&'t str, Value<'a>)>,
     depth: usize,
+    nesting: usize,
+    /// Bytes of strings function calls have produced, bounded to keep memory bounded.
+    produced: usize,
     steps: u64,
     at: At<'t>,
     host: &'a dyn TemplateHost,
@@ -58,7 +64,7 @@ pub(crate) fn execute<'t, 'a>(
     data: Value<'a>,
     host: &'a dyn TemplateHost,
     dialect: TemplateDialect,
-) -> Result<String, String> {
+) -> Result<String, TemplateError> {
     let mut exec = Exec {
         set,
         text,
@@ -67,20 +73,25 @@ pub(crate) fn execute<'t, 'a>(
         out: String::new(),
         vars: vec![("$", data.clone())],
         depth: 0,
+        nesting: 0,
+        produced: 0,
         steps: 0,
         at: At::None,
         host,
         dialect,
     };
     let Some(root) = set.trees.get(name) else {
-        return Err(format!(
-            "template: {name}: {} is an incomplete or empty template",
-            go_quote(name)
+        return Err(TemplateError::exec(
+            format!(
+                "template: {name}: {} is an incomplete or empty template",
+                go_quote(name)
+            ),
+            None,
         ));
     };
     match exec.walk_list(&data, root) {
         Ok(()) => Ok(exec.out),
-        Err(Flow::Error(message)) => Err(message),
+        Err(Flow::Error(error)) => Err(error),
         // The parser only accepts break and continue inside range.
         Err(Flow::Break | Flow::Continue) => Ok(exec.out),
     }
@@ -107,7 +118,10 @@ impl<'t, 'a> Exec<'t, 'a> {
     /// Go's `state.errorf`.
     fn errorf(&self, message: impl std::fmt::Display) -> Flow {
         let Some((pos, context)) = self.at_pos_and_context() else {
-            return Flow::Error(format!("template: {}: {message}", self.tmpl_name));
+            return Flow::Error(TemplateError::exec(
+                format!("template: {}: {message}", self.tmpl_name),
+                None,
+            ));
         };
         let before = &self.text[..pos.min(self.text.len())];
         let line = 1 + before.matches('\n').count();
@@ -115,10 +129,13 @@ impl<'t, 'a> Exec<'t, 'a> {
             Some(newline) => pos - (newline + 1),
             None => pos,
         };
-        Flow::Error(format!(
-            "template: {}:{line}:{col}: executing {} at <{context}>: {message}",
-            self.parse_name,
-            go_quote(self.tmpl_name)
+        Flow::Error(TemplateError::exec(
+            format!(
+                "template: {}:{line}:{col}: executing {} at <{context}>: {message}",
+                self.parse_name,
+                go_quote(self.tmpl_name)
+            ),
+            Some((line, col)),
         ))
     }
 
@@ -130,6 +147,20 @@ impl<'t, 'a> Exec<'t, 'a> {
             )));
         }
         Ok(())
+    }
+
+    /// Runs `f` one nesting level deeper (a block, a template call or a pipeline), so the
+    /// native stack stays bounded.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
+        if self.nesting >= MAX_EXEC_NESTING {
+            return Err(self.errorf(format_args!(
+                "exceeded maximum nesting depth ({MAX_EXEC_NESTING})"
+            )));
+        }
+        self.nesting += 1;
+        let result = f(self);
+        self.nesting -= 1;
+        result
     }
 
     fn write(&mut self, text: &str) -> R<()> {
@@ -157,15 +188,21 @@ impl<'t, 'a> Exec<'t, 'a> {
                 let value = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at = At::Node(node);
-                    let text = value.to_go_string();
-                    self.write(&text)?;
+                    let before = self.out.len();
+                    value.write_go(&mut self.out);
+                    if self.out.len() > MAX_OUTPUT_BYTES {
+                        self.out.truncate(before);
+                        return Err(self.errorf(format_args!(
+                            "output exceeds the maximum size ({MAX_OUTPUT_BYTES} bytes)"
+                        )));
+                    }
                 }
                 Ok(())
             }
-            Node::If(branch) => self.walk_if_or_with(false, dot, branch),
-            Node::With(branch) => self.walk_if_or_with(true, dot, branch),
-            Node::Range(branch) => self.walk_range(dot, branch),
-            Node::Template(call) => self.walk_template(dot, call),
+            Node::If(branch) => self.nested(|this| this.walk_if_or_with(false, dot, branch)),
+            Node::With(branch) => self.nested(|this| this.walk_if_or_with(true, dot, branch)),
+            Node::Range(branch) => self.nested(|this| this.walk_range(dot, branch)),
+            Node::Template(call) => self.nested(|this| this.walk_template(dot, call)),
             Node::Break { .. } => Err(Flow::Break),
             Node::Continue { .. } => Err(Flow::Continue),
         }
@@ -220,6 +257,15 @@ impl<'t, 'a> Exec<'t, 'a> {
                 .map(|(k, v)| (Value::str(k), v.clone()))
                 .collect(),
             Value::Missing | Value::Nil => Vec::new(),
+            // Go 1.22 (Prometheus 3.x) ranges over an integer n as 0..n.
+            Value::Int(n) if self.dialect == TemplateDialect::Prometheus3 => {
+                if branch.pipe.decl.len() > 1 {
+                    return Err(self.errorf(format_args!(
+                        "can't use {n} to iterate over more than one variable"
+                    )));
+                }
+                return self.range_over_int(dot, branch, *n);
+            }
             other => {
                 return Err(self.errorf(format_args!(
                     "range can't iterate over {}",
@@ -261,6 +307,36 @@ impl<'t, 'a> Exec<'t, 'a> {
                 Err(Flow::Break) => break,
                 Err(error) => return Err(error),
             }
+        }
+        Ok(())
+    }
+
+    /// `{{range n}}`, without materializing the numbers (the step limit bounds the loop).
+    fn range_over_int(&mut self, dot: &Value<'a>, branch: &'t Branch, n: i64) -> R<()> {
+        if n <= 0 {
+            if let Some(else_list) = &branch.else_list {
+                return self.walk_list(dot, else_list);
+            }
+            return Ok(());
+        }
+        let mark = self.vars.len();
+        for i in 0..n {
+            let element = Value::Int(i);
+            if let Some(variable) = branch.pipe.decl.first() {
+                if branch.pipe.is_assign {
+                    self.set_var(&variable[0], element.clone())?;
+                } else {
+                    self.set_top_var(1, element.clone());
+                }
+            }
+            let result = self.walk_list(&element, &branch.list);
+            self.vars.truncate(mark);
+            match result {
+                Ok(()) | Err(Flow::Continue) => {}
+                Err(Flow::Break) => break,
+                Err(error) => return Err(error),
+            }
+            self.step()?;
         }
         Ok(())
     }
@@ -317,6 +393,10 @@ impl<'t, 'a> Exec<'t, 'a> {
     }
 
     fn eval_pipeline(&mut self, dot: &Value<'a>, pipe: &'t Pipe) -> R<Value<'a>> {
+        self.nested(|this| this.eval_pipeline_inner(dot, pipe))
+    }
+
+    fn eval_pipeline_inner(&mut self, dot: &Value<'a>, pipe: &'t Pipe) -> R<Value<'a>> {
         self.at = At::Pipe(pipe);
         let mut value: Option<Value<'a>> = None;
         for command in &pipe.cmds {
@@ -397,8 +477,8 @@ impl<'t, 'a> Exec<'t, 'a> {
     fn ideal_constant(&mut self, arg: &'t Arg, number: &Number) -> R<Value<'a>> {
         self.at = At::Arg(arg);
         let text = &number.text;
-        if number.complex {
-            return Err(self.errorf(format_args!("complex constant {text} is not supported")));
+        if let Some((real, imaginary)) = number.complex {
+            return Ok(Value::Complex(real, imaginary));
         }
         let is_hex_int = text.len() > 2
             && text.starts_with('0')
@@ -430,7 +510,7 @@ impl<'t, 'a> Exec<'t, 'a> {
         last: Option<Value<'a>>,
     ) -> R<Value<'a>> {
         self.at = At::Arg(field);
-        self.eval_field_chain(dot.clone(), idents, args, last)
+        self.eval_field_chain(dot, dot.clone(), idents, args, last)
     }
 
     fn eval_chain_node(
@@ -448,7 +528,7 @@ impl<'t, 'a> Exec<'t, 'a> {
             return Err(self.errorf(format_args!("indirection through explicit nil in {chain}")));
         }
         let receiver = self.eval_arg(dot, None, node)?;
-        self.eval_field_chain(receiver, fields, args, last)
+        self.eval_field_chain(dot, receiver, fields, args, last)
     }
 
     fn eval_variable_node(
@@ -459,37 +539,47 @@ impl<'t, 'a> Exec<'t, 'a> {
         args: &'t [Arg],
         last: Option<Value<'a>>,
     ) -> R<Value<'a>> {
-        let _ = dot;
         self.at = At::Arg(variable);
         let value = self.var_value(&idents[0])?;
         if idents.len() == 1 {
             self.not_a_function(args, &last)?;
             return Ok(value);
         }
-        self.eval_field_chain(value, &idents[1..], args, last)
+        self.eval_field_chain(dot, value, &idents[1..], args, last)
     }
 
     fn eval_field_chain(
         &mut self,
+        dot: &Value<'a>,
         mut receiver: Value<'a>,
         idents: &'t [String],
         args: &'t [Arg],
         last: Option<Value<'a>>,
     ) -> R<Value<'a>> {
         let n = idents.len();
+        // A value read from a `map[string]interface {}` has the static type `interface {}`,
+        // which is what Go names in errors.
+        let mut from_interface = false;
         for ident in &idents[..n - 1] {
-            receiver = self.eval_field(ident, &[], None, receiver)?;
+            let was_any_map = matches!(receiver, Value::AnyMap(_));
+            receiver = self.eval_field(dot, ident, &[], None, receiver, from_interface)?;
+            from_interface = was_any_map;
         }
-        self.eval_field(&idents[n - 1], args, last, receiver)
+        self.eval_field(dot, &idents[n - 1], args, last, receiver, from_interface)
     }
 
     fn eval_field(
         &mut self,
+        dot: &Value<'a>,
         name: &str,
         args: &'t [Arg],
         last: Option<Value<'a>>,
         receiver: Value<'a>,
+        from_interface: bool,
     ) -> R<Value<'a>> {
+        if let Some(params) = super::methods::params(&receiver, name) {
+            return self.eval_method(dot, receiver, name, params, args, last);
+        }
         let has_args = args.len() > 1 || last.is_some();
         let struct_field = |value: Value<'a>, this: &Self| {
             if has_args {
@@ -538,10 +628,45 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             _ => {}
         }
-        Err(self.errorf(format_args!(
-            "can't evaluate field {name} in type {}",
+        let type_name = if from_interface {
+            "interface {}"
+        } else {
             receiver.type_name()
+        };
+        Err(self.errorf(format_args!(
+            "can't evaluate field {name} in type {type_name}"
         )))
+    }
+
+    /// A method call on a `time.Time` or `time.Duration` (Go's `evalCall` for methods).
+    fn eval_method(
+        &mut self,
+        dot: &Value<'a>,
+        receiver: Value<'a>,
+        name: &str,
+        params: &'static [Param],
+        args: &'t [Arg],
+        last: Option<Value<'a>>,
+    ) -> R<Value<'a>> {
+        let node = self.at;
+        let args = args.get(1..).unwrap_or(&[]);
+        let num_in = args.len() + usize::from(last.is_some());
+        if num_in != params.len() {
+            return Err(self.errorf(format_args!(
+                "wrong number of args for {name}: want {} got {num_in}",
+                params.len()
+            )));
+        }
+        let mut argv = Vec::with_capacity(num_in);
+        for (arg, typ) in args.iter().zip(params) {
+            argv.push(self.eval_arg(dot, Some(*typ), arg)?);
+        }
+        if let Some(last) = last {
+            argv.push(self.validate_type(last, Some(params[num_in - 1]))?);
+        }
+        self.at = node;
+        super::methods::call(&receiver, name, &argv)
+            .map_err(|message| self.errorf(format_args!("error calling {name}: {message}")))
     }
 
     /// Go's `evalArg`: one argument converted for a parameter of type `typ` (`None`: untyped).
@@ -590,6 +715,12 @@ impl<'t, 'a> Exec<'t, 'a> {
                 Arg::String { text, .. } => Ok(Value::str(text)),
                 _ => Err(self.errorf(format_args!("expected string; found {arg}"))),
             },
+            Some(Param::Duration) => match arg {
+                Arg::Number(_, number) if number.int.is_some() => {
+                    Ok(Value::Duration(number.int.unwrap_or(0), false))
+                }
+                _ => Err(self.errorf(format_args!("expected integer; found {arg}"))),
+            },
             Some(other) => Err(self.errorf(format_args!(
                 "can't handle {arg} for arg of type {}",
                 other.go_name()
@@ -608,13 +739,25 @@ impl<'t, 'a> Exec<'t, 'a> {
                 Param::Reflect => Ok(Value::Missing),
                 Param::QueryResult => Ok(Value::Samples(Rc::new(Vec::new()))),
                 Param::Any | Param::Sample => Ok(Value::Nil),
+                Param::Duration | Param::Time => {
+                    Err(self.errorf(format_args!("invalid value; expected {}", typ.go_name())))
+                }
             };
+        }
+        // A pointer is dereferenced for a value parameter.
+        match (&value, typ) {
+            (Value::Duration(nanos, _), Param::Duration) => {
+                return Ok(Value::Duration(*nanos, false));
+            }
+            (Value::Time(nanos, _), Param::Time) => return Ok(Value::Time(*nanos, false)),
+            _ => {}
         }
         let ok = match typ {
             Param::Any | Param::Reflect => true,
             Param::String => matches!(value, Value::Str(_)),
             Param::Sample => matches!(value, Value::Sample(_)),
             Param::QueryResult => matches!(value, Value::Samples(_)),
+            Param::Duration | Param::Time => false,
         };
         if ok {
             return Ok(value);
@@ -675,12 +818,12 @@ impl<'t, 'a> Exec<'t, 'a> {
         }
         if let Some(last) = last {
             let typ = match variadic {
-                Some(element) if num_in - 1 >= fixed.len() => element,
+                Some(element) if num_in > fixed.len() => element,
                 _ => fixed[num_in - 1],
             };
             argv.push(self.validate_type(last, Some(typ))?);
         }
-        match self.call(func, argv) {
+        match self.call(func, argv).and_then(|value| self.account(value)) {
             Ok(value) => Ok(value),
             Err(message) => {
                 self.at = node;
@@ -772,19 +915,14 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             Func::ReReplaceAll => {
                 let pattern = text(0);
-                let re = regex::Regex::new(pattern).map_err(|err| {
-                    format!(
-                        "regexp: Compile({}): {}",
-                        funcs::regexp_quote(pattern),
-                        funcs::regexp_error(pattern, &err)
-                    )
+                let re = funcs::compile_regexp(pattern).map_err(|err| {
+                    format!("regexp: Compile({}): {err}", funcs::regexp_quote(pattern))
                 })?;
                 Value::str(&re.replace_all(text(2), text(1)))
             }
             Func::Match => {
                 let pattern = text(0);
-                let re =
-                    regex::Regex::new(pattern).map_err(|err| funcs::regexp_error(pattern, &err))?;
+                let re = funcs::compile_regexp(pattern)?;
                 Value::Bool(re.is_match(text(1)))
             }
             Func::SafeHtml => Value::Html(Rc::from(text(0))),
@@ -824,7 +962,7 @@ impl<'t, 'a> Exec<'t, 'a> {
                     Err(message) => return Err(message),
                 }
             }
-            Func::ToTime => Value::Time(funcs::float_to_time(self.to_float(&args[0])?)?),
+            Func::ToTime => Value::Time(funcs::float_to_time(self.to_float(&args[0])?)?, true),
             Func::ParseDuration => {
                 let input = text(0);
                 let (negative, rest) = match input.strip_prefix('-') {
@@ -834,6 +972,9 @@ impl<'t, 'a> Exec<'t, 'a> {
                 let ms = crate::syntax::lex::parse_duration(rest).map_err(|err| match err {
                     crate::syntax::lex::DurationError::Invalid(_) => {
                         format!("not a valid duration string: {}", go_quote(input))
+                    }
+                    crate::syntax::lex::DurationError::OutOfRange(_) => {
+                        "duration out of range".to_string()
                     }
                     other => other.to_string(),
                 })?;
@@ -848,10 +989,25 @@ impl<'t, 'a> Exec<'t, 'a> {
             Func::Now => Value::Float(self.host.now_ms() as f64 / 1000.0),
             Func::ToDuration => {
                 let seconds = self.to_float(&args[0])?;
-                Value::Duration(funcs::go_float_to_int64(seconds * 1e9))
+                Value::Duration(funcs::go_float_to_int64(seconds * 1e9), true)
             }
             Func::UrlQueryEscape => Value::Str(Rc::from(funcs::query_escape(text(0)))),
         };
+        Ok(value)
+    }
+
+    /// Counts a function's string result against the memory budget: at most
+    /// 16 × [`MAX_OUTPUT_BYTES`] per expansion, so variables cannot pile up huge strings.
+    fn account(&mut self, value: Value<'a>) -> Result<Value<'a>, String> {
+        if let Value::Str(s) | Value::Html(s) = &value {
+            self.produced += s.len();
+            if self.produced > 16 * MAX_OUTPUT_BYTES {
+                return Err(format!(
+                    "function results exceed the memory limit ({} bytes)",
+                    16 * MAX_OUTPUT_BYTES
+                ));
+            }
+        }
         Ok(value)
     }
 
@@ -861,7 +1017,7 @@ impl<'t, 'a> Exec<'t, 'a> {
             Value::Float(f) => Ok(*f),
             Value::Int(i) => Ok(*i as f64),
             Value::Str(s) => funcs::parse_float_go(s),
-            Value::Duration(nanos) if self.dialect == TemplateDialect::Prometheus3 => {
+            Value::Duration(nanos, false) if self.dialect == TemplateDialect::Prometheus3 => {
                 Ok(*nanos as f64 / 1e9)
             }
             other => Err(format!("can't convert {} to float", other.type_name())),
@@ -885,242 +1041,4 @@ fn sample_arg(value: &Value<'_>) -> Result<Rc<Sample>, String> {
         Value::Sample(sample) => Ok(sample.clone()),
         _ => Err("runtime error: invalid memory address or nil pointer dereference".to_string()),
     }
-}
-
-/// `strings.ToUpper`/`ToLower` with Go's one-to-one rune mapping.
-fn map_chars(text: &str, upper: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let mut mapped: Vec<char> = if upper {
-            c.to_uppercase().collect()
-        } else {
-            c.to_lowercase().collect()
-        };
-        if mapped.len() == 1 {
-            out.push(mapped.remove(0));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The text `html`, `js` and `urlquery` escape: a lone string as it is, else `fmt.Sprint`.
-fn eval_args(args: &[Value<'_>]) -> String {
-    if let [Value::Str(s)] = args {
-        return s.to_string();
-    }
-    gofmt::sprint(args)
-}
-
-fn builtin_len(value: &Value<'_>) -> Result<i64, String> {
-    let len = match value {
-        Value::Str(s) | Value::Html(s) => s.len(),
-        Value::Labels(labels) => labels.len(),
-        Value::StrMap(map) => map.len(),
-        Value::AnyMap(map) => map.len(),
-        Value::Samples(samples) => samples.len(),
-        Value::Missing | Value::Nil => {
-            return Err("reflect: call of reflect.Value.Type on zero Value".to_string());
-        }
-        other => return Err(format!("len of type {}", other.type_name())),
-    };
-    Ok(len as i64)
-}
-
-/// Go's `indexArg`: an integer index below `cap`.
-fn index_arg(index: &Value<'_>, cap: usize) -> Result<usize, String> {
-    let x = match index {
-        Value::Int(i) => *i,
-        Value::Missing | Value::Nil => return Err("cannot index slice/array with nil".to_string()),
-        other => {
-            return Err(format!(
-                "cannot index slice/array with type {}",
-                other.type_name()
-            ));
-        }
-    };
-    if x < 0 || x as u64 > cap as u64 {
-        return Err(format!("index out of range: {x}"));
-    }
-    Ok(x as usize)
-}
-
-fn map_key<'v>(index: &'v Value<'_>) -> Result<&'v str, String> {
-    match index {
-        Value::Str(s) => Ok(s),
-        Value::Missing | Value::Nil => Err("value is nil; should be of type string".to_string()),
-        other => Err(format!(
-            "value has type {}; should be string",
-            other.type_name()
-        )),
-    }
-}
-
-fn builtin_index<'a>(args: &[Value<'a>]) -> Result<Value<'a>, String> {
-    let mut item = args[0].clone();
-    if matches!(item, Value::Missing | Value::Nil) {
-        return Err("index of untyped nil".to_string());
-    }
-    for index in &args[1..] {
-        item = match &item {
-            Value::Str(s) | Value::Html(s) => {
-                let x = index_arg(index, s.len())?;
-                match s.as_bytes().get(x) {
-                    Some(b) => Value::Int(i64::from(*b)),
-                    None => return Err("reflect: string index out of range".to_string()),
-                }
-            }
-            Value::Samples(samples) => {
-                let x = index_arg(index, samples.len())?;
-                match samples.get(x) {
-                    Some(sample) => Value::Sample(sample.clone()),
-                    None => return Err("reflect: slice index out of range".to_string()),
-                }
-            }
-            Value::Labels(labels) => Value::str(labels.get(map_key(index)?).unwrap_or("")),
-            Value::StrMap(map) => {
-                Value::str(map.get(map_key(index)?).map(String::as_str).unwrap_or(""))
-            }
-            Value::AnyMap(map) => map.get(map_key(index)?).cloned().unwrap_or(Value::Nil),
-            Value::Nil => return Err("index of nil pointer".to_string()),
-            other => return Err(format!("can't index item of type {}", other.type_name())),
-        };
-    }
-    Ok(item)
-}
-
-fn builtin_slice<'a>(args: &[Value<'a>]) -> Result<Value<'a>, String> {
-    let item = &args[0];
-    let indexes = &args[1..];
-    if matches!(item, Value::Missing | Value::Nil) {
-        return Err("slice of untyped nil".to_string());
-    }
-    if indexes.len() > 3 {
-        return Err(format!("too many slice indexes: {}", indexes.len()));
-    }
-    let len = match item {
-        Value::Str(s) => {
-            if indexes.len() == 3 {
-                return Err("cannot 3-index slice a string".to_string());
-            }
-            s.len()
-        }
-        Value::Samples(samples) => samples.len(),
-        other => return Err(format!("can't slice item of type {}", other.type_name())),
-    };
-    let mut idx = [0, len, len];
-    for (i, index) in indexes.iter().enumerate() {
-        idx[i] = index_arg(index, len)?;
-    }
-    if idx[0] > idx[1] {
-        return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
-    }
-    if indexes.len() == 3 && idx[1] > idx[2] {
-        return Err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
-    }
-    Ok(match item {
-        Value::Str(s) => Value::Str(Rc::from(
-            String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).as_ref(),
-        )),
-        Value::Samples(samples) => Value::Samples(Rc::new(samples[idx[0]..idx[1]].to_vec())),
-        _ => Value::Missing,
-    })
-}
-
-#[derive(PartialEq, Eq, Clone, Copy)]
-enum Kind {
-    Bool,
-    Int,
-    Float,
-    String,
-    Invalid,
-    Other,
-}
-
-fn basic_kind(value: &Value<'_>) -> Kind {
-    match value {
-        Value::Bool(_) => Kind::Bool,
-        Value::Int(_) => Kind::Int,
-        Value::Float(_) => Kind::Float,
-        Value::Str(_) | Value::Html(_) => Kind::String,
-        Value::Missing | Value::Nil => Kind::Invalid,
-        _ => Kind::Other,
-    }
-}
-
-const BAD_COMPARISON_TYPE: &str = "invalid type for comparison";
-const BAD_COMPARISON: &str = "incompatible types for comparison";
-
-fn builtin_eq(arg1: &Value<'_>, rest: &[Value<'_>]) -> Result<bool, String> {
-    if rest.is_empty() {
-        return Err("missing argument for comparison".to_string());
-    }
-    let k1 = basic_kind(arg1);
-    for arg in rest {
-        let k2 = basic_kind(arg);
-        // Go's `basicKind` puts invalid values and non-basic types in one kind.
-        let group = |k: Kind| if k == Kind::Other { Kind::Invalid } else { k };
-        let truth = if group(k1) != group(k2) {
-            if k1 != Kind::Invalid && k2 != Kind::Invalid {
-                return Err(BAD_COMPARISON.to_string());
-            }
-            false
-        } else {
-            match (arg1, arg) {
-                (Value::Bool(a), Value::Bool(b)) => a == b,
-                (Value::Int(a), Value::Int(b)) => a == b,
-                (Value::Float(a), Value::Float(b)) => a == b,
-                (Value::Str(a) | Value::Html(a), Value::Str(b) | Value::Html(b)) => a == b,
-                _ => compare_other(arg1, arg)?,
-            }
-        };
-        if truth {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// `eq` on values that are not bool, number or string: nil compares with anything, pointers by
-/// identity, maps and slices not at all.
-fn compare_other(arg1: &Value<'_>, arg: &Value<'_>) -> Result<bool, String> {
-    let is_nil = |v: &Value<'_>| matches!(v, Value::Missing | Value::Nil);
-    if is_nil(arg1) || is_nil(arg) {
-        return Ok(is_nil(arg1) == is_nil(arg));
-    }
-    if arg1.type_name() != arg.type_name() {
-        return Err(format!(
-            "non-comparable types {}: {}, {}: {}",
-            arg1.to_go_string(),
-            arg1.type_name(),
-            arg.type_name(),
-            arg.to_go_string()
-        ));
-    }
-    match (arg1, arg) {
-        (Value::Sample(a), Value::Sample(b)) => Ok(Rc::ptr_eq(a, b)),
-        _ => Err(format!(
-            "non-comparable type {}: {}",
-            arg.to_go_string(),
-            arg.type_name()
-        )),
-    }
-}
-
-fn builtin_lt(arg1: &Value<'_>, arg2: &Value<'_>) -> Result<bool, String> {
-    let k1 = basic_kind(arg1);
-    let k2 = basic_kind(arg2);
-    if matches!(k1, Kind::Invalid | Kind::Other) || matches!(k2, Kind::Invalid | Kind::Other) {
-        return Err(BAD_COMPARISON_TYPE.to_string());
-    }
-    if k1 != k2 {
-        return Err(BAD_COMPARISON.to_string());
-    }
-    Ok(match (arg1, arg2) {
-        (Value::Int(a), Value::Int(b)) => a < b,
-        (Value::Float(a), Value::Float(b)) => a < b,
-        (Value::Str(a) | Value::Html(a), Value::Str(b) | Value::Html(b)) => a < b,
-        _ => return Err(BAD_COMPARISON_TYPE.to_string()),
-    })
 }

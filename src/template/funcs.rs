@@ -72,6 +72,10 @@ pub(crate) enum Param {
     String,
     Sample,
     QueryResult,
+    /// `time.Duration` (method parameters).
+    Duration,
+    /// `time.Time` (method parameters).
+    Time,
 }
 
 impl Param {
@@ -82,6 +86,8 @@ impl Param {
             Param::String => "string",
             Param::Sample => "*template.sample",
             Param::QueryResult => "template.queryResult",
+            Param::Duration => "time.Duration",
+            Param::Time => "time.Time",
         }
     }
 }
@@ -277,7 +283,8 @@ pub(crate) fn humanize_duration(mut v: f64) -> String {
 
 /// Go's `int64(f)` on amd64: out-of-range values become `math.MinInt64`.
 pub(crate) fn go_float_to_int64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-TWO_63..TWO_63).contains(&f) {
         return i64::MIN;
     }
     f as i64
@@ -336,6 +343,18 @@ fn is_title_separator(c: char) -> bool {
 }
 
 fn push_title(out: &mut String, c: char) {
+    // The Latin digraphs are the characters whose title case differs from their upper case.
+    let title = match c {
+        '\u{1c4}'..='\u{1c6}' => Some('\u{1c5}'),
+        '\u{1c7}'..='\u{1c9}' => Some('\u{1c8}'),
+        '\u{1ca}'..='\u{1cc}' => Some('\u{1cb}'),
+        '\u{1f1}'..='\u{1f3}' => Some('\u{1f2}'),
+        _ => None,
+    };
+    if let Some(title) = title {
+        out.push(title);
+        return;
+    }
     let mut upper = c.to_uppercase();
     match (upper.next(), upper.next()) {
         (Some(u), None) => out.push(u),
@@ -476,10 +495,60 @@ pub(crate) fn strip_domain(host_port: &str) -> String {
     }
 }
 
-/// Go's `regexp` compile error text for a pattern Rust's `regex` rejected (best effort: RE2 and
-/// Rust word their errors differently).
+/// Compiles a Go (RE2) regular expression with Rust's `regex`, which accepts nearly the same
+/// syntax; Err is Go's error text (`error parsing regexp: <code>: `<expr>``), best effort since
+/// the two word their errors differently.
+pub(crate) fn compile_regexp(pattern: &str) -> Result<regex::Regex, String> {
+    if let Some(operators) = nested_repetition(pattern) {
+        return Err(format!(
+            "error parsing regexp: invalid nested repetition operator: `{operators}`"
+        ));
+    }
+    regex::Regex::new(pattern).map_err(|err| regexp_error(pattern, &err))
+}
+
+/// RE2 rejects a repetition operator applied to another (`a**`, `a+*`); Rust's `regex` accepts
+/// it. Returns the offending operators.
+fn nested_repetition(pattern: &str) -> Option<&str> {
+    let b = pattern.as_bytes();
+    let mut i = 0;
+    let mut in_class = false;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' if !in_class => {
+                in_class = true;
+                // A `]` right after `[` or `[^` is literal.
+                if b.get(i + 1) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i + 1) == Some(&b']') {
+                    i += 1;
+                }
+            }
+            b']' if in_class => in_class = false,
+            b'*' | b'+' | b'?' if !in_class && i > 0 => {
+                let start = i;
+                let mut j = i + 1;
+                if b.get(j) == Some(&b'?') {
+                    j += 1;
+                }
+                if matches!(b.get(j), Some(b'*' | b'+' | b'?')) {
+                    return Some(&pattern[start..=j]);
+                }
+                i = j - 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Go's `regexp` compile error text for a pattern Rust's `regex` rejected.
 pub(crate) fn regexp_error(pattern: &str, err: &regex::Error) -> String {
     let message = err.to_string();
+    let span = caret_span(pattern, &message).unwrap_or(pattern);
     let code = if message.contains("unclosed group") {
         format!("missing closing ): `{pattern}`")
     } else if message.contains("unopened group") {
@@ -490,16 +559,40 @@ pub(crate) fn regexp_error(pattern: &str, err: &regex::Error) -> String {
             &pattern[pattern.rfind('[').unwrap_or(0)..]
         )
     } else if message.contains("repetition operator missing expression") {
-        format!(
-            "missing argument to repetition operator: `{}`",
-            first_repetition(pattern)
-        )
+        format!("missing argument to repetition operator: `{span}`")
+    } else if message.contains("repetition count") {
+        format!("invalid repeat count: `{span}`")
+    } else if message.contains("escape") || message.contains("backreferences") {
+        format!("invalid escape sequence: `{span}`")
+    } else if message.contains("invalid character class range") {
+        format!("invalid character class range: `{span}`")
+    } else if message.contains("flag") {
+        format!("invalid or unsupported Perl syntax: `{span}`")
     } else {
         let last = message.lines().last().unwrap_or("").trim();
         let last = last.strip_prefix("error: ").unwrap_or(last);
         format!("{last}: `{pattern}`")
     };
     format!("error parsing regexp: {code}")
+}
+
+/// The part of a one-line pattern that `regex`'s error marks with carets.
+fn caret_span<'p>(pattern: &'p str, message: &str) -> Option<&'p str> {
+    if pattern.contains('\n') {
+        return None;
+    }
+    let lines: Vec<&str> = message.lines().collect();
+    let pattern_line = lines.iter().position(|l| l.trim_start() == pattern)?;
+    let carets = lines.get(pattern_line + 1)?;
+    let indent = lines[pattern_line].len() - pattern.len();
+    let start_char = carets.find('^')?.checked_sub(indent)?;
+    let count = carets.matches('^').count();
+    let start = pattern.char_indices().nth(start_char)?.0;
+    let end = pattern
+        .char_indices()
+        .nth(start_char + count)
+        .map_or(pattern.len(), |(i, _)| i);
+    pattern.get(start..end)
 }
 
 /// Go's `regexp` quoting of a pattern in panics: backquoted when possible.
@@ -514,13 +607,6 @@ pub(crate) fn regexp_quote(pattern: &str) -> String {
     }
 }
 
-fn first_repetition(pattern: &str) -> &str {
-    match pattern.find(['*', '+', '?']) {
-        Some(i) => &pattern[i..i + 1],
-        None => pattern,
-    }
-}
-
 /// `convertToFloat`'s string case: Go's `strconv.ParseFloat` and its error text.
 pub(crate) fn parse_float_go(text: &str) -> Result<f64, String> {
     let syntax = || {
@@ -532,6 +618,9 @@ pub(crate) fn parse_float_go(text: &str) -> Result<f64, String> {
     let lower = text.to_ascii_lowercase();
     let unsigned = lower.trim_start_matches(['+', '-']);
     let special = matches!(unsigned, "inf" | "infinity" | "nan");
+    if let Some(value) = parse_hex_float(text) {
+        return Ok(value);
+    }
     if !special
         && !text
             .bytes()
@@ -552,4 +641,33 @@ pub(crate) fn parse_float_go(text: &str) -> Result<f64, String> {
         ));
     }
     Ok(value)
+}
+
+/// Go's hexadecimal floating-point literal (`0x1p-2`, `-0x1.8p1`); the `p` exponent is required.
+fn parse_hex_float(text: &str) -> Option<f64> {
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let rest = rest
+        .strip_prefix("0x")
+        .or_else(|| rest.strip_prefix("0X"))?;
+    let (mantissa, exponent) = rest.split_once(['p', 'P'])?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let mut value = 0.0f64;
+    for c in int_part.chars() {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac_part.chars() {
+        value += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    let value = value * 2f64.powi(exponent);
+    Some(if negative { -value } else { value })
 }

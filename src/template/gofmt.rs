@@ -44,6 +44,7 @@ struct Flags {
     sharp: bool,
     space: bool,
     zero: bool,
+    sharp_v: bool,
     width: Option<usize>,
     precision: Option<usize>,
 }
@@ -51,50 +52,118 @@ struct Flags {
 /// `fmt.Sprintf`.
 pub(crate) fn sprintf(format: &str, args: &[Value<'_>]) -> String {
     let mut out = String::new();
+    let bytes = format.as_bytes();
+    let end = bytes.len();
     let mut arg_num = 0;
-    let mut chars = format.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
+    let mut reordered = false;
+    let mut i = 0;
+    while i < end {
+        let literal_start = i;
+        while i < end && bytes[i] != b'%' {
+            i += 1;
         }
+        out.push_str(&format[literal_start..i]);
+        if i >= end {
+            break;
+        }
+        i += 1;
         let mut flags = Flags::default();
-        while let Some(&(_, f)) = chars.peek() {
-            match f {
-                '+' => flags.plus = true,
-                '-' => flags.minus = true,
-                '#' => flags.sharp = true,
-                ' ' => flags.space = true,
-                '0' => flags.zero = !flags.minus,
+        while i < end {
+            match bytes[i] {
+                b'+' => flags.plus = true,
+                b'-' => {
+                    flags.minus = true;
+                    flags.zero = false;
+                }
+                b'#' => flags.sharp = true,
+                b' ' => flags.space = true,
+                b'0' => flags.zero = !flags.minus,
                 _ => break,
             }
-            chars.next();
+            i += 1;
         }
-        flags.width = read_number(&mut chars, args, &mut arg_num, &mut out);
-        if let Some(&(_, '.')) = chars.peek() {
-            chars.next();
-            flags.precision =
-                Some(read_number(&mut chars, args, &mut arg_num, &mut out).unwrap_or(0));
+        let mut good_arg_num = true;
+        let mut after_index;
+        (arg_num, i, after_index) = arg_number(
+            format,
+            i,
+            arg_num,
+            args.len(),
+            &mut reordered,
+            &mut good_arg_num,
+        );
+        if i < end && bytes[i] == b'*' {
+            i += 1;
+            flags.width = star_arg(args, &mut arg_num, &mut flags, &mut out, true);
+            after_index = false;
+        } else {
+            let (number, next) = parse_number(format, i);
+            flags.width = number;
+            i = next;
+            if after_index && number.is_some() {
+                good_arg_num = false;
+            }
         }
-        if flags.minus {
-            flags.zero = false;
+        if i + 1 < end && bytes[i] == b'.' {
+            i += 1;
+            if after_index {
+                good_arg_num = false;
+            }
+            (arg_num, i, after_index) = arg_number(
+                format,
+                i,
+                arg_num,
+                args.len(),
+                &mut reordered,
+                &mut good_arg_num,
+            );
+            if i < end && bytes[i] == b'*' {
+                i += 1;
+                flags.precision = star_arg(args, &mut arg_num, &mut flags, &mut out, false);
+                after_index = false;
+            } else {
+                let (number, next) = parse_number(format, i);
+                flags.precision = Some(number.unwrap_or(0));
+                i = next;
+            }
         }
-        let Some((_, verb)) = chars.next() else {
+        if !after_index {
+            (arg_num, i, _) = arg_number(
+                format,
+                i,
+                arg_num,
+                args.len(),
+                &mut reordered,
+                &mut good_arg_num,
+            );
+        }
+        let Some(verb) = format[i..].chars().next() else {
             out.push_str("%!(NOVERB)");
             break;
         };
+        i += verb.len_utf8();
         if verb == '%' {
             out.push('%');
+            continue;
+        }
+        if !good_arg_num {
+            let _ = write!(out, "%!{verb}(BADINDEX)");
             continue;
         }
         if arg_num >= args.len() {
             let _ = write!(out, "%!{verb}(MISSING)");
             continue;
         }
+        if verb == 'v' {
+            // `%#v` is Go syntax and `%+v` adds field names; neither is a sign flag.
+            flags.sharp_v = flags.sharp;
+            flags.sharp = false;
+            flags.plus = false;
+        }
         format_arg(&mut out, &args[arg_num], verb, flags);
         arg_num += 1;
     }
-    if arg_num < args.len() {
+    if !reordered && arg_num < args.len() {
         out.push_str("%!(EXTRA ");
         for (i, arg) in args[arg_num..].iter().enumerate() {
             if i > 0 {
@@ -113,33 +182,79 @@ pub(crate) fn sprintf(format: &str, args: &[Value<'_>]) -> String {
     out
 }
 
-/// A width or precision: digits, or `*` taking an int argument.
-fn read_number(
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+/// Go's `parsenum`: digits at `i`, capped at 1e6 (which also bounds our output).
+fn parse_number(format: &str, mut i: usize) -> (Option<usize>, usize) {
+    let bytes = format.as_bytes();
+    let mut number: Option<usize> = None;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        let digit = usize::from(bytes[i] - b'0');
+        number = Some((number.unwrap_or(0) * 10 + digit).min(1_000_000));
+        i += 1;
+    }
+    (number, i)
+}
+
+/// Go's `argNumber`: an explicit `[n]` argument index.
+fn arg_number(
+    format: &str,
+    i: usize,
+    arg_num: usize,
+    num_args: usize,
+    reordered: &mut bool,
+    good_arg_num: &mut bool,
+) -> (usize, usize, bool) {
+    let bytes = format.as_bytes();
+    if i >= bytes.len() || bytes[i] != b'[' {
+        return (arg_num, i, false);
+    }
+    *reordered = true;
+    let Some(close) = format[i + 1..].find(']') else {
+        *good_arg_num = false;
+        return (arg_num, i + 1, false);
+    };
+    let inner = &format[i + 1..i + 1 + close];
+    let next = i + close + 2;
+    match inner.parse::<usize>() {
+        Ok(index)
+            if index >= 1 && index <= num_args && inner.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (index - 1, next, true)
+        }
+        _ => {
+            *good_arg_num = false;
+            (arg_num, next, inner.bytes().all(|b| b.is_ascii_digit()))
+        }
+    }
+}
+
+/// A `*` width or precision: the next argument, which must be an int.
+fn star_arg(
     args: &[Value<'_>],
     arg_num: &mut usize,
+    flags: &mut Flags,
     out: &mut String,
+    width: bool,
 ) -> Option<usize> {
-    if let Some(&(_, '*')) = chars.peek() {
-        chars.next();
-        let value = match args.get(*arg_num) {
-            Some(Value::Int(n)) if *n >= 0 && *n <= 1_000_000 => Some(*n as usize),
-            _ => {
-                out.push_str("%!(BADWIDTH)");
-                None
+    let value = match args.get(*arg_num) {
+        Some(Value::Int(n)) if n.unsigned_abs() <= 1_000_000 => Some(*n),
+        _ => None,
+    };
+    *arg_num += 1;
+    match value {
+        Some(n) if width => {
+            if n < 0 {
+                flags.minus = true;
+                flags.zero = false;
             }
-        };
-        *arg_num += 1;
-        return value;
+            Some(n.unsigned_abs() as usize)
+        }
+        Some(n) if n >= 0 => Some(n as usize),
+        Some(_) => None,
+        None => {
+            out.push_str(if width { "%!(BADWIDTH)" } else { "%!(BADPREC)" });
+            None
+        }
     }
-    let mut number: Option<usize> = None;
-    while let Some(&(_, d)) = chars.peek() {
-        let Some(digit) = d.to_digit(10) else { break };
-        // Go stops at 1e6, which bounds our output too.
-        number = Some((number.unwrap_or(0) * 10 + digit as usize).min(1_000_000));
-        chars.next();
-    }
-    number
 }
 
 fn format_arg(out: &mut String, arg: &Value<'_>, verb: char, flags: Flags) {
@@ -155,15 +270,66 @@ fn format_arg(out: &mut String, arg: &Value<'_>, verb: char, flags: Flags) {
         },
         Value::Int(i) => format_int(out, arg, *i, verb, flags),
         Value::Float(f) => format_float(out, arg, *f, verb, flags),
+        Value::Complex(re, im) => match verb {
+            'v' | 'g' | 'G' | 'e' | 'E' | 'f' | 'F' => {
+                out.push('(');
+                format_float(out, arg, *re, verb, flags);
+                // The imaginary part always has a sign.
+                format_float(
+                    out,
+                    arg,
+                    *im,
+                    verb,
+                    Flags {
+                        plus: true,
+                        ..flags
+                    },
+                );
+                out.push_str("i)");
+            }
+            _ => bad_verb(out, arg, verb),
+        },
         Value::Str(s) | Value::Html(s) => format_string(out, arg, s, verb, flags),
         // Stringers: `time.Time`, `time.Duration`.
-        Value::Time(_) | Value::Duration(_) => match verb {
+        // `time.Duration` is an integer for the integer verbs.
+        Value::Duration(nanos, false) if matches!(verb, 'd' | 'x' | 'X' | 'o' | 'b') => {
+            format_int(out, arg, *nanos, verb, flags)
+        }
+        Value::Time(..) | Value::Duration(..) => match verb {
             'v' | 's' | 'x' | 'X' | 'q' => {
                 let text = arg.to_go_string();
                 format_string(out, arg, &text, verb, flags)
             }
             _ => bad_verb(out, arg, verb),
         },
+        Value::Labels(_) | Value::StrMap(_) | Value::AnyMap(_) => {
+            // Go formats each key and value with the verb.
+            let entries: Vec<(Value<'_>, Value<'_>)> = match arg {
+                Value::Labels(labels) => labels
+                    .iter()
+                    .map(|l| (Value::str(l.name()), Value::str(l.value())))
+                    .collect(),
+                Value::StrMap(map) => map
+                    .iter()
+                    .map(|(k, v)| (Value::str(k), Value::str(v)))
+                    .collect(),
+                Value::AnyMap(map) => map
+                    .iter()
+                    .map(|(k, v)| (Value::str(k), v.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            out.push_str("map[");
+            for (i, (key, value)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                format_arg(out, key, verb, flags);
+                out.push(':');
+                format_arg(out, value, verb, flags);
+            }
+            out.push(']');
+        }
         _ => match verb {
             'v' => pad(out, &arg.to_go_string(), flags),
             _ => bad_verb(out, arg, verb),
@@ -296,9 +462,11 @@ fn format_float(out: &mut String, arg: &Value<'_>, value: f64, verb: char, flags
         },
         'e' | 'E' => format_e(value, flags.precision.unwrap_or(6)),
         'f' | 'F' => format_f(value, flags.precision.unwrap_or(6)),
+        // Shortest hexadecimal mantissa; a precision is not applied.
+        'x' | 'X' if flags.precision.is_none() => format_hex_float(value),
         _ => return bad_verb(out, arg, verb),
     };
-    let body = if matches!(verb, 'G' | 'E') {
+    let body = if matches!(verb, 'G' | 'E' | 'X') {
         body.to_uppercase()
             .replace("INF", "Inf")
             .replace("NAN", "NaN")
@@ -337,6 +505,48 @@ fn format_float(out: &mut String, arg: &Value<'_>, value: f64, verb: char, flags
         body
     };
     pad_number(out, &text, flags)
+}
+
+/// Go's `%x` of a float: `0x1.cp+01` (shortest mantissa, at least two exponent digits).
+fn format_hex_float(value: f64) -> String {
+    if !value.is_finite() {
+        return format_float_g(value);
+    }
+    let bits = value.to_bits();
+    let negative = bits >> 63 == 1;
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    let mut exp = if biased == 0 {
+        // Subnormal.
+        1 - 1023
+    } else {
+        mant |= 1u64 << 52;
+        biased - 1023
+    };
+    if mant == 0 {
+        exp = 0;
+    }
+    // Put the leading 1 at bit 60.
+    mant <<= 60 - 52;
+    while mant != 0 && mant & (1u64 << 60) == 0 {
+        mant <<= 1;
+        exp -= 1;
+    }
+    let mut out = String::from(if negative { "-0x" } else { "0x" });
+    out.push(if (mant >> 60) & 1 == 1 { '1' } else { '0' });
+    mant <<= 4;
+    if mant != 0 {
+        out.push('.');
+        while mant != 0 {
+            out.push(char::from(
+                b"0123456789abcdef"[((mant >> 60) & 15) as usize],
+            ));
+            mant <<= 4;
+        }
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    let _ = write!(out, "p{sign}{:02}", exp.abs());
+    out
 }
 
 /// Go's `%.<p>f`.
@@ -417,6 +627,7 @@ fn format_string(out: &mut String, arg: &Value<'_>, text: &str, verb: char, flag
         None => text,
     };
     match verb {
+        'v' if flags.sharp_v => pad(out, &go_quote(text), flags),
         'v' | 's' => pad(out, text, flags),
         'q' => {
             if flags.sharp && !text.contains('`') {

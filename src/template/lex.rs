@@ -252,7 +252,7 @@ impl Lexer<'_> {
     }
 
     fn errorf(&mut self, message: String) -> State {
-        let line = self.line_at(self.pos);
+        let line = self.line_at(self.start);
         self.items.push(Item {
             typ: ItemType::Error,
             pos: self.start,

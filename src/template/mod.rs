@@ -39,13 +39,40 @@
 //!
 //! Limits keep hostile templates bounded: parentheses and control structures nest at most
 //! [`MAX_PARSE_DEPTH`] deep, `{{template}}` calls at most [`MAX_TEMPLATE_DEPTH`] deep (Go allows
-//! 100,000), an execution evaluates at most [`MAX_EXEC_STEPS`] nodes and writes at most
-//! [`MAX_OUTPUT_BYTES`]. Hitting one is an execution error, reported like Go's.
+//! 100,000) and everything together at most [`MAX_EXEC_NESTING`] deep; an expansion evaluates
+//! at most [`MAX_EXEC_STEPS`] nodes and writes at most [`MAX_OUTPUT_BYTES`]. Hitting one is an
+//! execution error, reported like Go's.
+//!
+//! # Where we differ from Go and Prometheus
+//!
+//! Output and error texts were compared with promtool 2.42 on over 500 templates (see
+//! `tests/data/template/`). Known differences, each deliberate:
+//!
+//! * The limits above are lower than Go's (`exceeded maximum template depth (100)` where Go says
+//!   `(100000)`), and the nesting, step, output and memory limits are ours.
+//! * `printf` with `%x`/`%X` and a precision on a float (rounded hexadecimal mantissa) is a
+//!   bad-verb error.
+//! * Go prints pointers inside values (`printf "%v" (query "x")`, `printf "%d" (toTime 0)`) as
+//!   addresses or internal fields; we print the pointed-to value.
+//! * Regular expressions are Rust's `regex`, which accepts RE2's syntax; error texts are mapped
+//!   to Go's for the common mistakes (unclosed groups and classes, bad repeats and escapes,
+//!   nested repetition) and only approximated for the rest.
+//! * Case mapping uses Rust's Unicode tables, keeping a character whose upper case is several
+//!   characters (as Go's simple mappings do). The 3.x `title` approximates `golang.org/x/text`'s
+//!   word breaking: a word starts at a letter after anything but a letter, digit or
+//!   case-ignorable mark (`'`, `.`, `:`, ...).
+//! * `time.Time` and `time.Duration` values offer a subset of their Go methods (`String`,
+//!   `Format`, `Add`, `Sub`, `Unix`, `UnixMilli`, `Seconds`, `Minutes`, `Hours`, `Round`, ...).
+//! * `$value` is always a float: the 3.x native-histogram `$value` is not modelled.
+//! * `pathPrefix` and `externalURL` always fail with Go's nil-pointer error, as in promtool's
+//!   unit tests (the `$externalURL` variable works).
 
+mod builtins;
 mod exec;
 mod funcs;
 mod gofmt;
 mod lex;
+mod methods;
 mod node;
 mod parse;
 mod value;
@@ -66,12 +93,22 @@ use std::collections::BTreeMap;
 pub const MAX_PARSE_DEPTH: usize = 100;
 
 /// How deep `{{template}}` calls may nest. Go allows 100,000; we stop much earlier so the native
-/// stack stays small. Exceeding it is the execution error `exceeded maximum template depth (1000)`.
+/// stack stays small. Exceeding it is the execution error `exceeded maximum template depth (100)`.
 ///
 /// ```
-/// assert_eq!(promgate::template::MAX_TEMPLATE_DEPTH, 1000);
+/// assert_eq!(promgate::template::MAX_TEMPLATE_DEPTH, 100);
 /// ```
-pub const MAX_TEMPLATE_DEPTH: usize = 1000;
+pub const MAX_TEMPLATE_DEPTH: usize = 100;
+
+/// How deep blocks, template calls and pipelines may nest at execution, counted together (a
+/// template call inside nested blocks inside a template call...). Go has no such limit; ours keeps
+/// expansion within a 1 MiB stack. Exceeding it is the execution error
+/// `exceeded maximum nesting depth (300)`.
+///
+/// ```
+/// assert_eq!(promgate::template::MAX_EXEC_NESTING, 300);
+/// ```
+pub const MAX_EXEC_NESTING: usize = 300;
 
 /// How many nodes and commands one expansion may evaluate before it is stopped.
 ///
@@ -178,6 +215,8 @@ pub struct AlertData<'a> {
 pub struct TemplateError {
     kind: TemplateErrorKind,
     message: String,
+    line: Option<usize>,
+    column: Option<usize>,
 }
 
 /// The kind of a [`TemplateError`].
@@ -196,11 +235,57 @@ pub enum TemplateErrorKind {
 }
 
 impl TemplateError {
-    fn parse(message: String) -> TemplateError {
+    fn parse(message: String, line: usize) -> TemplateError {
         TemplateError {
             kind: TemplateErrorKind::Parse,
             message,
+            line: Some(line),
+            column: None,
         }
+    }
+
+    fn exec(message: String, position: Option<(usize, usize)>) -> TemplateError {
+        TemplateError {
+            kind: TemplateErrorKind::Exec,
+            message,
+            line: position.map(|(line, _)| line),
+            column: position.map(|(_, column)| column),
+        }
+    }
+
+    /// The 1-based line Go reports, counted in the text with Prometheus's variable prefix (which
+    /// has no newline, so it is also the line in the user's text).
+    ///
+    /// ```
+    /// use promgate::template::{AlertTemplate, TemplateDialect};
+    /// let err = AlertTemplate::parse("A", "a\n{{ nosuchfunc }}", TemplateDialect::Prometheus2).unwrap_err();
+    /// assert_eq!(err.line(), Some(2));
+    /// ```
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+
+    /// The 0-based byte column Go reports for execution errors, counted in the text with
+    /// Prometheus's 112-byte variable prefix on line 1; `None` for parse errors (Go reports only
+    /// a line for them).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use promgate::Labels;
+    /// use promgate::template::{AlertData, AlertTemplate, QuerySample, TemplateDialect, TemplateHost};
+    /// struct NoQueries;
+    /// impl TemplateHost for NoQueries {
+    ///     fn query(&self, _: &str) -> Result<Vec<QuerySample>, String> { Ok(vec![]) }
+    ///     fn now_ms(&self) -> i64 { 0 }
+    /// }
+    /// let t = AlertTemplate::parse("T", "{{ gt $value 8 }}", TemplateDialect::Prometheus2).unwrap();
+    /// let (labels, external) = (Labels::empty(), BTreeMap::new());
+    /// let data = AlertData { labels: &labels, external_labels: &external, external_url: "", value: 9.0 };
+    /// let err = t.try_expand(&data, &NoQueries).unwrap_err();
+    /// assert_eq!((err.line(), err.column()), (Some(1), Some(115)));
+    /// ```
+    pub fn column(&self) -> Option<usize> {
+        self.column
     }
 
     /// The kind of error.
@@ -240,7 +325,7 @@ const ALERT_PREFIX: &str = "{{$labels := .Labels}}{{$externalLabels := .External
 /// let err = AlertTemplate::parse("A2", "{{ $labels.x }", TemplateDialect::Prometheus2).unwrap_err();
 /// assert_eq!(err.to_string(), r#"template: __alert_A2:1: unexpected "}" in operand"#);
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AlertTemplate {
     name: String,
     text: String,
@@ -248,7 +333,7 @@ pub struct AlertTemplate {
     body: Body,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Body {
     /// No `{{`: the text expands to itself.
     Literal,
@@ -373,11 +458,6 @@ impl AlertTemplate {
             value: data.value,
             dialect: self.dialect,
         });
-        exec::execute(set, &self.text, &self.name, root, host, self.dialect).map_err(|message| {
-            TemplateError {
-                kind: TemplateErrorKind::Exec,
-                message,
-            }
-        })
+        exec::execute(set, &self.text, &self.name, root, host, self.dialect)
     }
 }

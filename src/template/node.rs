@@ -9,8 +9,6 @@ use super::lex::{ItemType, go_quote};
 /// A sequence of nodes.
 #[derive(Debug, Clone)]
 pub(crate) struct List {
-    #[allow(dead_code)]
-    pub(crate) pos: usize,
     pub(crate) nodes: Vec<Node>,
 }
 
@@ -135,8 +133,8 @@ pub(crate) struct Number {
     pub(crate) int: Option<i64>,
     pub(crate) uint: Option<u64>,
     pub(crate) float: Option<f64>,
-    /// A complex constant; we keep it only to reject it at execution.
-    pub(crate) complex: bool,
+    /// A complex constant's (real, imaginary) parts.
+    pub(crate) complex: Option<(f64, f64)>,
 }
 
 impl Number {
@@ -147,7 +145,7 @@ impl Number {
             int: None,
             uint: None,
             float: None,
-            complex: false,
+            complex: None,
         };
         if typ == ItemType::CharConstant {
             let c = super::parse::unquote_char(&text[1..], '\'')
@@ -161,9 +159,15 @@ impl Number {
             number.float = Some(c as u32 as f64);
             return Ok(number);
         }
-        if typ == ItemType::Complex || text.ends_with('i') {
-            number.complex = true;
-            return Ok(number);
+        if typ == ItemType::Complex {
+            let Some(parts) = parse_complex(text) else {
+                return Err(format!("illegal number syntax: {}", go_quote(text)));
+            };
+            return Ok(number.with_complex(parts));
+        }
+        // An imaginary constant such as `2i`.
+        if let Some(imaginary) = text.strip_suffix('i').and_then(parse_go_float) {
+            return Ok(number.with_complex((0.0, imaginary)));
         }
         number.uint = parse_go_uint(text);
         number.int = parse_go_int(text);
@@ -191,6 +195,33 @@ impl Number {
         }
         Ok(number)
     }
+}
+
+impl Number {
+    /// Go's `simplifyComplex`: a complex constant with no imaginary part is also a float (and an
+    /// integer if it is whole).
+    fn with_complex(mut self, (real, imaginary): (f64, f64)) -> Number {
+        self.complex = Some((real, imaginary));
+        if imaginary == 0.0 {
+            self.float = Some(real);
+            if real.fract() == 0.0 && real.abs() < 9.2e18 {
+                self.int = Some(real as i64);
+            }
+        }
+        self
+    }
+}
+
+/// `1+2i`, `1.5-3e2i`: the real and imaginary parts.
+fn parse_complex(text: &str) -> Option<(f64, f64)> {
+    let body = text.strip_suffix('i')?;
+    let bytes = body.as_bytes();
+    let split = (1..bytes.len())
+        .rev()
+        .find(|&i| matches!(bytes[i], b'+' | b'-') && !matches!(bytes[i - 1], b'e' | b'E'))?;
+    let real = parse_go_float(&body[..split])?;
+    let imaginary = parse_go_float(&body[split..])?;
+    Some((real, imaginary))
 }
 
 /// Go's `strconv.ParseUint(text, 0, 64)`.

@@ -11,6 +11,7 @@ use super::{TemplateDialect, TemplateError};
 use super::MAX_PARSE_DEPTH;
 
 /// All templates of one parse: the main one and the `define`/`block` ones, by name.
+#[derive(Clone)]
 pub(crate) struct TreeSet {
     pub(crate) trees: HashMap<String, List>,
 }
@@ -62,7 +63,7 @@ struct Parser<'a> {
 enum Parsed {
     Node(Node),
     End,
-    Else(usize),
+    Else,
 }
 
 type PResult<T> = Result<T, TemplateError>;
@@ -108,7 +109,10 @@ impl Parser<'_> {
 
     fn errorf(&self, message: String) -> TemplateError {
         let line = self.item(self.furthest).line;
-        TemplateError::parse(format!("template: {}:{}: {}", self.name, line, message))
+        TemplateError::parse(
+            format!("template: {}:{}: {}", self.name, line, message),
+            line,
+        )
     }
 
     fn unexpected(&self, token: &Item, context: &str) -> TemplateError {
@@ -152,10 +156,7 @@ impl Parser<'_> {
 
     /// Go's `parse`: the top level, which also accepts `{{define}}`.
     fn parse_root(&mut self) -> PResult<List> {
-        let mut root = List {
-            pos: self.peek().pos,
-            nodes: Vec::new(),
-        };
+        let mut root = List { nodes: Vec::new() };
         while self.peek().typ != ItemType::Eof {
             if self.peek().typ == ItemType::LeftDelim {
                 let delim_index = self.cursor;
@@ -169,7 +170,7 @@ impl Parser<'_> {
             match self.text_or_action()? {
                 Parsed::Node(node) => root.nodes.push(node),
                 Parsed::End => return Err(self.errorf("unexpected {{end}}".to_string())),
-                Parsed::Else(_) => return Err(self.errorf("unexpected {{else}}".to_string())),
+                Parsed::Else => return Err(self.errorf("unexpected {{else}}".to_string())),
             }
         }
         if self.item(self.cursor).typ == ItemType::Error {
@@ -194,7 +195,7 @@ impl Parser<'_> {
         let (list, end) = self.item_list()?;
         self.vars = saved_vars;
         self.range_depth = saved_range;
-        if let Parsed::Else(_) = end {
+        if let Parsed::Else = end {
             return Err(self.errorf(format!("unexpected {{{{else}}}} in {CONTEXT}")));
         }
         self.add(name, list)
@@ -202,10 +203,7 @@ impl Parser<'_> {
 
     /// `textOrAction*`, up to `{{end}}` or `{{else}}`.
     fn item_list(&mut self) -> PResult<(List, Parsed)> {
-        let mut list = List {
-            pos: self.peek_non_space().pos,
-            nodes: Vec::new(),
-        };
+        let mut list = List { nodes: Vec::new() };
         while self.peek_non_space().typ != ItemType::Eof {
             match self.text_or_action()? {
                 Parsed::Node(node) => list.nodes.push(node),
@@ -257,8 +255,7 @@ impl Parser<'_> {
             }
             ItemType::Else => return self.else_control(),
             ItemType::End => {
-                let end = self.expect(ItemType::RightDelim, "end")?;
-                let _ = end;
+                self.expect(ItemType::RightDelim, "end")?;
                 return Ok(Parsed::End);
             }
             ItemType::If => return self.branch_control("if").map(Parsed::Node),
@@ -277,10 +274,10 @@ impl Parser<'_> {
     fn else_control(&mut self) -> PResult<Parsed> {
         let peek = self.peek_non_space();
         if peek.typ == ItemType::If || peek.typ == ItemType::With && self.else_with {
-            return Ok(Parsed::Else(peek.pos));
+            return Ok(Parsed::Else);
         }
-        let token = self.expect(ItemType::RightDelim, "else")?;
-        Ok(Parsed::Else(token.pos))
+        self.expect(ItemType::RightDelim, "else")?;
+        Ok(Parsed::Else)
     }
 
     fn enter(&mut self) -> PResult<()> {
@@ -326,7 +323,7 @@ impl Parser<'_> {
         let else_list = match next {
             // `item_list` returns nodes in the list, never as the terminator.
             Parsed::End | Parsed::Node(_) => None,
-            Parsed::Else(pos) => {
+            Parsed::Else => {
                 let chained = match self.peek().typ {
                     ItemType::If if context == "if" => Some("if"),
                     ItemType::With if context == "with" => Some("with"),
@@ -336,14 +333,11 @@ impl Parser<'_> {
                     Some(keyword) => {
                         self.next();
                         let node = self.branch_control(keyword)?;
-                        Some(List {
-                            pos,
-                            nodes: vec![node],
-                        })
+                        Some(List { nodes: vec![node] })
                     }
                     None => {
                         let (else_list, next) = self.item_list()?;
-                        if let Parsed::Else(_) = next {
+                        if let Parsed::Else = next {
                             return Err(self.errorf("expected end; found {{else}}".to_string()));
                         }
                         Some(else_list)
@@ -366,7 +360,7 @@ impl Parser<'_> {
         self.vars = saved_vars;
         self.range_depth = saved_range;
         let (list, end) = listed?;
-        if let Parsed::Else(_) = end {
+        if let Parsed::Else = end {
             return Err(self.errorf(format!("unexpected {{{{else}}}} in {CONTEXT}")));
         }
         self.add(name.clone(), list)?;

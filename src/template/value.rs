@@ -37,6 +37,8 @@ pub(crate) enum Value<'a> {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// `complex128`, from a complex constant such as `1+2i`.
+    Complex(f64, f64),
     Str(Rc<str>),
     /// `html/template.HTML`, from `safeHtml`.
     Html(Rc<str>),
@@ -50,10 +52,10 @@ pub(crate) enum Value<'a> {
     Samples(Rc<Vec<Rc<Sample>>>),
     /// `*template.sample`.
     Sample(Rc<Sample>),
-    /// `*time.Time`, as nanoseconds since the epoch (UTC).
-    Time(i64),
-    /// `*time.Duration`, in nanoseconds.
-    Duration(i64),
+    /// `time.Time` (`*time.Time` when the flag is set), as nanoseconds since the epoch (UTC).
+    Time(i64, bool),
+    /// `time.Duration` (`*time.Duration` when the flag is set), in nanoseconds.
+    Duration(i64, bool),
     /// The alert data struct.
     Root(Root<'a>),
 }
@@ -70,14 +72,17 @@ impl Value<'_> {
             Value::Bool(_) => "bool",
             Value::Int(_) => "int",
             Value::Float(_) => "float64",
+            Value::Complex(..) => "complex128",
             Value::Str(_) => "string",
             Value::Html(_) => "template.HTML",
             Value::Labels(_) | Value::StrMap(_) => "map[string]string",
             Value::AnyMap(_) => "map[string]interface {}",
             Value::Samples(_) => "template.queryResult",
             Value::Sample(_) => "*template.sample",
-            Value::Time(_) => "*time.Time",
-            Value::Duration(_) => "*time.Duration",
+            Value::Time(_, true) => "*time.Time",
+            Value::Time(_, false) => "time.Time",
+            Value::Duration(_, true) => "*time.Duration",
+            Value::Duration(_, false) => "time.Duration",
             Value::Root(root) => match root.dialect {
                 TemplateDialect::Prometheus2 => {
                     "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value float64 }"
@@ -96,21 +101,19 @@ impl Value<'_> {
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
             Value::Float(f) => *f != 0.0,
+            Value::Complex(re, im) => *re != 0.0 || *im != 0.0,
             Value::Str(s) | Value::Html(s) => !s.is_empty(),
             Value::Labels(labels) => !labels.is_empty(),
             Value::StrMap(map) => !map.is_empty(),
             Value::AnyMap(map) => !map.is_empty(),
             Value::Samples(samples) => !samples.is_empty(),
-            Value::Sample(_) | Value::Time(_) | Value::Duration(_) | Value::Root(_) => true,
+            Value::Duration(nanos, false) => *nanos != 0,
+            Value::Sample(_) | Value::Time(..) | Value::Duration(..) | Value::Root(_) => true,
         }
     }
 
     /// Writes the value as `fmt.Print` (`%v`) does.
     pub(crate) fn write_go(&self, out: &mut String) {
-        self.write_go_depth(out, 0);
-    }
-
-    fn write_go_depth(&self, out: &mut String, depth: usize) {
         match self {
             Value::Missing => out.push_str("<no value>"),
             Value::Nil => out.push_str("<nil>"),
@@ -119,6 +122,16 @@ impl Value<'_> {
                 let _ = write!(out, "{i}");
             }
             Value::Float(f) => out.push_str(&format_float_g(*f)),
+            Value::Complex(re, im) => {
+                out.push('(');
+                out.push_str(&format_float_g(*re));
+                let imaginary = format_float_g(*im);
+                if !imaginary.starts_with(['-', '+']) {
+                    out.push('+');
+                }
+                out.push_str(&imaginary);
+                out.push_str("i)");
+            }
             Value::Str(s) | Value::Html(s) => out.push_str(s),
             Value::Labels(labels) => {
                 out.push_str("map[");
@@ -152,7 +165,7 @@ impl Value<'_> {
                     }
                     out.push_str(k);
                     out.push(':');
-                    v.write_go_depth(out, depth + 1);
+                    v.write_go(out);
                 }
                 out.push(']');
             }
@@ -164,24 +177,24 @@ impl Value<'_> {
                     if i > 0 {
                         out.push(' ');
                     }
-                    Value::Sample(sample.clone()).write_go_depth(out, depth + 1);
+                    Value::Sample(sample.clone()).write_go(out);
                 }
                 out.push(']');
             }
             Value::Sample(sample) => {
                 out.push_str("&{");
-                Value::Labels(sample.labels.clone()).write_go_depth(out, depth + 1);
+                Value::Labels(sample.labels.clone()).write_go(out);
                 out.push(' ');
                 out.push_str(&format_float_g(sample.value));
                 out.push('}');
             }
-            Value::Time(nanos) => out.push_str(&format_go_time(*nanos)),
-            Value::Duration(nanos) => out.push_str(&format_go_duration(*nanos)),
+            Value::Time(nanos, _) => out.push_str(&format_go_time(*nanos)),
+            Value::Duration(nanos, _) => out.push_str(&format_go_duration(*nanos)),
             Value::Root(root) => {
                 out.push('{');
-                Value::Labels(root.labels.clone()).write_go_depth(out, depth + 1);
+                Value::Labels(root.labels.clone()).write_go(out);
                 out.push(' ');
-                Value::StrMap(root.external_labels).write_go_depth(out, depth + 1);
+                Value::StrMap(root.external_labels).write_go(out);
                 out.push(' ');
                 out.push_str(root.external_url);
                 out.push(' ');
@@ -222,7 +235,7 @@ pub(crate) fn format_go_time(nanos: i64) -> String {
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -7,6 +7,7 @@ use super::{
     AlertFailure, Failure, FileLoader, FileReport, GroupReport, PromqlFailure, PromqlFailureKind,
     TestOptions,
 };
+use crate::Labels;
 use crate::eval::{Engine, EngineOptions, Semantics, Value};
 use crate::fixture::{
     InputSeriesOptions, LazyLoader, NotationDialect, SeriesValue, format_series_values,
@@ -17,7 +18,6 @@ use crate::rules::{GroupEvaluator, RuleEvalOptions, RuleFile, RuleGroup, RuleLoa
 use crate::store::Store;
 use crate::syntax::lex::parse_duration;
 use crate::yaml::{self, Spanned};
-use crate::{Labels, LabelsBuilder};
 
 /// What every test group of a file shares.
 struct FileContext<'a> {
@@ -397,13 +397,18 @@ impl<'a> GroupRun<'a> {
             .exp_alerts
             .iter()
             .map(|e| {
-                let mut b = LabelsBuilder::new(Labels::from_pairs(
-                    e.exp_labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                ));
-                b.set_mut("alertname", case.alertname.as_str());
+                // As promtool, the expected side keeps labels and annotations written with
+                // empty values (an alert never has an empty label, so such a test fails).
+                let labels = Labels::from_pairs_keeping_empty(
+                    e.exp_labels
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != "alertname")
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .chain([("alertname", case.alertname.as_str())]),
+                );
                 (
-                    b.build(),
-                    Labels::from_pairs(
+                    labels,
+                    Labels::from_pairs_keeping_empty(
                         e.exp_annotations
                             .iter()
                             .map(|(k, v)| (k.as_str(), v.as_str())),

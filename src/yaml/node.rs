@@ -384,7 +384,7 @@ impl Builder<'_> {
                         (node, anchor)
                     }
                     Some(Open::Mapping(mut node, entries, _, anchor)) => {
-                        node.kind = NodeKind::Mapping(entries);
+                        node.kind = NodeKind::Mapping(merge_keys(entries));
                         (node, anchor)
                     }
                     None => return Ok(false),
@@ -425,6 +425,50 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// Applies YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`) as Go's YAML libraries do: the
+/// merged mappings' entries are added unless the mapping sets the key itself (earlier merged
+/// mappings win over later ones).
+fn merge_keys(entries: Vec<(Node, Node)>) -> Vec<(Node, Node)> {
+    let is_merge = |k: &Node| matches!(&k.kind, NodeKind::Scalar { value, style: ScalarStyle::Plain, tag } if value == "<<" && tag.as_deref().is_none_or(|t| t.ends_with("merge")));
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return entries;
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    let mut sources = Vec::new();
+    for (k, v) in entries {
+        if is_merge(&k) {
+            match v.kind {
+                NodeKind::Mapping(m) => sources.push(m),
+                NodeKind::Sequence(items) => {
+                    sources.extend(items.into_iter().filter_map(|i| match i.kind {
+                        NodeKind::Mapping(m) => Some(m),
+                        _ => None,
+                    }))
+                }
+                NodeKind::Scalar { .. } => {}
+            }
+        } else {
+            out.push((k, v));
+        }
+    }
+    let key = |n: &Node| match &n.kind {
+        NodeKind::Scalar { value, .. } => Some(value.clone()),
+        _ => None,
+    };
+    let mut present: std::collections::HashSet<String> =
+        out.iter().filter_map(|(k, _)| key(k)).collect();
+    for source in sources {
+        for (k, v) in source {
+            if let Some(name) = key(&k)
+                && present.insert(name)
+            {
+                out.push((k, v));
+            }
+        }
+    }
+    out
 }
 
 fn count_nodes(node: &Node) -> usize {
@@ -525,6 +569,27 @@ mod tests {
         };
         let err = parse_documents(bomb, &limits).unwrap_err();
         assert_eq!(err.kind, YamlErrorKind::Limit);
+    }
+
+    #[test]
+    fn merge_keys_fill_in_what_the_mapping_does_not_set() {
+        let text = "base: &b {for: 5m, labels: {severity: page}}\nrule:\n  <<: *b\n  alert: A\n  for: 1m\n";
+        let d = doc(text);
+        let rule = value_node(&d, "rule");
+        let NodeKind::Mapping(entries) = &rule.kind else {
+            panic!()
+        };
+        let keys: Vec<_> = entries
+            .iter()
+            .map(|(k, v)| match (&k.kind, &v.kind) {
+                (NodeKind::Scalar { value: k, .. }, NodeKind::Scalar { value: v, .. }) => {
+                    format!("{k}={v}")
+                }
+                (NodeKind::Scalar { value: k, .. }, _) => k.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(keys, ["alert=A", "for=1m", "labels"]);
     }
 
     #[test]

@@ -93,19 +93,20 @@ fn check_rules(args: &RulesArgs) -> Result<ExitCode> {
         },
         ignore_unknown_fields: args.ignore_unknown_fields,
     };
-    let mut inputs: Vec<(String, String)> = Vec::new();
+    let mut inputs: Vec<(String, Result<String, String>)> = Vec::new();
     if args.files.is_empty() {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
             .context("reading rules from standard input")?;
-        inputs.push(("standard input".into(), text));
+        inputs.push(("standard input".into(), Ok(text)));
     } else {
         for path in &args.files {
             if path.is_dir() {
                 bail!("{:?} is a directory", path.display().to_string());
             }
-            let text = crate::fixtures::read_file(path)?;
+            // A file that cannot be read fails on its own; the other files are still checked.
+            let text = crate::fixtures::read_file(path).map_err(|e| format!("{e:#}"));
             inputs.push((path.display().to_string(), text));
         }
     }
@@ -113,11 +114,25 @@ fn check_rules(args: &RulesArgs) -> Result<ExitCode> {
     let mut lint_failed = false;
     let mut json = Vec::new();
     for (name, text) in &inputs {
-        let result = RuleFile::parse(name, text, &options);
         let mut record = serde_json::json!({ "file": name });
         if args.output == Output::Text {
             outln!("Checking {name}");
         }
+        let text = match text {
+            Ok(text) => text,
+            Err(e) => {
+                failed = true;
+                record["success"] = false.into();
+                record["problems"] = serde_json::json!([{ "message": e }]);
+                if args.output == Output::Text {
+                    eprintln!("  FAILED:");
+                    eprintln!("{e}");
+                }
+                json.push(record);
+                continue;
+            }
+        };
+        let result = RuleFile::parse(name, text, &options);
         match result {
             Ok(file) => {
                 if file.ignored_documents > 0 && semantics == Semantics::Prometheus3 {
