@@ -29,7 +29,7 @@ pub(crate) fn load(
     };
     let (raw, layout, ignored_documents) = match file::decode(text, options.ignore_unknown_fields) {
         Ok(decoded) => decoded,
-        Err(e) => return Err(fail(vec![RuleProblem::decode(e)])),
+        Err(errors) => return Err(fail(errors.into_iter().map(RuleProblem::decode).collect())),
     };
     let mut problems = Vec::new();
     let mut groups = Vec::new();

@@ -85,16 +85,19 @@ pub(crate) enum Layout {
 pub(crate) fn decode(
     text: &str,
     ignore_unknown_fields: bool,
-) -> Result<(RawRuleFile, Layout, usize), YamlError> {
-    let mut docs = yaml::parse_documents(text, &yaml::YamlLimits::default())?;
+) -> Result<(RawRuleFile, Layout, usize), Vec<YamlError>> {
+    let mut docs =
+        yaml::parse_documents(text, &yaml::YamlLimits::default()).map_err(|e| vec![e])?;
     let manifests: Vec<Node> = docs.iter().flat_map(operator_specs).collect();
     if !manifests.is_empty() {
         let mut file = RawRuleFile::default();
         for mut spec in manifests {
             if ignore_unknown_fields {
                 prune(&mut spec, &[FILE_FIELDS, GROUP_FIELDS, RULE_FIELDS]);
+            } else {
+                unknown_fields(&spec)?;
             }
-            let part: RawRuleFile = yaml::from_node(&spec)?;
+            let part: RawRuleFile = yaml::from_node(&spec).map_err(|e| vec![e])?;
             file.groups.extend(part.groups);
         }
         return Ok((file, Layout::Operator, 0));
@@ -105,8 +108,10 @@ pub(crate) fn decode(
     };
     if ignore_unknown_fields {
         prune(&mut doc, &[FILE_FIELDS, GROUP_FIELDS, RULE_FIELDS]);
+    } else {
+        unknown_fields(&doc)?;
     }
-    let file: Option<RawRuleFile> = yaml::from_node(&doc)?;
+    let file: Option<RawRuleFile> = yaml::from_node(&doc).map_err(|e| vec![e])?;
     Ok((file.unwrap_or_default(), Layout::Prometheus, ignored))
 }
 
@@ -137,6 +142,54 @@ fn operator_specs(doc: &Node) -> Vec<Node> {
             _ => Vec::new(),
         },
         _ => Vec::new(),
+    }
+}
+
+/// Every unknown key of a rule file, as promtool lists them all (the decoder stops at the
+/// first). Returns `Ok` when there are none.
+fn unknown_fields(doc: &Node) -> Result<(), Vec<YamlError>> {
+    let mut found = Vec::new();
+    walk_keys(doc, &[FILE_FIELDS, GROUP_FIELDS, RULE_FIELDS], &mut found);
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(found
+        .into_iter()
+        .map(|(key, pos, known)| {
+            // The decoder words the message (with its did-you-mean); ask it for one key.
+            let message = yaml::unknown_field_message(&key, known);
+            YamlError::new(yaml::YamlErrorKind::Decode, message, Some(pos))
+        })
+        .collect())
+}
+
+fn walk_keys(
+    node: &Node,
+    levels: &[&'static [&'static str]],
+    found: &mut Vec<(String, yaml::Position, &'static [&'static str])>,
+) {
+    let Some((known, rest)) = levels.split_first() else {
+        return;
+    };
+    let NodeKind::Mapping(entries) = &node.kind else {
+        return;
+    };
+    let child = if levels.len() == 3 { "groups" } else { "rules" };
+    for (k, v) in entries {
+        match scalar(k) {
+            Some(name) if known.contains(&name) => {
+                if name == child
+                    && !rest.is_empty()
+                    && let NodeKind::Sequence(items) = &v.kind
+                {
+                    for item in items {
+                        walk_keys(item, rest, found);
+                    }
+                }
+            }
+            Some(name) => found.push((name.to_string(), k.pos, known)),
+            None => {}
+        }
     }
 }
 
@@ -186,8 +239,15 @@ mod tests {
         let text = "groups:\n  - name: g\n    owner: me\n    rules: []\n";
         let err = decode(text, false).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            err[0].to_string(),
             "3:5: unknown field \"owner\", expected one of \"name\", \"interval\", \"query_offset\", \"limit\", \"labels\", \"rules\""
+        );
+        let two = "groups:\n  - name: g\n    owner: me\n    rules:\n      - record: r\n        expr: up\n        labls: {}\n";
+        let err = decode(two, false).unwrap_err();
+        assert_eq!(err.len(), 2);
+        assert_eq!(
+            err[1].to_string(),
+            "7:9: unknown field \"labls\", did you mean \"labels\"?"
         );
         let (file, _, _) = decode(text, true).unwrap();
         assert_eq!(file.groups.len(), 1);

@@ -195,21 +195,11 @@ impl de::Error for DeError {
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        let mut message = format!("unknown field {field:?}");
-        match closest(field, expected) {
-            Some(best) => message.push_str(&format!(", did you mean {best:?}?")),
-            None if expected.is_empty() => message.push_str(", there are no fields"),
-            None => {
-                let list: Vec<String> = expected.iter().map(|e| format!("{e:?}")).collect();
-                let list = list.join(", ");
-                if expected.len() == 1 {
-                    message.push_str(&format!(", expected {list}"));
-                } else {
-                    message.push_str(&format!(", expected one of {list}"));
-                }
-            }
-        }
-        DeError(YamlError::new(YamlErrorKind::Decode, message, None))
+        DeError(YamlError::new(
+            YamlErrorKind::Decode,
+            unknown_field_message(field, expected),
+            None,
+        ))
     }
 
     fn missing_field(field: &'static str) -> Self {
@@ -219,6 +209,26 @@ impl de::Error for DeError {
             None,
         ))
     }
+}
+
+/// The message for an unknown field: a did-you-mean when a known field is close, else the
+/// list of known fields.
+pub fn unknown_field_message(field: &str, expected: &[&str]) -> String {
+    let mut message = format!("unknown field {field:?}");
+    match closest(field, expected) {
+        Some(best) => message.push_str(&format!(", did you mean {best:?}?")),
+        None if expected.is_empty() => message.push_str(", there are no fields"),
+        None => {
+            let list: Vec<String> = expected.iter().map(|e| format!("{e:?}")).collect();
+            let list = list.join(", ");
+            if expected.len() == 1 {
+                message.push_str(&format!(", expected {list}"));
+            } else {
+                message.push_str(&format!(", expected one of {list}"));
+            }
+        }
+    }
+    message
 }
 
 /// serde's messages quote with backticks; ours use double quotes like the rest of promgate.

@@ -26,7 +26,7 @@
 mod de;
 mod node;
 
-pub use de::{Spanned, from_node, from_str, from_str_all};
+pub use de::{Spanned, from_node, from_str, from_str_all, unknown_field_message};
 #[allow(unused_imports)]
 pub(crate) use node::{Node, NodeKind};
 pub use node::{Position, YamlLimits, parse_documents};
