@@ -45,7 +45,11 @@ pub(crate) fn load(
             .chain([&group.value.interval, &group.value.query_offset]);
         for d in durations.flatten() {
             if let Err(e) = parse_duration(&d.value) {
-                return Err(fail(vec![RuleProblem::at(e.to_string(), d.pos)]));
+                let message = match options.semantics {
+                    Semantics::Prometheus2 => e.legacy_message(),
+                    Semantics::Prometheus3 => e.to_string(),
+                };
+                return Err(fail(vec![RuleProblem::at(message, d.pos)]));
             }
         }
         if options.semantics == Semantics::Prometheus2 {

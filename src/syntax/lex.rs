@@ -41,6 +41,26 @@ pub enum DurationError {
     OutOfRange(String),
 }
 
+impl DurationError {
+    /// The message as Prometheus 2.42 (prometheus/common before 0.60) words it: an unknown
+    /// unit was then "not a valid duration string".
+    ///
+    /// ```
+    /// use promgate::syntax::lex::parse_duration;
+    /// let err = parse_duration("1x").unwrap_err();
+    /// assert_eq!(err.to_string(), r#"unknown unit "x" in duration "1x""#);
+    /// assert_eq!(err.legacy_message(), r#"not a valid duration string: "1x""#);
+    /// ```
+    pub fn legacy_message(&self) -> String {
+        match self {
+            DurationError::UnknownUnit { text, .. } => {
+                DurationError::Invalid(text.clone()).to_string()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Parses a Prometheus duration (`1h30m`, `5m`, `100ms`, `1y`, `0`) into milliseconds.
 ///
 /// This is Prometheus's `model.ParseDuration` (prometheus/common 0.60 and later, as Prometheus

@@ -973,6 +973,13 @@ impl<'t, 'a> Exec<'t, 'a> {
                     crate::syntax::lex::DurationError::Invalid(_) => {
                         format!("not a valid duration string: {}", go_quote(input))
                     }
+                    // prometheus/common before 0.60 (Prometheus 2.42) had no unknown-unit
+                    // message.
+                    crate::syntax::lex::DurationError::UnknownUnit { .. }
+                        if self.dialect == TemplateDialect::Prometheus2 =>
+                    {
+                        format!("not a valid duration string: {}", go_quote(input))
+                    }
                     crate::syntax::lex::DurationError::OutOfRange(_) => {
                         "duration out of range".to_string()
                     }

@@ -49,14 +49,15 @@ pub fn run_file(
             return report;
         }
     };
-    let evaluation_interval = match duration_field(&file.evaluation_interval, 60_000) {
-        Ok(0) => 60_000,
-        Ok(d) => d,
-        Err(e) => {
-            report.error = Some(format!("{path}: evaluation_interval: {e}"));
-            return report;
-        }
-    };
+    let evaluation_interval =
+        match duration_field(&file.evaluation_interval, 60_000, options.semantics) {
+            Ok(0) => 60_000,
+            Ok(d) => d,
+            Err(e) => {
+                report.error = Some(format!("{path}: evaluation_interval: {e}"));
+                return report;
+            }
+        };
     let mut order: Vec<String> = Vec::new();
     for name in &file.group_eval_order {
         if order.contains(&name.value) {
@@ -163,10 +164,17 @@ fn clean_path(path: &str) -> String {
     }
 }
 
-fn duration_field(field: &Option<Spanned<String>>, default: i64) -> Result<i64, String> {
+fn duration_field(
+    field: &Option<Spanned<String>>,
+    default: i64,
+    semantics: Semantics,
+) -> Result<i64, String> {
     match field {
         None => Ok(default),
-        Some(d) => parse_duration(&d.value).map_err(|e| e.to_string()),
+        Some(d) => parse_duration(&d.value).map_err(|e| match semantics {
+            Semantics::Prometheus2 => e.legacy_message(),
+            Semantics::Prometheus3 => e.to_string(),
+        }),
     }
 }
 
@@ -263,7 +271,7 @@ impl<'a> GroupRun<'a> {
                 }
             },
         };
-        let interval = match duration_field(&group.interval, evaluation_interval) {
+        let interval = match duration_field(&group.interval, evaluation_interval, semantics) {
             Ok(d) => d,
             Err(e) => return self.setup_failure(format!("interval: {e}")),
         };
@@ -299,7 +307,7 @@ impl<'a> GroupRun<'a> {
         // (c) Every alert test names its alert.
         for case in &group.alert_rule_test {
             if case.value.alertname.is_empty() {
-                let t = duration_field(&case.value.eval_time, 0).unwrap_or(0);
+                let t = duration_field(&case.value.eval_time, 0, semantics).unwrap_or(0);
                 let mut message = format!(
                     "an item under alert_rule_test misses required attribute alertname at eval_time {}",
                     crate::syntax::lex::format_duration(t)
@@ -312,14 +320,14 @@ impl<'a> GroupRun<'a> {
         }
         let mut alert_cases = Vec::new();
         for case in &group.alert_rule_test {
-            match duration_field(&case.value.eval_time, 0) {
+            match duration_field(&case.value.eval_time, 0, semantics) {
                 Ok(t) => alert_cases.push((t, &case.value)),
                 Err(e) => return self.setup_failure(format!("eval_time: {e}")),
             }
         }
         let mut promql_cases = Vec::new();
         for case in &group.promql_expr_test {
-            match duration_field(&case.value.eval_time, 0) {
+            match duration_field(&case.value.eval_time, 0, semantics) {
                 Ok(t) => promql_cases.push((t, &case.value)),
                 Err(e) => return self.setup_failure(format!("eval_time: {e}")),
             }

@@ -2,6 +2,7 @@
 //! `tests/data/rules` and `tests/data/unittest`, and side-by-side checks against promtool 2.42.
 
 mod check;
+mod decision;
 mod promtool;
 mod unittest;
 

@@ -90,3 +90,28 @@ fn check_rules_matches_promtool() {
         }
     }
 }
+
+#[test]
+#[ignore = "generates the shared workloads (python3) and runs them; run by .ci/run"]
+fn shared_workloads_pass() {
+    let script = std::env::var_os("PROMGATE_GEN_WORKLOADS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/bench/gen_workloads.py")
+        });
+    let dir = std::env::temp_dir().join(format!("promgate-workloads-test-{}", std::process::id()));
+    let status = Command::new("python3")
+        .arg(&script)
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for w in ["suite", "fleet-1h", "l4-24h"] {
+        let path = dir.join(format!("{w}.test.yml"));
+        let report =
+            promgate::unittest::run_path(&path, &promgate::unittest::TestOptions::default());
+        assert!(report.is_success(), "{w}: {}", report.promtool_output().1);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

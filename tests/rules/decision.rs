@@ -1,0 +1,170 @@
+//! The L4 dry-run of `testdata/l4`: decisions, early stops, drift and grades on the four
+//! scenarios, and gates files with bad input.
+
+use promgate::Labels;
+use promgate::decision::dryrun::{DryRunReport, run_dir};
+use promgate::decision::{GatePlan, Path, Status, StoreSource, Verdict};
+use promgate::stats::StopReason;
+use promgate::store::Store;
+
+fn l4(scenario: &str) -> DryRunReport {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/l4");
+    let scenario = dir.join("scenarios").join(format!("{scenario}.yml"));
+    run_dir(&dir, Some(&scenario)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn healthy_day_is_go_and_grades_l4_9() {
+    let r = l4("healthy");
+    assert_eq!(r.verdict, Verdict::Go, "{r}");
+    assert!(r.preflight.iter().all(|p| p.passed), "{r}");
+    assert!(r.stop.is_none());
+    assert_eq!(r.steps, 8605, "24 h at 10 s after the 6m warm-up");
+    let (grade, action, value) = r.grade.clone().unwrap();
+    assert_eq!((grade.as_str(), action.as_str()), ("L4.9", "promote"));
+    // V by hand: (0.025² + 0.1875² + (0.2/0.6)² + 0.5²) / 4.
+    let expected = (0.025f64.powi(2) + 0.1875f64.powi(2) + (0.2f64 / 0.6).powi(2) + 0.25) / 4.0;
+    assert!(
+        (value.unwrap() - expected).abs() < 1e-9,
+        "{value:?} vs {expected}"
+    );
+    let p = r.probability.as_ref().unwrap();
+    assert_eq!(p.successes, p.trials);
+    assert!(p.lower > 0.999 && p.upper <= 1.0);
+    for g in &r.gates {
+        assert_eq!(g.pass_fraction, 1.0, "{}", g.name);
+        assert!(g.change_points.is_empty(), "{}", g.name);
+    }
+    // The warm-up's empty windows are reported, explained down to the raw series.
+    let v = r.risks.iter().find(|k| k.subject == "lyapunov_V").unwrap();
+    assert!(
+        v.message
+            .contains("needs samples from -5m, but the fixture starts at 0s"),
+        "{}",
+        v.message
+    );
+}
+
+#[test]
+fn heartbeat_stall_stops_the_monitor() {
+    let r = l4("heartbeat-stall");
+    assert_eq!(r.decision.verdict, Verdict::Go);
+    assert_eq!(r.verdict, Verdict::NoGo);
+    let stop = r.stop.as_ref().unwrap();
+    assert!(
+        matches!(&stop.reason, StopReason::Failing { signal, .. } if signal == "heartbeat_stall"),
+        "{stop:?}"
+    );
+    // The stall starts at 12 h; changes over 6m drop below 2 about 5m later, plus `for` 2m.
+    assert!(
+        (43_500_000..=44_000_000).contains(&stop.time_ms),
+        "{}",
+        stop.time_ms
+    );
+}
+
+#[test]
+fn canary_burst_stops_on_the_failure_ratio() {
+    let r = l4("canary-burst");
+    assert_eq!(r.verdict, Verdict::NoGo);
+    let stop = r.stop.as_ref().unwrap();
+    assert!(
+        matches!(&stop.reason, StopReason::Failing { signal, .. } if signal == "canary_failure_ratio"),
+        "{stop:?}"
+    );
+    // The burst starts at 8 h; the 5m rate crosses 8% within a minute, then 5m of failing.
+    assert!(
+        (29_100_000..=29_300_000).contains(&stop.time_ms),
+        "{}",
+        stop.time_ms
+    );
+}
+
+#[test]
+fn slow_drift_in_v_is_detected_and_grades_hold() {
+    let r = l4("v-drift");
+    assert_eq!(r.verdict, Verdict::Go, "no gate fails: {r}");
+    let (grade, action, _) = r.grade.clone().unwrap();
+    assert_eq!((grade.as_str(), action.as_str()), ("L4.7", "hold"));
+    let v = r.gates.iter().find(|g| g.name == "lyapunov_V").unwrap();
+    let first = v.change_points.first().expect("a drift alarm on V");
+    // The degradation starts at 3 h (step 1044 after the warm-up).
+    let alarm_time = first.alarm_index as i64 * 10_000 + 360_000;
+    assert!(
+        alarm_time > 3 * 3_600_000 && alarm_time < 5 * 3_600_000,
+        "{alarm_time}"
+    );
+}
+
+#[test]
+fn missing_values_follow_the_gate_policy() {
+    let gates = r#"
+gates:
+  - {name: fail_default, expr: nothing, op: "<", threshold: 1}
+  - {name: pass_policy, expr: nothing, op: "<", threshold: 1, on_missing: pass}
+  - {name: coalesced, expr: nothing, op: "<", threshold: 1, on_missing: fallback, fallback: vector(0)}
+  - {name: open, expr: nothing, op: "<", threshold: 1, on_missing: inconclusive, severity: warning}
+"#;
+    let plan = GatePlan::parse("g.yml", gates).unwrap();
+    let store = Store::new();
+    let d = plan.decide(&StoreSource::new(&store), 0).unwrap();
+    let got: Vec<(Status, Path)> = d.checks.iter().map(|c| (c.status, c.path)).collect();
+    assert_eq!(
+        got,
+        [
+            (Status::Fail, Path::Missing),
+            (Status::Pass, Path::Missing),
+            (Status::Pass, Path::Fallback),
+            (Status::Missing, Path::Missing),
+        ]
+    );
+    assert_eq!(d.verdict, Verdict::NoGo);
+}
+
+#[test]
+fn the_worst_series_decides_and_is_named() {
+    let mut store = Store::new();
+    for (i, v) in [0.01, 0.2, 0.05].into_iter().enumerate() {
+        let l = Labels::from_pairs([
+            ("__name__", "ratio"),
+            ("instance", format!("i{i}").as_str()),
+        ]);
+        store.append_float(l, 0, v).unwrap();
+    }
+    let plan = GatePlan::parse(
+        "g.yml",
+        "gates:\n  - {name: r, expr: ratio, op: '<=', threshold: 0.08}\n",
+    )
+    .unwrap();
+    let d = plan.decide(&StoreSource::new(&store), 0).unwrap();
+    assert_eq!(d.checks[0].value, Some(0.2));
+    assert_eq!(
+        d.checks[0].reason,
+        "0.2 <= 0.08 does not hold for {__name__=\"ratio\", instance=\"i1\"} (of 3 series)"
+    );
+}
+
+#[test]
+fn bad_gates_files_say_where() {
+    for (text, want) in [
+        (
+            "gates:\n  - {name: a, expr: 'up', op: '=<', threshold: 1}\n",
+            "g.yml:2:31: unknown variant \"=<\"",
+        ),
+        (
+            "gates:\n  - {name: a, expr: 'up', op: '<', threshold: 1, on_missing: fallback}\n",
+            "g.yml:2: gate \"a\": on_missing: fallback needs a fallback expression",
+        ),
+        (
+            "gates:\n  - {name: a, expr: 'up', op: '<', treshold: 1}\n",
+            "g.yml:2:36: unknown field \"treshold\", did you mean \"threshold\"?",
+        ),
+        (
+            "gates:\n  - name: a\n    expr: |\n      sum(up\n    op: '<'\n    threshold: 1\n",
+            "g.yml:4:13: gate \"a\": unclosed left parenthesis",
+        ),
+    ] {
+        let err = GatePlan::parse("g.yml", text).unwrap_err().to_string();
+        assert!(err.starts_with(want), "{err}\nwant: {want}");
+    }
+}
