@@ -306,7 +306,7 @@ impl GatePlan {
     /// ```
     /// use promgate::decision::GatePlan;
     /// let err = GatePlan::parse("g.yml", "gates:\n  - name: a\n    expr: sum(\n    op: '<'\n    threshold: 1\n").unwrap_err();
-    /// assert_eq!(err.to_string(), "g.yml:3:15: gate \"a\": unexpected end of input");
+    /// assert_eq!(err.to_string(), "g.yml:3:15: gate \"a\": unclosed left parenthesis");
     /// ```
     pub fn parse(file: &str, text: &str) -> Result<GatePlan, GatesError> {
         let raw: RawGatesFile = yaml::from_str(text).map_err(|error| GatesError::Yaml {

@@ -12,7 +12,7 @@
 //! let err = RuleFile::parse("rules.yml", bad, &RuleLoadOptions::default()).unwrap_err();
 //! assert_eq!(
 //!     err.to_string(),
-//!     "rules.yml: 5:15: group \"g\", rule 1, \"r\": could not parse expression: 1:5: parse error: unexpected end of input"
+//!     "rules.yml: 5:15: group \"g\", rule 1, \"r\": could not parse expression: 1:5: parse error: unclosed left parenthesis"
 //! );
 //! ```
 
@@ -235,7 +235,7 @@ impl RuleFileError {
     /// let bad = "groups:\n- name: g\n  rules:\n  - record: r\n    expr: |\n      sum(x)\n        +\n";
     /// let err = RuleFile::parse("r.yml", bad, &RuleLoadOptions::default()).unwrap_err();
     /// let out = err.render();
-    /// assert!(out.contains("r.yml:8:1: unexpected end of input"), "{out}");
+    /// assert!(out.contains("r.yml:7:10: unexpected end of input"), "{out}");
     /// ```
     pub fn render(&self) -> String {
         let mut out = String::new();

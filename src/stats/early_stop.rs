@@ -164,7 +164,12 @@ impl fmt::Display for StopReason {
                 signal,
                 since_ms,
                 for_ms,
-            } => write!(f, "{signal} failing for {for_ms} ms since {since_ms} ms"),
+            } => write!(
+                f,
+                "{signal} failing since {} (for at least {})",
+                crate::syntax::lex::format_duration(*since_ms),
+                crate::syntax::lex::format_duration(*for_ms)
+            ),
             StopReason::Drift { signal, change } => {
                 let direction = match change.shift {
                     super::Shift::Up => "up",
@@ -237,7 +242,7 @@ enum ConditionState {
 /// assert_eq!(check.push(10_000, &[("error_ratio", failing)]).unwrap(), None);
 /// assert_eq!(check.push(20_000, &[("error_ratio", failing)]).unwrap(), None);
 /// let stop = check.push(30_000, &[("error_ratio", failing)]).unwrap().unwrap();
-/// assert_eq!(stop.reason.to_string(), "error_ratio failing for 30000 ms since 0 ms");
+/// assert_eq!(stop.reason.to_string(), "error_ratio failing since 0s (for at least 30s)");
 /// ```
 #[derive(Debug, Clone)]
 pub struct EarlyStop {

@@ -127,7 +127,13 @@ pub struct ExpectedSample {
 }
 
 /// Parses `start_timestamp`: Unix seconds (possibly fractional) or an RFC 3339 time, to ms.
-pub(crate) fn parse_start_timestamp(text: &str) -> Option<i64> {
+///
+/// ```
+/// use promgate::unittest::parse_start_timestamp;
+/// assert_eq!(parse_start_timestamp("1.5"), Some(1500));
+/// assert_eq!(parse_start_timestamp("1970-01-01T00:01:00Z"), Some(60_000));
+/// ```
+pub fn parse_start_timestamp(text: &str) -> Option<i64> {
     if let Ok(seconds) = text.parse::<f64>() {
         return (seconds.is_finite() && seconds.abs() < 9.2e15)
             .then(|| (seconds * 1000.0).round() as i64);

@@ -34,6 +34,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use file::parse_start_timestamp;
 pub use file::{
     AlertTestCase, ExpectedAlert, ExpectedSample, InputSeries, PromqlTestCase, TestFile, TestGroup,
 };

@@ -150,8 +150,7 @@ pub fn from_str_all<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>
 }
 
 /// Decodes one node.
-#[allow(private_interfaces)]
-pub fn from_node<T: serde::de::DeserializeOwned>(node: &Node) -> Result<T, YamlError> {
+pub(crate) fn from_node<T: serde::de::DeserializeOwned>(node: &Node) -> Result<T, YamlError> {
     T::deserialize(NodeDe { node }).map_err(|e| e.0)
 }
 

@@ -10,8 +10,8 @@ use super::{YamlError, YamlErrorKind};
 /// parsers do), and the byte offset.
 ///
 /// ```
-/// let docs = promgate::yaml::parse_documents("a: b\n", &Default::default()).unwrap();
-/// assert_eq!(docs.len(), 1);
+/// let err = promgate::yaml::from_str::<u8>("\n  [1").unwrap_err();
+/// assert!(err.pos.unwrap().line >= 2);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Position {
@@ -27,9 +27,8 @@ pub struct Position {
 /// the machine.
 ///
 /// ```
-/// use promgate::yaml::{YamlLimits, parse_documents};
-/// let limits = YamlLimits { max_depth: 3, ..YamlLimits::default() };
-/// assert!(parse_documents("a: [[[[1]]]]", &limits).is_err());
+/// use promgate::yaml::YamlLimits;
+/// assert_eq!(YamlLimits::default().max_depth, 128);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct YamlLimits {
@@ -191,16 +190,7 @@ pub(crate) fn scalar_offset(
 
 /// Parses every document of a YAML stream into node trees. An empty stream gives no
 /// documents.
-///
-/// ```
-/// use promgate::yaml::parse_documents;
-/// let docs = parse_documents("a: 1\n---\nb: 2\n", &Default::default()).unwrap();
-/// assert_eq!(docs.len(), 2);
-/// let err = parse_documents("a: [1", &Default::default()).unwrap_err();
-/// assert!(err.to_string().starts_with("1:"));
-/// ```
-#[allow(private_interfaces)]
-pub fn parse_documents(text: &str, limits: &YamlLimits) -> Result<Vec<Node>, YamlError> {
+pub(crate) fn parse_documents(text: &str, limits: &YamlLimits) -> Result<Vec<Node>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let offsets = CharOffsets::new(text);
     let mut builder = Builder {

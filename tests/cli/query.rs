@@ -240,3 +240,39 @@ fn query_writes_native_histograms_as_the_api_does() {
         "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"__name__\":\"h\"},\"histogram\":[60,{\"count\":\"3\",\"sum\":\"5\",\"buckets\":[[0,\"0.5\",\"1\",\"1\"],[0,\"1\",\"2\",\"2\"]]}]}]}}\n"
     );
 }
+
+#[test]
+fn query_on_a_test_file_honours_start_timestamp_and_picks_groups_by_position() {
+    let path = temp_file(
+        "start.yml",
+        "tests:\n  - name: a\n  - start_timestamp: 1000\n    input_series:\n      - series: up\n        values: 1x10\n",
+    );
+    let path = path.to_str().unwrap();
+    let out = promgate(&[
+        "query",
+        "--fixture",
+        path,
+        "--test",
+        "#2",
+        "--time",
+        "5m",
+        "time()",
+    ]);
+    assert_eq!(stdout(&out).trim(), "scalar: 1300", "{}", stderr(&out));
+    let out = promgate(&[
+        "query",
+        "--fixture",
+        path,
+        "--test",
+        "#3",
+        "--time",
+        "5m",
+        "up",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no test group #3 (the file has 2)"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -3,33 +3,60 @@
 
 use anyhow::{Context, Result, bail};
 use promgate::fixture::{
-    FixtureError, InputSeriesField, LoadOptions, PromtoolTestFile, load_block, load_input_series,
-    locate_input_series_error,
+    FixtureError, InputSeriesField, InputSeriesOptions, LoadOptions, PromtoolTestFile, load_block,
+    load_input_series_with, locate_input_series_error,
 };
 use promgate::promqltest::{Command, parse_script};
 use promgate::store::Store;
 use std::path::Path;
 
-/// Loads the series of `path` into a new store. Returns the store and, for promtool files, the
-/// evaluation interval (promtool's default subquery step).
-pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<(Store, Option<i64>)> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+/// A loaded fixture: the store, the default subquery step a promtool file implies (its
+/// evaluation interval), and the test group's start (`start_timestamp`, ms), which query times
+/// are relative to as `eval_time` is.
+pub struct Fixture {
+    /// The series.
+    pub store: Store,
+    /// The evaluation interval of a promtool test file.
+    pub default_step: Option<i64>,
+    /// The test group's start.
+    pub start: i64,
+}
+
+/// Loads the series of `path` into a new store. With a promtool test file, `test` picks the
+/// group by name, or by 1-based position as `#2` (unnamed groups); the first by default.
+pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<Fixture> {
+    let text = read_file(path)?;
     let is_yaml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");
     let mut store = Store::new();
     if is_yaml {
         let file = PromtoolTestFile::from_yaml(&text)
-            .with_context(|| format!("{}: not a promtool test file", path.display()))?;
+            .map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
         let evaluation_interval = file
             .evaluation_interval_ms()
             .map_err(|e| anyhow::anyhow!("{}: evaluation_interval: {e}", path.display()))?;
-        let group = match test {
-            Some(name) => file
+        let position = test.and_then(|t| t.strip_prefix('#')).map(|n| {
+            n.parse::<usize>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .with_context(|| format!("--test {test:?}: a group position is #1, #2, ..."))
+        });
+        let group = match (test, position) {
+            (_, Some(n)) => {
+                let n = n?;
+                file.tests.get(n - 1).with_context(|| {
+                    format!(
+                        "{}: no test group #{n} (the file has {})",
+                        path.display(),
+                        file.tests.len()
+                    )
+                })?
+            }
+            (Some(name), None) => file
                 .tests
                 .iter()
                 .find(|g| g.name.as_deref() == Some(name))
                 .with_context(|| format!("{}: no test group named {name:?}", path.display()))?,
-            None => match file.tests.first() {
+            (None, None) => match file.tests.first() {
                 Some(g) => g,
                 None => bail!("{}: the file has no test groups", path.display()),
             },
@@ -37,11 +64,29 @@ pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<(Store, Option<i6
         let interval = group
             .interval_ms(evaluation_interval)
             .map_err(|e| anyhow::anyhow!("{}: interval: {e}", path.display()))?;
+        let start = match &group.start_timestamp {
+            None => 0,
+            Some(s) => promgate::unittest::parse_start_timestamp(s).with_context(|| {
+                format!(
+                    "{}: start_timestamp {s:?} is neither Unix seconds nor RFC 3339",
+                    path.display()
+                )
+            })?,
+        };
         let input = group.input_pairs();
-        load_input_series(&mut store, &input, interval).map_err(|e| {
+        let options = InputSeriesOptions {
+            interval,
+            start,
+            ..InputSeriesOptions::default()
+        };
+        load_input_series_with(&mut store, &input, &options).map_err(|e| {
             anyhow::anyhow!("{}: {}", path.display(), describe_input_error(&input, &e))
         })?;
-        return Ok((store, Some(evaluation_interval)));
+        return Ok(Fixture {
+            store,
+            default_step: Some(evaluation_interval),
+            start,
+        });
     }
     if test.is_some() {
         bail!("--test applies to promtool test files (.yml) only");
@@ -73,7 +118,11 @@ pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<(Store, Option<i6
             Command::Eval(_) => {}
         }
     }
-    Ok((store, None))
+    Ok(Fixture {
+        store,
+        default_step: None,
+        start: 0,
+    })
 }
 
 /// A load error of a test file's `input_series`, placed in the entry and field it came from

@@ -15,8 +15,9 @@ pub struct QueryArgs {
     /// A promqltest script (its `load` blocks) or a promtool test file (its `input_series`).
     #[arg(long)]
     pub fixture: PathBuf,
-    /// With a promtool test file: the name of the test group whose series to load (default: the
-    /// first group).
+    /// With a promtool test file: the test group whose series to load, by name or by 1-based
+    /// position (`#2`, for unnamed groups; default: the first group). Times are relative to
+    /// its `start_timestamp`, as `eval_time` is.
     #[arg(long)]
     pub test: Option<String>,
     /// Evaluate at this time (a duration since the epoch, e.g. `5m`, or seconds).
@@ -78,7 +79,11 @@ fn parse_time(text: &str) -> Result<i64> {
 
 /// Runs the command.
 pub fn run(args: &QueryArgs) -> Result<ExitCode> {
-    let (store, default_step) = crate::fixtures::load_fixture(&args.fixture, args.test.as_deref())?;
+    let crate::fixtures::Fixture {
+        store,
+        default_step,
+        start,
+    } = crate::fixtures::load_fixture(&args.fixture, args.test.as_deref())?;
     let semantics = match args.semantics {
         SemanticsArg::Prometheus3 => Semantics::Prometheus3,
         SemanticsArg::Prometheus2 => Semantics::Prometheus2,
@@ -105,11 +110,15 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
     });
     let (result, eval_time) = match (&args.time, &args.start, &args.end, &args.step) {
         (Some(t), None, None, None) => {
-            let t = parse_time(t)?;
+            let t = start + parse_time(t)?;
             (engine.instant_query(&store, &expr, t), t)
         }
         (None, Some(s), Some(e), Some(st)) => {
-            let (s, e, st) = (parse_time(s)?, parse_time(e)?, parse_time(st)?);
+            let (s, e, st) = (
+                start + parse_time(s)?,
+                start + parse_time(e)?,
+                parse_time(st)?,
+            );
             if e < s {
                 bail!("--end must not be before --start");
             }
