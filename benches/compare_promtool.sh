@@ -21,7 +21,8 @@ for w in l4-24h fleet-1h suite; do
   hyperfine --style none --warmup 1 --runs "${RUNS:-5}" --export-json "$w.json" \
     "promtool test rules $w.test.yml" "$promgate test rules $w.test.yml" >/dev/null
   read -r pt pg < <(python3 -c "import json,sys; r=json.load(open('$w.json'))['results']; print(r[0]['median'], r[1]['median'])")
-  pm=$( { /usr/bin/time -f %M promtool test rules "$w.test.yml" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-  gm=$( { /usr/bin/time -f %M "$promgate" test rules "$w.test.yml" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+  /usr/bin/time -o "$w.promtool.mem" -f %M promtool test rules "$w.test.yml" >/dev/null 2>&1
+  /usr/bin/time -o "$w.promgate.mem" -f %M "$promgate" test rules "$w.test.yml" >/dev/null 2>&1
+  pm=$(tail -1 "$w.promtool.mem"); gm=$(tail -1 "$w.promgate.mem")
   python3 -c "print('%-10s %12.3f %12.3f %7.1fx %12.1f %12.1f %7.2fx' % ('$w', $pt, $pg, $pt/$pg, $pm/1024, $gm/1024, $gm/$pm))"
 done
