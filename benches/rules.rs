@@ -8,32 +8,14 @@
 
 use std::path::PathBuf;
 
+mod common;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use promgate::decision::GatePlan;
 use promgate::decision::dryrun::{DryRunInput, load_rule_groups, run, scenario_series};
 use promgate::rules::{GroupEvaluator, RuleEvalOptions, RuleFile, RuleLoadOptions};
 use promgate::store::Store;
 use promgate::unittest::{TestOptions, run_path};
-
-fn workloads() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PROMGATE_WORKLOADS") {
-        return PathBuf::from(dir);
-    }
-    let script = std::env::var_os("PROMGATE_GEN_WORKLOADS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_workloads.py")
-        });
-    let dir = std::env::temp_dir().join(format!("promgate-rules-bench-{}", std::process::id()));
-    let status = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
-    assert!(status.success());
-    dir
-}
 
 /// A rule file of `n` rules in groups of 10: recording rules and alerts with templates.
 fn big_rule_file(n: usize) -> String {
@@ -69,7 +51,7 @@ fn check_rules(c: &mut Criterion) {
 }
 
 fn group_evaluation(c: &mut Criterion) {
-    let dir = workloads();
+    let dir = common::workload_dir();
     let rules = std::fs::read_to_string(dir.join("fleet-1h.rules.yml")).unwrap();
     let test = std::fs::read_to_string(dir.join("fleet-1h.test.yml")).unwrap();
     let (series, interval) = scenario_series("fleet-1h.test.yml", &test).unwrap();
@@ -99,7 +81,7 @@ fn group_evaluation(c: &mut Criterion) {
 }
 
 fn test_rules(c: &mut Criterion) {
-    let dir = workloads();
+    let dir = common::workload_dir();
     let mut g = c.benchmark_group("test rules");
     g.sample_size(10);
     for w in ["suite", "fleet-1h", "l4-24h"] {

@@ -7,12 +7,13 @@
 //! `python3 $PROMGATE_GEN_WORKLOADS` (default `../shared/bench/gen_workloads.py` beside the
 //! checkout).
 
+mod common;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use promgate::fixture::{InputSeriesOptions, LazyLoader, PromtoolTestFile, load_input_series};
 use promgate::store::{Store, Window};
 use promgate::{MatchOp, Matcher};
 use std::hint::black_box;
-use std::path::PathBuf;
 
 const LOOKBACK: i64 = 300_000;
 
@@ -44,26 +45,6 @@ impl Workload {
     }
 }
 
-fn workload_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PROMGATE_WORKLOADS") {
-        return PathBuf::from(dir);
-    }
-    let script = std::env::var_os("PROMGATE_GEN_WORKLOADS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_workloads.py")
-        });
-    let dir = std::env::temp_dir().join(format!("promgate-workloads-{}", std::process::id()));
-    let status = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
-    assert!(status.success(), "{} failed", script.display());
-    dir
-}
-
 fn read(dir: &std::path::Path, name: &'static str, end: i64) -> Workload {
     let path = dir.join(format!("{name}.test.yml"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -84,7 +65,7 @@ fn read(dir: &std::path::Path, name: &'static str, end: i64) -> Workload {
 }
 
 fn benches(c: &mut Criterion) {
-    let dir = workload_dir();
+    let dir = common::workload_dir();
     let workloads = [
         read(&dir, "l4-24h", 24 * 3_600_000 - 10_000),
         read(&dir, "fleet-1h", 3_600_000),

@@ -298,21 +298,7 @@ pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
         default_subquery_step: step,
         ..EngineOptions::default()
     };
-    let store_limits = Store::new();
-    let pairs: Vec<(&str, &str)> = input
-        .series
-        .iter()
-        .map(|(s, v)| (s.as_str(), v.as_str()))
-        .collect();
-    let mut loader = LazyLoader::new(
-        &store_limits,
-        &pairs,
-        &InputSeriesOptions {
-            interval: input.interval,
-            ..InputSeriesOptions::default()
-        },
-    )
-    .map_err(|e| DryRunError(format!("scenario: {e}")))?;
+    let mut loader = timeline(input).map_err(|e| DryRunError(format!("scenario: {e}")))?;
     let mut rules = GroupEvaluator::new(
         input.groups.clone(),
         RuleEvalOptions {
@@ -569,6 +555,20 @@ pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
     })
 }
 
+/// The scenario's samples, revealed step by step as the rule manager would see them.
+fn timeline(input: &DryRunInput) -> Result<LazyLoader, crate::fixture::FixtureError> {
+    let pairs: Vec<(&str, &str)> = input
+        .series
+        .iter()
+        .map(|(s, v)| (s.as_str(), v.as_str()))
+        .collect();
+    let options = InputSeriesOptions {
+        interval: input.interval,
+        ..InputSeriesOptions::default()
+    };
+    LazyLoader::new(&Store::new(), &pairs, &options)
+}
+
 fn gate_index(plan: &GatePlan, name: &str) -> Result<usize, DryRunError> {
     plan.gates
         .iter()
@@ -584,21 +584,7 @@ fn explain_missing(
     gate: &super::Gate,
     t: Timestamp,
 ) -> Option<String> {
-    let store_limits = Store::new();
-    let pairs: Vec<(&str, &str)> = input
-        .series
-        .iter()
-        .map(|(s, v)| (s.as_str(), v.as_str()))
-        .collect();
-    let mut loader = LazyLoader::new(
-        &store_limits,
-        &pairs,
-        &InputSeriesOptions {
-            interval: input.interval,
-            ..InputSeriesOptions::default()
-        },
-    )
-    .ok()?;
+    let mut loader = timeline(input).ok()?;
     let mut store = Store::new();
     let mut rules = GroupEvaluator::new(
         input.groups.clone(),
