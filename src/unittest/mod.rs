@@ -27,6 +27,7 @@
 //! ```
 
 mod file;
+mod fixture;
 mod format;
 mod run;
 
@@ -38,6 +39,7 @@ pub use file::parse_start_timestamp;
 pub use file::{
     AlertTestCase, ExpectedAlert, ExpectedSample, InputSeries, PromqlTestCase, TestFile, TestGroup,
 };
+pub use fixture::{GroupFixture, GroupLoadError, GroupSelector, load_test_group};
 pub use run::run_file;
 
 use crate::eval::Semantics;

@@ -2,12 +2,11 @@
 //! promtool test file (its `input_series`).
 
 use anyhow::{Context, Result, bail};
-use promgate::fixture::{
-    FixtureError, InputSeriesField, InputSeriesOptions, LoadOptions, PromtoolTestFile, load_block,
-    load_input_series_with, locate_input_series_error,
-};
+use promgate::eval::Semantics;
+use promgate::fixture::{LoadOptions, load_block};
 use promgate::promqltest::{Command, parse_script};
 use promgate::store::Store;
+use promgate::unittest::{GroupSelector, load_test_group};
 use std::path::Path;
 
 /// A loaded fixture: the store, the default subquery step a promtool file implies (its
@@ -24,73 +23,36 @@ pub struct Fixture {
 
 /// Loads the series of `path` into a new store. With a promtool test file, `test` picks the
 /// group by name, or by 1-based position as `#2` (unnamed groups); the first by default.
-pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<Fixture> {
+pub fn load_fixture(path: &Path, test: Option<&str>, semantics: Semantics) -> Result<Fixture> {
     let text = read_file(path)?;
     let is_yaml = path.extension().is_some_and(|e| e == "yml" || e == "yaml");
-    let mut store = Store::new();
     if is_yaml {
-        let file = PromtoolTestFile::from_yaml(&text)
-            .map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
-        let evaluation_interval = file
-            .evaluation_interval_ms()
-            .map_err(|e| anyhow::anyhow!("{}: evaluation_interval: {e}", path.display()))?;
-        let position = test.and_then(|t| t.strip_prefix('#')).map(|n| {
-            n.parse::<usize>()
-                .ok()
-                .filter(|&n| n >= 1)
-                .with_context(|| format!("--test {test:?}: a group position is #1, #2, ..."))
-        });
-        let group = match (test, position) {
-            (_, Some(n)) => {
-                let n = n?;
-                file.tests.get(n - 1).with_context(|| {
-                    format!(
-                        "{}: no test group #{n} (the file has {})",
-                        path.display(),
-                        file.tests.len()
-                    )
-                })?
-            }
-            (Some(name), None) => file
-                .tests
-                .iter()
-                .find(|g| g.name.as_deref() == Some(name))
-                .with_context(|| format!("{}: no test group named {name:?}", path.display()))?,
-            (None, None) => match file.tests.first() {
-                Some(g) => g,
-                None => bail!("{}: the file has no test groups", path.display()),
+        let selector = match test {
+            None => GroupSelector::First,
+            Some(t) => match t.strip_prefix('#') {
+                Some(n) => GroupSelector::Position(
+                    n.parse::<usize>()
+                        .ok()
+                        .filter(|&n| n >= 1)
+                        .with_context(|| {
+                            format!("--test {t:?}: a group position is #1, #2, ...")
+                        })?,
+                ),
+                None => GroupSelector::Named(t),
             },
         };
-        let interval = group
-            .interval_ms(evaluation_interval)
-            .map_err(|e| anyhow::anyhow!("{}: interval: {e}", path.display()))?;
-        let start = match &group.start_timestamp {
-            None => 0,
-            Some(s) => promgate::unittest::parse_start_timestamp(s).with_context(|| {
-                format!(
-                    "{}: start_timestamp {s:?} is neither Unix seconds nor RFC 3339",
-                    path.display()
-                )
-            })?,
-        };
-        let input = group.input_pairs();
-        let options = InputSeriesOptions {
-            interval,
-            start,
-            ..InputSeriesOptions::default()
-        };
-        load_input_series_with(&mut store, &input, &options).map_err(|e| {
-            anyhow::anyhow!("{}: {}", path.display(), describe_input_error(&input, &e))
-        })?;
+        let group = load_test_group(&text, selector, semantics)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         return Ok(Fixture {
-            store,
-            default_step: Some(evaluation_interval),
-            start,
+            store: group.store,
+            default_step: Some(group.engine.default_subquery_step),
+            start: group.start,
         });
     }
     if test.is_some() {
         bail!("--test applies to promtool test files (.yml) only");
     }
+    let mut store = Store::new();
     let name = path.display().to_string();
     let script = parse_script(&name, &text)?;
     for command in &script.commands {
@@ -123,32 +85,6 @@ pub fn load_fixture(path: &Path, test: Option<&str>) -> Result<Fixture> {
         default_step: None,
         start: 0,
     })
-}
-
-/// A load error of a test file's `input_series`, placed in the entry and field it came from
-/// (promtool's own position, in the `load` block it builds, follows in parentheses).
-fn describe_input_error(input: &[(&str, &str)], err: &FixtureError) -> String {
-    let text = err.to_string();
-    let Some(at) = locate_input_series_error(input, err) else {
-        return text;
-    };
-    // Split promtool's `line:column: ` (or `line: `) prefix from the message.
-    let (position, message) = match text.split_once(": ") {
-        Some((p, m)) if p.split(':').all(|n| n.parse::<usize>().is_ok()) => (p, m),
-        _ => return text,
-    };
-    let field = match at.field {
-        InputSeriesField::Series => "series",
-        InputSeriesField::Values => "values",
-    };
-    let mut place = format!("input_series[{}].{field}", at.index);
-    if at.line_in_field > 1 {
-        place.push_str(&format!(" line {}", at.line_in_field));
-    }
-    if let Some(column) = at.column {
-        place.push_str(&format!(" column {column}"));
-    }
-    format!("{place} (promtool: {position}): {message}")
 }
 
 /// The largest input file the CLI reads (256 MiB): `--fixture /dev/zero` fails with this limit

@@ -79,15 +79,15 @@ fn parse_time(text: &str) -> Result<i64> {
 
 /// Runs the command.
 pub fn run(args: &QueryArgs) -> Result<ExitCode> {
-    let crate::fixtures::Fixture {
-        store,
-        default_step,
-        start,
-    } = crate::fixtures::load_fixture(&args.fixture, args.test.as_deref())?;
     let semantics = match args.semantics {
         SemanticsArg::Prometheus3 => Semantics::Prometheus3,
         SemanticsArg::Prometheus2 => Semantics::Prometheus2,
     };
+    let crate::fixtures::Fixture {
+        store,
+        default_step,
+        start,
+    } = crate::fixtures::load_fixture(&args.fixture, args.test.as_deref(), semantics)?;
     let parse_options = if args.experimental {
         ParseOptions::all_features()
     } else {
