@@ -51,7 +51,8 @@ pub struct DryRunSpec {
     /// How long the monitor runs after the decision's start (default 24h).
     #[serde(default)]
     pub duration: Option<String>,
-    /// The monitor's step (default 10s).
+    /// The monitor's step (default 10s). Rule groups run at their own `interval` (those
+    /// without one at every step), on a schedule aligned to the start.
     #[serde(default)]
     pub step: Option<String>,
     /// The pass probability's settings.
@@ -338,7 +339,7 @@ pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
         loader
             .append_till(&mut store, ts)
             .map_err(|e| DryRunError(format!("scenario: {e}")))?;
-        for e in rules.eval_all(&mut store, ts) {
+        for e in rules.eval_due(&mut store, ts, 0, step) {
             if rule_errors.len() < 20 {
                 rule_errors.push(e.to_string());
             }
@@ -597,7 +598,7 @@ fn explain_missing(
     let mut ts = 0;
     while ts <= t {
         loader.append_till(&mut store, ts).ok()?;
-        rules.eval_all(&mut store, ts);
+        rules.eval_due(&mut store, ts, 0, step);
         ts += step;
     }
     let recorded =

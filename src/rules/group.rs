@@ -171,6 +171,45 @@ impl GroupEvaluator {
         errors
     }
 
+    /// Evaluates, in order, the groups due at `ts` as a rule manager would schedule them: each
+    /// group every `interval` (its own, else `default_interval`) counted from `start`.
+    /// Prometheus offsets each group's schedule by a hash of its name; this schedule is aligned
+    /// to the start instead, so that runs are reproducible. Returns the rules' errors.
+    ///
+    /// ```
+    /// use promgate::rules::{GroupEvaluator, RuleEvalOptions, RuleFile, RuleLoadOptions};
+    /// use promgate::store::Store;
+    /// let text = "groups:\n- name: fast\n  interval: 10s\n  rules: [{record: f, expr: time()}]\n- name: slow\n  interval: 1m\n  rules: [{record: s, expr: time()}]\n";
+    /// let file = RuleFile::parse("r.yml", text, &RuleLoadOptions::default()).unwrap();
+    /// let mut rules = GroupEvaluator::new(file.groups, RuleEvalOptions::default());
+    /// let mut store = Store::new();
+    /// for t in (0..=60_000).step_by(10_000) {
+    ///     rules.eval_due(&mut store, t, 0, 60_000);
+    /// }
+    /// assert_eq!(store.num_samples(), 7 + 2);
+    /// ```
+    pub fn eval_due(
+        &mut self,
+        store: &mut Store,
+        ts: Timestamp,
+        start: Timestamp,
+        default_interval: i64,
+    ) -> Vec<RuleEvalError> {
+        let mut errors = Vec::new();
+        for i in 0..self.groups.len() {
+            let interval = self.groups[i]
+                .group
+                .interval
+                .filter(|&i| i > 0)
+                .unwrap_or(default_interval)
+                .max(1);
+            if (ts - start).rem_euclid(interval) == 0 {
+                errors.extend(self.eval_group(i, store, ts));
+            }
+        }
+        errors
+    }
+
     /// Evaluates group `index` at `ts` and returns its rules' errors.
     pub fn eval_group(
         &mut self,
