@@ -131,3 +131,36 @@ impl fmt::Debug for Span {
         write!(f, "@{}..{}", self.start, self.end)
     }
 }
+
+/// The largest file the loaders read (256 MiB).
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// Reads a text file of at most [`MAX_FILE_BYTES`] (so `/dev/zero` fails fast); errors name
+/// the file, and for invalid UTF-8 the line, column and byte offset.
+///
+/// ```
+/// let err = promgate::syntax::read_text_file(std::path::Path::new("/nonexistent")).unwrap_err();
+/// assert!(err.starts_with("/nonexistent: "));
+/// ```
+pub fn read_text_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let name = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{name}: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "{name}: larger than the limit of {} MiB",
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let text = &e.as_bytes()[..offset];
+        let line = text.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = offset - text.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+        format!("{name}:{line}:{column}: invalid UTF-8 (byte offset {offset})")
+    })
+}

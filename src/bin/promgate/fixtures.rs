@@ -87,33 +87,7 @@ pub fn load_fixture(path: &Path, test: Option<&str>, semantics: Semantics) -> Re
     })
 }
 
-/// The largest input file the CLI reads (256 MiB): `--fixture /dev/zero` fails with this limit
-/// instead of reading until memory runs out.
-pub const MAX_INPUT_BYTES: u64 = 256 << 20;
-
-/// Reads a text file, at most [`MAX_INPUT_BYTES`], and says where invalid UTF-8 is.
+/// Reads a text file with the library's size cap and UTF-8 positions.
 pub fn read_file(path: &Path) -> Result<String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", path.display()))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        bail!(
-            "{}: larger than the input limit of {} MiB",
-            path.display(),
-            MAX_INPUT_BYTES >> 20
-        );
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let text = &e.as_bytes()[..offset];
-        let line = text.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = offset - text.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
-        anyhow::anyhow!(
-            "{}:{line}:{column}: invalid UTF-8 (byte offset {offset})",
-            path.display()
-        )
-    })
+    promgate::syntax::read_text_file(path).map_err(|e| anyhow::anyhow!(e))
 }
