@@ -86,7 +86,7 @@ pub enum GroupLoadError {
 ///
 /// let bad = "tests:\n  - input_series:\n      - {series: up, values: '1 2, 3'}\n";
 /// let err = load_test_group(bad, GroupSelector::First, Semantics::Prometheus3).unwrap_err();
-/// assert_eq!(err.to_string(), "input_series[0].values column 4 (promtool: 2:6): parse error: unexpected character in series sequence: ','");
+/// assert_eq!(err.to_string(), "input_series[0].values column 4 (promtool: 2:7): parse error: unexpected character in series sequence: ','");
 /// ```
 pub fn load_test_group(
     text: &str,
