@@ -168,3 +168,25 @@ fn bad_gates_files_say_where() {
         assert!(err.starts_with(want), "{err}\nwant: {want}");
     }
 }
+
+#[test]
+fn decide_runs_the_rules_then_the_gates_at_one_time() {
+    let run = |scenario: &str, time: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_promgate"))
+            .args(["decide", "--gates", "testdata/l4/gates.yml", "--fixture"])
+            .arg(format!("testdata/l4/scenarios/{scenario}.yml"))
+            .args(["--time", time])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    let out = run("healthy", "10m");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("GO at 10m\n"), "{text}");
+    assert_eq!(text.matches("PASS").count(), 9, "{text}");
+    let out = run("canary-burst", "8h10m");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL    canary_failure_ratio"), "{text}");
+}

@@ -24,6 +24,7 @@ macro_rules! out {
 }
 
 mod check;
+mod decide;
 mod dryrun;
 mod fixtures;
 mod promql;
@@ -47,6 +48,8 @@ struct Cli {
 enum Command {
     /// Check rule files.
     Check(check::Args),
+    /// Decide GO/NO-GO with a gates file at one time over a fixture.
+    Decide(decide::Args),
     /// Run the dry-run of a gates folder: preflight, decision, monitor, statistics, grade.
     Dryrun(dryrun::Args),
     /// Work with PromQL expressions.
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Decide(args) => decide::run(&args),
         Command::Dryrun(args) => dryrun::run(&args),
         Command::Promql(args) => promql::run(args),
         Command::Promqltest(args) => promqltest::run(&args),

@@ -65,7 +65,7 @@ pub enum OutputArg {
 
 /// A time argument: a Prometheus duration since the epoch (`5m`) or plain seconds (`300`,
 /// `1.5`).
-fn parse_time(text: &str) -> Result<i64> {
+pub fn parse_time(text: &str) -> Result<i64> {
     if let Ok(ms) = parse_duration(text) {
         return Ok(ms);
     }
