@@ -30,6 +30,7 @@ mod file;
 mod fixture;
 mod format;
 mod run;
+mod snapshot;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,6 +42,7 @@ pub use file::{
 };
 pub use fixture::{GroupFixture, GroupLoadError, GroupSelector, load_test_group};
 pub use run::run_file;
+pub use snapshot::rules_table;
 
 use crate::eval::Semantics;
 use crate::promql::ParseOptions;

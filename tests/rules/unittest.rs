@@ -94,3 +94,36 @@ fn fuzzy_compare_accepts_one_ulp() {
     assert!(run_memory(&test.replace("FUZZY", "true"), "").is_success());
     assert!(!run_memory(&test.replace("FUZZY", "false"), "").is_success());
 }
+
+/// The snapshot workflow a rule repository uses: the L4 rules over the canary-burst scenario,
+/// reviewed as a table with `cargo insta review`.
+#[test]
+fn l4_rules_over_the_canary_burst_snapshot() {
+    use promgate::rules::{RuleFile, RuleLoadOptions};
+    use promgate::unittest::{GroupSelector, load_test_group, rules_table};
+    let dir = super::data("../../testdata/l4");
+    let mut groups = Vec::new();
+    for f in ["heartbeat", "canary", "slo", "stability"] {
+        let text = std::fs::read_to_string(dir.join(format!("rules/{f}.yml"))).unwrap();
+        groups.extend(
+            RuleFile::parse(f, &text, &RuleLoadOptions::default())
+                .unwrap()
+                .groups,
+        );
+    }
+    let text = std::fs::read_to_string(dir.join("scenarios/canary-burst.yml")).unwrap();
+    let fixture = load_test_group(&text, GroupSelector::First, Semantics::Prometheus3).unwrap();
+    // Only instance i5 (the burst) and the aggregates, to keep the table short.
+    let table = rules_table(
+        &groups,
+        &fixture,
+        10_000,
+        &[600_000, 29_100_000, 29_400_000],
+    );
+    let table: String = table
+        .lines()
+        .filter(|l| !l.contains("instance=\"i") || l.contains("instance=\"i5\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(table);
+}
