@@ -153,6 +153,59 @@ pub fn run_path(path: &Path, options: &TestOptions) -> FileReport {
     }
 }
 
+/// Runs every test file matching a glob pattern (sorted), for a `#[test]` that checks a whole
+/// rule repository. A pattern that matches nothing is an error, so a moved folder cannot pass
+/// silently.
+///
+/// ```no_run
+/// let reports = promgate::unittest::run_glob("tests/rules/*_test.yml", &Default::default()).unwrap();
+/// assert!(reports.iter().all(|r| r.is_success()));
+/// ```
+pub fn run_glob(pattern: &str, options: &TestOptions) -> Result<Vec<FileReport>, String> {
+    let files = glob_files(pattern)?;
+    if files.is_empty() {
+        return Err(format!("no test file matches {pattern}"));
+    }
+    Ok(files
+        .iter()
+        .map(|f| run_path(Path::new(f), options))
+        .collect())
+}
+
+/// Fails the calling test with promtool's output of every failing file when a rule test
+/// matching the glob pattern fails (paths are relative to the crate being tested).
+///
+/// ```no_run
+/// #[test]
+/// fn rule_unit_tests() {
+///     promgate::assert_rule_tests!("tests/rules/*_test.yml");
+/// }
+/// ```
+#[macro_export]
+macro_rules! assert_rule_tests {
+    ($pattern:expr) => {
+        $crate::assert_rule_tests!($pattern, &$crate::unittest::TestOptions::default())
+    };
+    ($pattern:expr, $options:expr) => {{
+        let pattern = ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join($pattern);
+        let reports = $crate::unittest::run_glob(&pattern.display().to_string(), $options)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let failed: Vec<String> = reports
+            .iter()
+            .filter(|r| !r.is_success())
+            .map(|r| format!("{}:\n{}", r.path, r.promtool_output().1))
+            .collect();
+        if !failed.is_empty() {
+            panic!(
+                "{} of {} rule test files failed\n\n{}",
+                failed.len(),
+                reports.len(),
+                failed.join("\n")
+            );
+        }
+    }};
+}
+
 /// The outcome of one test file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileReport {

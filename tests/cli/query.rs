@@ -276,3 +276,17 @@ fn query_on_a_test_file_honours_start_timestamp_and_picks_groups_by_position() {
         stderr(&out)
     );
 }
+
+#[test]
+fn negative_times_are_values_not_flags() {
+    let path = temp_file("negative.test", "load 1m\n  up 1 2 3\n");
+    let out = promgate(&[
+        "query",
+        "--fixture",
+        path.to_str().unwrap(),
+        "--time",
+        "-5m",
+        "time()",
+    ]);
+    assert_eq!(stdout(&out).trim(), "scalar: -300", "{}", stderr(&out));
+}

@@ -127,3 +127,10 @@ fn l4_rules_over_the_canary_burst_snapshot() {
         .collect();
     insta::assert_snapshot!(table);
 }
+
+#[test]
+fn the_l4_unit_tests_pass_through_the_one_line_macro() {
+    promgate::assert_rule_tests!("testdata/l4/tests/*_test.yml");
+    let missing = std::panic::catch_unwind(|| promgate::assert_rule_tests!("testdata/none/*.yml"));
+    assert!(missing.is_err(), "a pattern that matches nothing must fail");
+}

@@ -20,14 +20,15 @@ pub struct QueryArgs {
     /// its `start_timestamp`, as `eval_time` is.
     #[arg(long)]
     pub test: Option<String>,
-    /// Evaluate at this time (a duration since the epoch, e.g. `5m`, or seconds).
-    #[arg(long, conflicts_with_all = ["start", "end", "step"])]
+    /// Evaluate at this time (a duration since the epoch, e.g. `5m`, or seconds; negative
+    /// values such as `-5m` are accepted).
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["start", "end", "step"])]
     pub time: Option<String>,
     /// Range query start.
-    #[arg(long, requires_all = ["end", "step"])]
+    #[arg(long, allow_hyphen_values = true, requires_all = ["end", "step"])]
     pub start: Option<String>,
     /// Range query end.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub end: Option<String>,
     /// Range query step.
     #[arg(long)]
@@ -66,6 +67,11 @@ pub enum OutputArg {
 /// A time argument: a Prometheus duration since the epoch (`5m`) or plain seconds (`300`,
 /// `1.5`).
 pub fn parse_time(text: &str) -> Result<i64> {
+    if let Some(rest) = text.strip_prefix('-')
+        && let Ok(ms) = parse_duration(rest)
+    {
+        return Ok(-ms);
+    }
     if let Ok(ms) = parse_duration(text) {
         return Ok(ms);
     }
