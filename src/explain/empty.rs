@@ -74,18 +74,16 @@ fn selector_time(vs: &VectorSelector, t: Timestamp) -> Timestamp {
     t - vs.offset.as_ref().and_then(|d| d.static_ms()).unwrap_or(0)
 }
 
-fn no_match(store: &Store, vs: &VectorSelector, shown: &Expr) -> Option<String> {
-    if !store.select(&vs.matchers).is_empty() {
-        return None;
-    }
+/// Why a selector that matched no series matched none.
+fn no_match(store: &Store, vs: &VectorSelector, shown: &Expr) -> String {
     let name = vs.name.as_deref().unwrap_or("");
     let same_name =
         !name.is_empty() && store.iter().any(|s| s.labels().metric_name() == Some(name));
-    Some(if same_name {
+    if same_name {
         format!("no series matches `{shown}`: series named {name} exist, but their labels differ")
     } else {
         format!("no series matches `{shown}` (no input series and no rule writes it)")
-    })
+    }
 }
 
 fn instant(
@@ -95,11 +93,11 @@ fn instant(
     t: Timestamp,
     options: &EngineOptions,
 ) -> Option<String> {
-    if let Some(reason) = no_match(store, vs, shown) {
-        return Some(reason);
+    let series = store.select(&vs.matchers);
+    if series.is_empty() {
+        return Some(no_match(store, vs, shown));
     }
     let t = selector_time(vs, t);
-    let series = store.select(&vs.matchers);
     let newest = series
         .iter()
         .filter_map(|s| {
@@ -158,19 +156,18 @@ fn window(
     expr: &Expr,
 ) -> Option<String> {
     let shown = expr;
-    if let Some(reason) = no_match(store, vs, shown) {
-        return Some(reason);
+    let series = store.select(&vs.matchers);
+    if series.is_empty() {
+        return Some(no_match(store, vs, shown));
     }
     let t = selector_time(vs, t);
     let window = options.semantics.window();
-    let counts: Vec<usize> = store
-        .select(&vs.matchers)
+    let most = series
         .iter()
         .map(|s| s.floats_in(t - range, t, window).len())
-        .collect();
-    let most = counts.iter().copied().max().unwrap_or(0);
-    let first = store
-        .select(&vs.matchers)
+        .max()
+        .unwrap_or(0);
+    let first = series
         .iter()
         .filter_map(|s| s.floats().first().map(|p| p.t))
         .min()

@@ -232,7 +232,7 @@ fn check_rule(
                 let end = e
                     .offset_in(text, (err.span.end as usize).min(last))
                     .max(start);
-                let detail = Diagnostic::new(detail_message(&err), Span::new(start, end));
+                let detail = Diagnostic::new(err.kind.to_string(), Span::new(start, end));
                 push(
                     &[e.pos],
                     format!("could not parse expression: {}", err.prometheus_message()),
@@ -389,22 +389,15 @@ fn sort_matchers_as_printed(expr: &mut crate::promql::Expr) {
     }
 }
 
-fn detail_message(err: &crate::promql::ParseError) -> String {
-    err.kind.to_string()
-}
-
 /// promtool's duplicate-rules lint for one file: the keys (name and label set) that appear
-/// more than once, sorted.
-pub(crate) fn duplicate_rules(file: &RuleFile, semantics: Semantics) -> Vec<(String, Labels)> {
+/// more than once, sorted. The labels are the rule's with its group's merged under them
+/// (Prometheus 3); 2.42 had no group labels, so its key is the same.
+pub(crate) fn duplicate_rules(file: &RuleFile) -> Vec<(String, Labels)> {
     let mut counts: BTreeMap<(String, Labels), usize> = BTreeMap::new();
-    for group in &file.groups {
-        for rule in &group.rules {
-            let labels = match semantics {
-                // 2.42 keys on the rule's own labels; group labels did not exist.
-                Semantics::Prometheus2 | Semantics::Prometheus3 => rule.labels.clone(),
-            };
-            *counts.entry((rule.name.clone(), labels)).or_default() += 1;
-        }
+    for rule in file.groups.iter().flat_map(|g| &g.rules) {
+        *counts
+            .entry((rule.name.clone(), rule.labels.clone()))
+            .or_default() += 1;
     }
     counts
         .into_iter()

@@ -106,7 +106,7 @@ impl RuleFile {
     /// assert!(lint.to_string().starts_with("lint error 1 duplicate rule(s) found.\nMetric: r\n"));
     /// ```
     pub fn duplicate_rules(&self) -> Option<DuplicateRules> {
-        let keys = check::duplicate_rules(self, Semantics::Prometheus3);
+        let keys = check::duplicate_rules(self);
         (!keys.is_empty()).then_some(DuplicateRules { keys })
     }
 }

@@ -66,10 +66,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 }
 
 fn check_rules(args: &RulesArgs) -> Result<ExitCode> {
-    let semantics = match args.semantics {
-        SemanticsArg::Prometheus3 => Semantics::Prometheus3,
-        SemanticsArg::Prometheus2 => Semantics::Prometheus2,
-    };
+    let semantics = Semantics::from(args.semantics);
     let mut lint_duplicates = false;
     for word in args.lint.split(',') {
         match word {

@@ -41,10 +41,7 @@ pub struct Args {
 
 /// Runs the command. Exit codes: 0 GO, 1 NO-GO (or an error), 3 inconclusive.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let semantics = match args.semantics {
-        SemanticsArg::Prometheus3 => Semantics::Prometheus3,
-        SemanticsArg::Prometheus2 => Semantics::Prometheus2,
-    };
+    let semantics = Semantics::from(args.semantics);
     let text = crate::fixtures::read_file(&args.gates)?;
     let plan = GatePlan::parse(&args.gates.display().to_string(), &text)?;
     let fixture = crate::fixtures::load_fixture(&args.fixture, args.test.as_deref(), semantics)?;

@@ -55,6 +55,15 @@ pub enum SemanticsArg {
     Prometheus2,
 }
 
+impl From<SemanticsArg> for Semantics {
+    fn from(arg: SemanticsArg) -> Semantics {
+        match arg {
+            SemanticsArg::Prometheus3 => Semantics::Prometheus3,
+            SemanticsArg::Prometheus2 => Semantics::Prometheus2,
+        }
+    }
+}
+
 /// `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputArg {
@@ -85,10 +94,7 @@ pub fn parse_time(text: &str) -> Result<i64> {
 
 /// Runs the command.
 pub fn run(args: &QueryArgs) -> Result<ExitCode> {
-    let semantics = match args.semantics {
-        SemanticsArg::Prometheus3 => Semantics::Prometheus3,
-        SemanticsArg::Prometheus2 => Semantics::Prometheus2,
-    };
+    let semantics = Semantics::from(args.semantics);
     let crate::fixtures::Fixture {
         store,
         default_step,

@@ -66,10 +66,7 @@ enum Output {
 /// Runs the command.
 pub fn run(args: &Args) -> Result<ExitCode> {
     let TestCommand::Rules(rules) = &args.command;
-    let semantics = match rules.semantics {
-        SemanticsArg::Prometheus3 => Semantics::Prometheus3,
-        SemanticsArg::Prometheus2 => Semantics::Prometheus2,
-    };
+    let semantics = Semantics::from(rules.semantics);
     let mut parse = ParseOptions::default();
     let mut delayed_name_removal = false;
     for feature in &rules.enable_feature {
