@@ -30,11 +30,13 @@ mod engine;
 mod error;
 pub(crate) mod functions;
 mod prometheus2;
+mod reach;
 mod subset;
 mod value;
 
 pub use annotations::{Annotation, AnnotationLevel, Annotations};
 pub use error::EvalError;
+pub use reach::reach;
 pub use value::{Sample, Series, Value, format_timestamp};
 
 use crate::model::Timestamp;

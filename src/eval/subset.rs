@@ -126,6 +126,81 @@ impl SubsetLabelsMemo {
     }
 }
 
+/// The groups of one aggregation across the steps of a query: each input label set's group
+/// key, found by the label set's identity once it was seen (input series are mostly the same
+/// label sets at every step), so that grouping a sample costs one lookup instead of hashing
+/// and comparing its labels.
+#[derive(Debug, Default)]
+pub(crate) struct GroupKeys {
+    /// Input label set (by identity) → key. The label set is kept, so its identity stays its
+    /// own.
+    by_identity: FxHashMap<usize, (Labels, u32)>,
+    /// Per key: the group's labels and one member's labels (to compare others with).
+    keys: Vec<(Labels, Labels)>,
+    /// Subset hash → keys with it.
+    by_hash: FxHashMap<u64, Vec<u32>>,
+    /// Per key: its group's position at the current step, or `u32::MAX`.
+    slots: Vec<u32>,
+    /// The keys with a slot at the current step.
+    taken: Vec<u32>,
+}
+
+impl GroupKeys {
+    /// The most label sets and keys held before starting over (bounds the memory).
+    const CAPACITY: usize = 100_000;
+
+    /// Starts a step: forgets the groups of the last one (and everything, when full).
+    pub fn start_step(&mut self) {
+        for key in self.taken.drain(..) {
+            self.slots[key as usize] = u32::MAX;
+        }
+        if self.keys.len() >= Self::CAPACITY || self.by_identity.len() >= Self::CAPACITY {
+            *self = GroupKeys::default();
+        }
+    }
+
+    /// The position at this step of the group `metric` belongs to, or `next` newly given
+    /// to it; whether it is new; and the group's labels.
+    pub fn group(
+        &mut self,
+        subset: Subset<'_>,
+        metric: &Labels,
+        next: usize,
+        memo: &mut SubsetLabelsMemo,
+    ) -> (usize, bool, &Labels) {
+        let key = match self.by_identity.get(&metric.identity()) {
+            Some((_, key)) => *key,
+            None => {
+                let bucket = self.by_hash.entry(subset.hash(metric)).or_default();
+                let keys = &mut self.keys;
+                let key = match bucket
+                    .iter()
+                    .find(|&&k| subset.same(&keys[k as usize].1, metric))
+                {
+                    Some(&k) => k,
+                    None => {
+                        let k = keys.len() as u32;
+                        keys.push((memo.labels(subset, metric), metric.clone()));
+                        self.slots.push(u32::MAX);
+                        bucket.push(k);
+                        k
+                    }
+                };
+                self.by_identity
+                    .insert(metric.identity(), (metric.clone(), key));
+                key
+            }
+        };
+        let slot = &mut self.slots[key as usize];
+        let new = *slot == u32::MAX;
+        if new {
+            *slot = next as u32;
+            self.taken.push(key);
+        }
+        (*slot as usize, new, &self.keys[key as usize].0)
+    }
+}
+
 /// An index from subsets to the first item that has each: groups items that agree on a
 /// subset. Items are referred to by their position in the caller's list.
 #[derive(Debug)]

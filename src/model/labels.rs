@@ -300,7 +300,18 @@ impl Labels {
     /// assert_eq!(Labels::from_pairs([("__name__", "up")]).metric_name(), Some("up"));
     /// ```
     pub fn metric_name(&self) -> Option<&str> {
-        self.get(METRIC_NAME)
+        // `__name__` sorts before lower-case names, so it is usually first.
+        match self.0.first() {
+            Some(l) if &*l.name == METRIC_NAME => Some(&l.value),
+            _ => self.get(METRIC_NAME),
+        }
+    }
+
+    /// An identity for this label set while it is alive: two label sets with the same key
+    /// share their storage (and so are equal). Keep a clone next to a stored key, or the
+    /// storage may be freed and reused by another label set.
+    pub(crate) fn identity(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const Label as usize
     }
 
     /// The labels in order.

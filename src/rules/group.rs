@@ -105,17 +105,17 @@ pub(crate) fn format_go_duration(ms: i64) -> String {
 
 /// The state of one rule between evaluations.
 #[derive(Debug, Clone, Default)]
-struct RuleState {
+pub(super) struct RuleState {
     /// Series written at the last successful evaluation (to stale the ones that go away).
-    written: FxHashSet<Labels>,
-    alerts: AlertTable,
-    last_error: Option<String>,
+    pub(super) written: FxHashSet<Labels>,
+    pub(super) alerts: AlertTable,
+    pub(super) last_error: Option<String>,
 }
 
 #[derive(Debug, Clone)]
-struct GroupState {
-    group: Arc<RuleGroup>,
-    rules: Vec<RuleState>,
+pub(super) struct GroupState {
+    pub(super) group: Arc<RuleGroup>,
+    pub(super) rules: Vec<RuleState>,
 }
 
 /// Runs rule groups over a store.
@@ -134,9 +134,9 @@ struct GroupState {
 /// ```
 #[derive(Debug, Clone)]
 pub struct GroupEvaluator {
-    groups: Vec<GroupState>,
-    engine: Engine,
-    options: RuleEvalOptions,
+    pub(super) groups: Vec<GroupState>,
+    pub(super) engine: Engine,
+    pub(super) options: RuleEvalOptions,
 }
 
 impl GroupEvaluator {
@@ -239,34 +239,7 @@ impl GroupEvaluator {
                 }
             };
             rule_state.last_error = None;
-            let mut written = FxHashSet::with_capacity_and_hasher(output.len(), Default::default());
-            for (labels, value) in output {
-                match store
-                    .series_id(labels.clone())
-                    .and_then(|id| store.append(id, t, value.clone()))
-                {
-                    Ok(()) => {
-                        written.insert(labels);
-                    }
-                    Err(e) => {
-                        rule_state.last_error = Some(append_error(
-                            store,
-                            &e,
-                            &value,
-                            self.options.engine.semantics,
-                        ))
-                    }
-                }
-            }
-            // Series this rule wrote last time and not now go stale at once.
-            let mut gone: Vec<&Labels> = rule_state.written.difference(&written).collect();
-            gone.sort();
-            for labels in gone {
-                if let Ok(id) = store.series_id(labels.clone()) {
-                    let _ = store.append(id, t, SampleValue::Float(stale_nan()));
-                }
-            }
-            rule_state.written = written;
+            write_output(store, t, output, rule_state, self.options.engine.semantics);
         }
         group
             .rules
@@ -306,6 +279,38 @@ impl GroupEvaluator {
                 .flat_map(move |(r, s)| s.alerts.active.values().map(move |a| (&*g.group, r, a)))
         })
     }
+}
+
+/// Writes one evaluation's output at `t`, and stale markers for the series the rule wrote
+/// last time and not now; a failed write becomes the rule's last error.
+pub(super) fn write_output(
+    store: &mut Store,
+    t: Timestamp,
+    output: Vec<(Labels, SampleValue)>,
+    rule_state: &mut RuleState,
+    semantics: Semantics,
+) {
+    let mut written = FxHashSet::with_capacity_and_hasher(output.len(), Default::default());
+    for (labels, value) in output {
+        match store
+            .series_id(labels.clone())
+            .and_then(|id| store.append(id, t, value.clone()))
+        {
+            Ok(()) => {
+                written.insert(labels);
+            }
+            Err(e) => rule_state.last_error = Some(append_error(store, &e, &value, semantics)),
+        }
+    }
+    // Series this rule wrote last time and not now go stale at once.
+    let mut gone: Vec<&Labels> = rule_state.written.difference(&written).collect();
+    gone.sort();
+    for labels in gone {
+        if let Ok(id) = store.series_id(labels.clone()) {
+            let _ = store.append(id, t, SampleValue::Float(stale_nan()));
+        }
+    }
+    rule_state.written = written;
 }
 
 /// Prometheus's wording for a failed write of a rule result.
@@ -350,6 +355,22 @@ fn eval_rule(
     t: Timestamp,
 ) -> Result<Vec<(Labels, SampleValue)>, String> {
     let samples = query(engine, store, rule, t)?;
+    apply_result(engine, options, group, rule, state, store, ts, samples)
+}
+
+/// Turns a rule's query result at `ts` into the samples to write (for an alerting rule, after
+/// updating its alerts).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn apply_result(
+    engine: &Engine,
+    options: &RuleEvalOptions,
+    group: &RuleGroup,
+    rule: &Rule,
+    state: &mut RuleState,
+    store: &Store,
+    ts: Timestamp,
+    samples: Vec<crate::eval::Sample>,
+) -> Result<Vec<(Labels, SampleValue)>, String> {
     match &rule.kind {
         RuleKind::Recording => {
             let mut out = Vec::with_capacity(samples.len());
@@ -456,7 +477,7 @@ fn eval_rule(
 }
 
 /// Prometheus's `labels.Builder.Set`: an empty value deletes the label.
-fn set_or_delete(b: &mut LabelsBuilder, name: &str, value: &str) {
+pub(super) fn set_or_delete(b: &mut LabelsBuilder, name: &str, value: &str) {
     if value.is_empty() {
         b.del_mut(name);
     } else {

@@ -17,6 +17,7 @@
 //! ```
 
 mod alert;
+mod block;
 mod check;
 mod deps;
 mod file;

@@ -113,6 +113,43 @@ impl StoredSeries {
         }
     }
 
+    /// Forgets the samples older than `cutoff`, keeping the newest of each kind (appending a
+    /// histogram reads the one before it), when that frees at least half of them. Returns how
+    /// many samples were dropped.
+    pub(super) fn forget_before(&mut self, cutoff: Timestamp) -> usize {
+        let floats = self
+            .floats
+            .partition_point(|p| p.t < cutoff)
+            .min(self.floats.len().saturating_sub(1));
+        let histograms = self
+            .histograms
+            .partition_point(|p| p.t < cutoff)
+            .min(self.histograms.len().saturating_sub(1));
+        let mut dropped = 0;
+        if floats >= 32 && floats * 2 >= self.floats.len() {
+            self.floats.drain(..floats);
+            if !self.float_start_times.is_empty() {
+                self.float_start_times.drain(..floats);
+            }
+            let n = floats as u32;
+            let rebase = |v: &mut Vec<u32>| {
+                v.retain(|&j| j >= n);
+                v.iter_mut().for_each(|j| *j -= n);
+            };
+            rebase(&mut self.stale_at);
+            rebase(&mut self.drops_at);
+            dropped += floats;
+        }
+        if histograms >= 32 && histograms * 2 >= self.histograms.len() {
+            self.histograms.drain(..histograms);
+            if !self.histogram_start_times.is_empty() {
+                self.histogram_start_times.drain(..histograms);
+            }
+            dropped += histograms;
+        }
+        dropped
+    }
+
     /// Whether `floats[range]` holds a stale marker.
     pub(crate) fn any_stale(&self, range: std::ops::Range<usize>) -> bool {
         let first = self
@@ -226,6 +263,18 @@ impl StoredSeries {
         window: Window,
     ) -> std::ops::Range<usize> {
         window.bounds(|i| self.floats[i].t, self.floats.len(), mint, maxt)
+    }
+
+    /// [`StoredSeries::float_range`] starting from the range of a nearby window (`hint`,
+    /// updated): what a query evaluating the series at consecutive steps asks.
+    pub(crate) fn float_range_near(
+        &self,
+        mint: Timestamp,
+        maxt: Timestamp,
+        window: Window,
+        hint: &mut (u32, u32),
+    ) -> std::ops::Range<usize> {
+        window.bounds_near(|i| self.floats[i].t, self.floats.len(), mint, maxt, hint)
     }
 
     /// The index range of histogram samples in the window.

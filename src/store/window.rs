@@ -55,6 +55,26 @@ impl Window {
         first..end.max(first)
     }
 
+    /// [`Window::bounds`] starting from the bounds of a nearby window (`hint`, updated): a
+    /// query sweeping its steps moves each window by a few samples, which a short walk finds
+    /// faster than a search.
+    pub(super) fn bounds_near(
+        self,
+        times: impl Fn(usize) -> Timestamp,
+        len: usize,
+        mint: Timestamp,
+        maxt: Timestamp,
+        hint: &mut (u32, u32),
+    ) -> std::ops::Range<usize> {
+        let first = match self {
+            Window::LeftOpen => partition_near(len, hint.0 as usize, |i| times(i) <= mint),
+            Window::LeftClosed => partition_near(len, hint.0 as usize, |i| times(i) < mint),
+        };
+        let end = partition_near(len, hint.1 as usize, |i| times(i) <= maxt).max(first);
+        *hint = (first as u32, end as u32);
+        first..end
+    }
+
     /// The index of the newest of `times` (sorted ascending) inside the window.
     pub(super) fn last(
         self,
@@ -80,4 +100,51 @@ pub(super) fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
         }
     }
     lo
+}
+
+/// [`partition`] starting the search at `near`: a few steps either way, then a binary search
+/// of the rest.
+pub(super) fn partition_near(len: usize, near: usize, pred: impl Fn(usize) -> bool) -> usize {
+    const WALK: usize = 4;
+    let mut i = near.min(len);
+    if i < len && pred(i) {
+        // The answer is after `i`.
+        for _ in 0..WALK {
+            i += 1;
+            if i == len || !pred(i) {
+                return i;
+            }
+        }
+        let base = i + 1;
+        return base + partition(len - base, |j| pred(base + j));
+    }
+    // The answer is at or before `i`.
+    for _ in 0..WALK {
+        if i == 0 || pred(i - 1) {
+            return i;
+        }
+        i -= 1;
+    }
+    partition(i, pred)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_near_agrees_with_partition_from_any_start() {
+        let times: Vec<i64> = (0..40).map(|i| i * 10).collect();
+        for probe in -5..=405 {
+            let want = partition(times.len(), |i| times[i] <= probe);
+            for near in 0..=times.len() + 2 {
+                assert_eq!(
+                    partition_near(times.len(), near, |i| times[i] <= probe),
+                    want,
+                    "probe {probe} near {near}"
+                );
+            }
+        }
+        assert_eq!(partition_near(0, 3, |_| true), 0);
+    }
 }

@@ -384,6 +384,12 @@ impl AlertTemplate {
         })
     }
 
+    /// Whether expanding may run a query (the template mentions `query`), so that its text
+    /// depends on the store at the evaluation time.
+    pub(crate) fn may_query(&self) -> bool {
+        matches!(self.body, Body::Parsed(_)) && self.text.contains("query")
+    }
+
     /// The template's name, `__alert_<rule>`.
     ///
     /// ```

@@ -354,8 +354,18 @@ impl<'a> GroupRun<'a> {
                 write_alert_series: true,
             },
         );
-        let mut store = Store::new();
         let maxt = mint + max_eval;
+        if self.run_in_blocks(
+            &evaluator,
+            &loader,
+            &alert_cases,
+            &promql_cases,
+            (mint, maxt, evaluation_interval),
+            &engine_options,
+        ) {
+            return self.failures;
+        }
+        let mut store = Store::new();
         let mut next_alert = 0;
         let mut ts = mint;
         while ts <= maxt {
@@ -388,6 +398,143 @@ impl<'a> GroupRun<'a> {
             }
         }
         self.failures
+    }
+
+    /// Runs the steps as [`GroupRun::run`] does, but a block of steps at a time with one range
+    /// query per rule (see `rules::block`), checking each case at the step where the step loop
+    /// would, and forgetting the samples no later query can read. Returns `false`, with
+    /// nothing changed, when the rules or the cases need the step loop.
+    fn run_in_blocks(
+        &mut self,
+        evaluator: &GroupEvaluator,
+        loader: &LazyLoader,
+        alert_cases: &[(i64, &super::AlertTestCase)],
+        promql_cases: &[(i64, &PromqlTestCase)],
+        (mint, maxt, interval): (Timestamp, Timestamp, i64),
+        engine_options: &EngineOptions,
+    ) -> bool {
+        /// Steps per block: the rules' range queries cover this many steps at most.
+        const BLOCK: usize = 512;
+        if interval <= 0 || maxt < mint || evaluator.block_obstacle().is_some() {
+            return false;
+        }
+        // Rules writing into input series would see them loaded ahead of the steps.
+        let mut written = std::collections::BTreeSet::new();
+        for group in evaluator.groups() {
+            for rule in &group.rules {
+                if rule.is_alert() {
+                    written.extend(["ALERTS", "ALERTS_FOR_STATE"]);
+                } else {
+                    written.insert(rule.name.as_str());
+                }
+            }
+        }
+        if loader
+            .series_labels()
+            .any(|l| l.metric_name().is_none_or(|n| written.contains(n)))
+        {
+            return false;
+        }
+        let Some(rules_reach) = evaluator.reach() else {
+            return false;
+        };
+        // Expression tests are checked as soon as their time has passed (and the samples they
+        // read are final) when they read nothing after it; otherwise at the end, and then no
+        // sample is forgotten.
+        let case_reach: Vec<Option<i64>> = promql_cases
+            .iter()
+            .map(|(_, case)| {
+                match crate::promql::parse_with(&case.expr.value, &self.context.options.parse) {
+                    Ok(expr) => crate::eval::reach(
+                        &expr,
+                        engine_options.lookback_delta,
+                        engine_options.default_subquery_step,
+                    ),
+                    Err(_) => Some(0),
+                }
+            })
+            .collect();
+        let in_loop = case_reach.iter().all(Option::is_some);
+        let steps: Vec<Timestamp> = std::iter::successors(Some(mint), |t| {
+            t.checked_add(interval).filter(|next| *next <= maxt)
+        })
+        .collect();
+        let alert_due: Vec<usize> = alert_cases
+            .iter()
+            .map(|(t, _)| {
+                steps
+                    .iter()
+                    .position(|ts| *t < ts - mint + interval)
+                    .unwrap_or(steps.len())
+            })
+            .collect();
+        let promql_due: Vec<usize> = promql_cases
+            .iter()
+            .map(|(t, _)| {
+                let due = steps.iter().position(|ts| *ts >= mint + t);
+                if in_loop {
+                    due.unwrap_or(steps.len())
+                } else {
+                    steps.len()
+                }
+            })
+            .collect();
+        let mut evaluator = evaluator.clone();
+        let mut loader = loader.clone();
+        let engine = Engine::new(engine_options.clone());
+        let mut store = Store::new();
+        let failures_before = self.failures.len();
+        let mut promql_failures: Vec<Option<PromqlFailure>> = vec![None; promql_cases.len()];
+        let mut next_alert = 0;
+        let mut k = 0;
+        while k < steps.len() {
+            let mut end = (k + BLOCK).min(steps.len());
+            for &due in alert_due[next_alert..].iter().chain(&promql_due) {
+                if due >= k && due < end {
+                    end = due + 1;
+                }
+            }
+            let ts = steps[end - 1];
+            if loader.append_till(&mut store, ts).is_err()
+                || evaluator.eval_block(&mut store, &steps[k..end]).is_err()
+            {
+                self.failures.truncate(failures_before);
+                return false;
+            }
+            while let Some((t, case)) = alert_cases.get(next_alert) {
+                if *t >= ts - mint + interval {
+                    break;
+                }
+                next_alert += 1;
+                self.check_alerts(&evaluator, *t, case);
+            }
+            for (i, (t, case)) in promql_cases.iter().enumerate() {
+                if promql_due[i] == end - 1 {
+                    promql_failures[i] = self.check_promql(&engine, &store, mint, *t, case);
+                }
+            }
+            if in_loop && let Some(&next) = steps.get(end) {
+                // Keep what the next step's rules and the pending cases read, and as much
+                // again, so that explanations of empty results see the samples before.
+                let mut cutoff = next.saturating_sub(rules_reach.saturating_mul(2));
+                for (i, (t, _)) in promql_cases.iter().enumerate() {
+                    if promql_due[i] >= end {
+                        let reach = case_reach[i].unwrap_or(i64::MAX / 4);
+                        cutoff = cutoff.min((mint + t).saturating_sub(reach.saturating_mul(2)));
+                    }
+                }
+                store.forget_before(cutoff.saturating_sub(3_600_000));
+            }
+            k = end;
+        }
+        for (i, (t, case)) in promql_cases.iter().enumerate() {
+            if promql_due[i] == steps.len() {
+                promql_failures[i] = self.check_promql(&engine, &store, mint, *t, case);
+            }
+        }
+        self.failures
+            .extend(promql_failures.into_iter().flatten().map(Failure::Promql));
+        true
     }
 
     fn check_alerts(

@@ -136,16 +136,36 @@ fn aggregate(
             expr_span,
         );
     };
+    // Over several steps, each input label set's group is remembered.
+    let mut keys = ev.repeats.then(|| {
+        let mut keys = ev
+            .aggregation_groups
+            .remove(&(a as *const AggregateExpr))
+            .unwrap_or_default();
+        keys.start_step();
+        keys
+    });
     for sample in input {
-        let (gi, new) =
-            index.find_or_insert(&sample.metric, groups.len(), |i| &groups[i].representative);
+        let (gi, new) = match &mut keys {
+            Some(keys) => {
+                let (gi, new, labels) =
+                    keys.group(subset, &sample.metric, groups.len(), &mut ev.group_labels);
+                if new {
+                    groups.push(Group {
+                        labels: labels.clone(),
+                        representative: sample.metric.clone(),
+                        ..Group::default()
+                    });
+                }
+                (gi, false)
+            }
+            None => {
+                index.find_or_insert(&sample.metric, groups.len(), |i| &groups[i].representative)
+            }
+        };
         if new {
             groups.push(Group {
-                labels: if ev.repeats {
-                    ev.group_labels.labels(subset, &sample.metric)
-                } else {
-                    subset.labels(&sample.metric)
-                },
+                labels: subset.labels(&sample.metric),
                 representative: sample.metric.clone(),
                 ..Group::default()
             });
@@ -306,6 +326,10 @@ fn aggregate(
             }
             _ => {}
         }
+    }
+    if let Some(keys) = keys {
+        ev.aggregation_groups
+            .insert(a as *const AggregateExpr, keys);
     }
 
     let mut out = Vec::with_capacity(groups.len());

@@ -8,7 +8,7 @@
 
 use super::annotations::Annotations;
 use super::error::EvalError;
-use super::subset::SubsetLabelsMemo;
+use super::subset::{GroupKeys, SubsetLabelsMemo};
 use super::value::{RangeSeries, Sample, Series, Val, Value};
 use super::{EngineOptions, QueryResult, Semantics};
 use crate::model::fxhash::{FxHashMap, FxHashSet};
@@ -30,6 +30,9 @@ mod selectors;
 mod time;
 
 /// `labels` without the metric name and the metadata labels that go with it.
+/// What `label_replace` made of each input label set: identity → (the label set, the result).
+pub type RelabelMemo = FxHashMap<usize, (Labels, Option<Labels>)>;
+
 pub(crate) fn drop_metric_name(labels: &Labels) -> Labels {
     labels.drop_metric_name()
 }
@@ -64,6 +67,14 @@ pub(crate) struct Evaluator<'s> {
     /// Group label sets of aggregations, built once per query when it evaluates several steps
     /// (`repeats`): a single step has nothing to reuse.
     pub group_labels: SubsetLabelsMemo,
+    /// The groups of each aggregation, kept across the steps of a query (`repeats`).
+    pub aggregation_groups: FxHashMap<*const crate::promql::AggregateExpr, GroupKeys>,
+    /// Per range selector and selected series: the sample positions of its last window, where
+    /// the next step's search starts (`repeats`).
+    pub window_hints: FxHashMap<*const VectorSelector, Vec<(u32, u32)>>,
+    /// Per `label_replace` call: each input label set (by identity, kept alive) and what it
+    /// became (`None`: the regex did not match), across the steps of a query (`repeats`).
+    pub relabeled: FxHashMap<*const crate::promql::Call, RelabelMemo>,
     /// Whether the query evaluates expressions at more than one step (a range query or a
     /// subquery).
     pub repeats: bool,
@@ -92,6 +103,9 @@ impl<'s> Evaluator<'s> {
             range_eval_start: start,
             at_drift: false,
             group_labels: SubsetLabelsMemo::default(),
+            aggregation_groups: FxHashMap::default(),
+            window_hints: FxHashMap::default(),
+            relabeled: FxHashMap::default(),
             repeats: false,
             unique_without_name: FxHashMap::default(),
         }

@@ -318,11 +318,25 @@ impl<'s> Evaluator<'s> {
         }
         let mut out = Vec::with_capacity(series.len());
         let mut held = 0usize;
-        for s in series.iter() {
+        // Over several steps, each series' window starts from where it was last time.
+        let mut hints = if self.repeats {
+            let mut hints = self
+                .window_hints
+                .remove(&(vs as *const VectorSelector))
+                .unwrap_or_default();
+            hints.resize(series.len(), (0, 0));
+            hints
+        } else {
+            Vec::new()
+        };
+        for (i, s) in series.iter().enumerate() {
             if mint == maxt {
                 continue;
             }
-            let float_range = s.float_range(mint, maxt, self.window);
+            let float_range = match hints.get_mut(i) {
+                Some(hint) => s.float_range_near(mint, maxt, self.window, hint),
+                None => s.float_range(mint, maxt, self.window),
+            };
             let hist_range = s.histogram_range(mint, maxt, self.window);
             let all_floats = &s.floats()[float_range.clone()];
             let (floats, float_start_times): (Cow<'s, [FPoint]>, Option<Cow<'s, [Timestamp]>>) =
@@ -396,6 +410,9 @@ impl<'s> Evaluator<'s> {
             }
             held += n;
             out.push(rs);
+        }
+        if self.repeats {
+            self.window_hints.insert(vs as *const VectorSelector, hints);
         }
         self.account(held)?;
         Ok(out)

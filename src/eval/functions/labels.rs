@@ -29,6 +29,9 @@ fn label_name_arg(call: &Call, i: usize) -> Result<String, String> {
 
 /// `label_replace(v, dst, replacement, src, regex)`: where `regex` matches the whole value of
 /// `src`, sets `dst` to the expansion of `replacement` (deleting it when empty).
+/// The most label sets a `label_replace` remembers across steps before starting over.
+const RELABEL_MEMO_CAPACITY: usize = 100_000;
+
 pub(super) fn label_replace<'s>(
     ev: &mut Evaluator<'s>,
     call: &Call,
@@ -48,17 +51,42 @@ pub(super) fn label_replace<'s>(
         return Ok(Val::Vector(Vec::new()));
     };
     let mut v = ev.eval_vector(input, t)?;
+    // Over several steps, each input label set is relabelled once.
+    let mut memo = ev.repeats.then(|| {
+        ev.relabeled
+            .remove(&(call as *const Call))
+            .unwrap_or_default()
+    });
     for s in &mut v {
-        let value = s.metric.get_or_empty(&src);
-        let Some(caps) = regex.captures(value) else {
+        let known = memo.as_ref().and_then(|m| m.get(&s.metric.identity()));
+        let relabeled = match known {
+            Some((_, relabeled)) => relabeled.clone(),
+            None => {
+                let value = s.metric.get_or_empty(&src);
+                let relabeled = regex.captures(value).map(|caps| {
+                    let mut expanded = String::new();
+                    caps.expand(&replacement, &mut expanded);
+                    s.metric.builder().set(dst.as_str(), expanded).build()
+                });
+                if let Some(memo) = &mut memo {
+                    if memo.len() >= RELABEL_MEMO_CAPACITY {
+                        memo.clear();
+                    }
+                    memo.insert(s.metric.identity(), (s.metric.clone(), relabeled.clone()));
+                }
+                relabeled
+            }
+        };
+        let Some(relabeled) = relabeled else {
             continue;
         };
-        let mut expanded = String::new();
-        caps.expand(&replacement, &mut expanded);
-        s.metric = s.metric.builder().set(dst.as_str(), expanded).build();
+        s.metric = relabeled;
         if dst == METRIC_NAME {
             s.drop_name = false;
         }
+    }
+    if let Some(memo) = memo {
+        ev.relabeled.insert(call as *const Call, memo);
     }
     finish_relabel(v)
 }

@@ -1,0 +1,314 @@
+//! Evaluating rule groups over a block of steps at once, with one range query per rule,
+//! when that writes exactly what evaluating step by step writes.
+//!
+//! Step by step, a rule at step `k` sees the series that rules before it wrote at steps up to
+//! `k` and those the rules after it wrote up to step `k - 1`. A block runs each rule over all
+//! its steps before the next rule starts, so the rules before it have written the whole block
+//! (the same as step by step, as the rule reads nothing after its evaluation time) and the
+//! rules after it nothing (not the same, unless it reads nothing they write). So blocks are
+//! used only when no rule reads a series written by itself or a later rule, no query reads
+//! after its evaluation time (`@`, negative offsets) and no alert template runs a query. Any
+//! failure (a rule error, a refused write, a limit) sends the caller back to steps, which
+//! report it at its time.
+
+use std::sync::Arc;
+
+use super::group::{GroupEvaluator, apply_result, set_or_delete, write_output};
+use super::{DependencyGraph, RuleKind};
+use crate::eval::{Sample, Value, reach};
+use crate::model::fxhash::FxHashSet;
+use crate::model::{SampleValue, Timestamp, stale_nan};
+use crate::store::Store;
+use crate::{Labels, LabelsBuilder};
+
+/// A block could not be evaluated as steps would be; evaluate step by step instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BlockFallback;
+
+impl GroupEvaluator {
+    /// Why these groups cannot be evaluated in blocks, or `None` when they can.
+    pub(crate) fn block_obstacle(&self) -> Option<&'static str> {
+        let groups: Vec<_> = self.groups.iter().map(|g| (*g.group).clone()).collect();
+        if DependencyGraph::new(&groups).lagging().next().is_some() {
+            return Some("a rule reads a series written by itself or a later rule");
+        }
+        for group in &groups {
+            if group.query_offset.is_some_and(|o| o < 0) {
+                return Some("a negative query offset");
+            }
+            for rule in &group.rules {
+                if self.rule_reach(&rule.expr).is_none() {
+                    return Some("a query reads after its evaluation time or has a computed range");
+                }
+                if super::deps::selectors(&rule.expr)
+                    .iter()
+                    .any(|s| !s.matchers.iter().any(|m| m.name == "__name__"))
+                {
+                    return Some("a selector without a metric name");
+                }
+                if let RuleKind::Alerting(spec) = &rule.kind
+                    && spec
+                        .label_templates
+                        .iter()
+                        .chain(&spec.annotations)
+                        .any(|(_, t)| t.may_query())
+                {
+                    return Some("an alert template runs a query");
+                }
+            }
+        }
+        None
+    }
+
+    fn rule_reach(&self, expr: &crate::promql::Expr) -> Option<i64> {
+        let o = &self.options.engine;
+        reach(expr, o.lookback_delta, o.default_subquery_step)
+    }
+
+    /// How far back from an evaluation time the rules read (ms), query offsets included, or
+    /// `None` when that is unbounded.
+    pub(crate) fn reach(&self) -> Option<i64> {
+        self.groups.iter().try_fold(0i64, |most, g| {
+            let offset = g.group.query_offset.unwrap_or(0).max(0);
+            g.group.rules.iter().try_fold(most, |most, r| {
+                Some(most.max(self.rule_reach(&r.expr)?.checked_add(offset)?))
+            })
+        })
+    }
+
+    /// Evaluates every group at each of `steps` (ascending, evenly spaced), writing what
+    /// [`GroupEvaluator::eval_all`] at each step would, provided
+    /// [`GroupEvaluator::block_obstacle`] is `None` and the store holds the input samples up
+    /// to the last step. On `Err` the store and the rules' state are part way: start again
+    /// step by step.
+    pub(crate) fn eval_block(
+        &mut self,
+        store: &mut Store,
+        steps: &[Timestamp],
+    ) -> Result<(), BlockFallback> {
+        let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
+            return Ok(());
+        };
+        let interval = if steps.len() > 1 {
+            steps[1] - steps[0]
+        } else {
+            1
+        };
+        let semantics = self.options.engine.semantics;
+        for wave in self.waves() {
+            // The rules of a wave read nothing the others write: their queries run at once,
+            // on as many threads as there are cores, and their results are applied in order.
+            let queries: Vec<(&crate::promql::Expr, i64)> = wave
+                .iter()
+                .map(|&(gi, ri)| {
+                    let group = &self.groups[gi].group;
+                    (&group.rules[ri].expr, group.query_offset.unwrap_or(0))
+                })
+                .collect();
+            let results = run_queries(&self.engine, store, &queries, first, last, interval);
+            for (&(gi, ri), result) in wave.iter().zip(results) {
+                let group = Arc::clone(&self.groups[gi].group);
+                let rule = &group.rules[ri];
+                let offset = group.query_offset.unwrap_or(0);
+                let Value::Matrix(matrix) = result.map_err(|_| BlockFallback)?.value else {
+                    return Err(BlockFallback);
+                };
+                let state = &mut self.groups[gi].rules[ri];
+                match &rule.kind {
+                    RuleKind::Recording => {
+                        let mut out = Vec::with_capacity(matrix.len());
+                        for series in matrix {
+                            let mut b = LabelsBuilder::new(series.metric.clone());
+                            b.set_mut("__name__", rule.name.as_str());
+                            for l in rule.labels.iter() {
+                                set_or_delete(&mut b, l.name(), l.value());
+                            }
+                            out.push((b.build(), series));
+                        }
+                        let mut seen = FxHashSet::default();
+                        if !out.iter().all(|(l, _)| seen.insert(l)) {
+                            return Err(BlockFallback);
+                        }
+                        if group.limit > 0 {
+                            let mut counts = vec![0i64; steps.len()];
+                            for (_, s) in &out {
+                                let times = s.floats.iter().map(|p| p.t);
+                                for t in times.chain(s.histograms.iter().map(|p| p.t)) {
+                                    counts[((t - first + offset) / interval) as usize] += 1;
+                                }
+                            }
+                            if counts.iter().any(|&c| c > group.limit) {
+                                return Err(BlockFallback);
+                            }
+                        }
+                        write_block(store, steps, offset, out, &mut state.written)?;
+                        state.last_error = None;
+                    }
+                    RuleKind::Alerting(_) => {
+                        let mut per_step: Vec<Vec<Sample>> = vec![Vec::new(); steps.len()];
+                        for series in matrix {
+                            for p in &series.floats {
+                                per_step[((p.t - first + offset) / interval) as usize]
+                                    .push(Sample::float(series.metric.clone(), p.f));
+                            }
+                            for p in &series.histograms {
+                                let mut s = Sample::float(series.metric.clone(), 0.0);
+                                s.h = Some(Arc::clone(&p.h));
+                                per_step[((p.t - first + offset) / interval) as usize].push(s);
+                            }
+                        }
+                        for (k, samples) in per_step.into_iter().enumerate() {
+                            let ts = steps[k];
+                            let output = apply_result(
+                                &self.engine,
+                                &self.options,
+                                &group,
+                                rule,
+                                state,
+                                store,
+                                ts,
+                                samples,
+                            )
+                            .map_err(|_| BlockFallback)?;
+                            state.last_error = None;
+                            write_output(store, ts - offset, output, state, semantics);
+                            if state.last_error.is_some() {
+                                return Err(BlockFallback);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl GroupEvaluator {
+    /// The rules (group, rule) in evaluation order, cut into waves: runs of consecutive rules
+    /// none of which reads what another of the run writes.
+    fn waves(&self) -> Vec<Vec<(usize, usize)>> {
+        let groups: Vec<_> = self.groups.iter().map(|g| (*g.group).clone()).collect();
+        let graph = DependencyGraph::new(&groups);
+        let mut waves: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut current: Vec<(usize, usize)> = Vec::new();
+        for (gi, g) in groups.iter().enumerate() {
+            for ri in 0..g.rules.len() {
+                let reads_current = graph.edges().iter().any(|d| {
+                    (d.reader.group, d.reader.rule) == (gi, ri)
+                        && current.contains(&(d.writer.group, d.writer.rule))
+                });
+                if reads_current {
+                    waves.push(std::mem::take(&mut current));
+                }
+                current.push((gi, ri));
+            }
+        }
+        if !current.is_empty() {
+            waves.push(current);
+        }
+        waves
+    }
+}
+
+/// Range queries of `queries` (expression, query offset) from `first` to `last`, on up to as
+/// many threads as there are cores; results in the order of `queries`.
+fn run_queries(
+    engine: &crate::Engine,
+    store: &Store,
+    queries: &[(&crate::promql::Expr, i64)],
+    first: Timestamp,
+    last: Timestamp,
+    interval: i64,
+) -> Vec<Result<crate::QueryResult, crate::EvalError>> {
+    let run = |(expr, offset): &(&crate::promql::Expr, i64)| {
+        engine.range_query(store, expr, first - offset, last - offset, interval)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(queries.len());
+    if threads <= 1 {
+        return queries.iter().map(run).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, Result<crate::QueryResult, crate::EvalError>)> =
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(query) = queries.get(i) else {
+                                return done;
+                            };
+                            done.push((i, run(query)));
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Writes a recording rule's results over a block: each series' values at the steps it has
+/// one, a stale marker at each step it stops having one, and a stale marker at the first step
+/// for the series written before the block and absent from it all. `written` holds the series
+/// written at the step before the block, and afterwards those written at its last step.
+fn write_block(
+    store: &mut Store,
+    steps: &[Timestamp],
+    offset: i64,
+    out: Vec<(Labels, crate::eval::Series)>,
+    written: &mut FxHashSet<Labels>,
+) -> Result<(), BlockFallback> {
+    let before = std::mem::take(written);
+    let mut absent: FxHashSet<&Labels> = before.iter().collect();
+    for (labels, series) in &out {
+        absent.remove(labels);
+        let id = store.series_id(labels.clone()).map_err(|_| BlockFallback)?;
+        let mut present = before.contains(labels);
+        let (mut fi, mut hi) = (0, 0);
+        for &ts in steps {
+            let t = ts - offset;
+            let value = if series.floats.get(fi).is_some_and(|p| p.t == t) {
+                fi += 1;
+                Some(SampleValue::Float(series.floats[fi - 1].f))
+            } else if series.histograms.get(hi).is_some_and(|p| p.t == t) {
+                hi += 1;
+                Some(SampleValue::Histogram(Arc::clone(
+                    &series.histograms[hi - 1].h,
+                )))
+            } else {
+                None
+            };
+            match value {
+                Some(v) => {
+                    store.append(id, t, v).map_err(|_| BlockFallback)?;
+                    present = true;
+                }
+                None if present => {
+                    let _ = store.append(id, t, SampleValue::Float(stale_nan()));
+                    present = false;
+                }
+                None => {}
+            }
+        }
+        if present {
+            written.insert(labels.clone());
+        }
+    }
+    let mut gone: Vec<&Labels> = absent.into_iter().collect();
+    gone.sort();
+    for labels in gone {
+        if let Ok(id) = store.series_id(labels.clone()) {
+            let _ = store.append(id, steps[0] - offset, SampleValue::Float(stale_nan()));
+        }
+    }
+    Ok(())
+}
