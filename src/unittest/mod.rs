@@ -68,6 +68,11 @@ pub struct TestOptions {
     pub ignore_unknown_fields: bool,
     /// Run test groups on this many threads (0: one per core).
     pub jobs: usize,
+    /// Evaluate the rules one step at a time, as promtool does. By default a test group whose
+    /// rules allow it is evaluated a block of steps at a time, with one range query per rule,
+    /// which gives the same results (same samples written, same alerts at every step) faster
+    /// and forgets samples no later query can read; this switch is for comparing the two.
+    pub step_by_step: bool,
 }
 
 /// Reads the rule files a test file names.
@@ -231,6 +236,9 @@ pub struct GroupReport {
     pub skipped: bool,
     /// Its failures, in promtool's order.
     pub failures: Vec<Failure>,
+    /// Whether its rules were evaluated a block of steps at a time (see
+    /// [`TestOptions::step_by_step`]) rather than one step at a time.
+    pub evaluated_in_blocks: bool,
 }
 
 /// One failed assertion or error.

@@ -229,7 +229,9 @@ fn run_group(context: &FileContext<'_>, index: usize, group: &TestGroup) -> Grou
         report.skipped = true;
         return report;
     }
-    report.failures = GroupRun::new(context, group).run();
+    let in_blocks = std::cell::Cell::new(false);
+    report.failures = GroupRun::new(context, group, &in_blocks).run();
+    report.evaluated_in_blocks = in_blocks.get();
     report
 }
 
@@ -237,14 +239,21 @@ struct GroupRun<'a> {
     context: &'a FileContext<'a>,
     group: &'a TestGroup,
     failures: Vec<Failure>,
+    /// Set when the steps ran in blocks.
+    in_blocks: &'a std::cell::Cell<bool>,
 }
 
 impl<'a> GroupRun<'a> {
-    fn new(context: &'a FileContext<'a>, group: &'a TestGroup) -> Self {
+    fn new(
+        context: &'a FileContext<'a>,
+        group: &'a TestGroup,
+        in_blocks: &'a std::cell::Cell<bool>,
+    ) -> Self {
         GroupRun {
             context,
             group,
             failures: Vec::new(),
+            in_blocks,
         }
     }
 
@@ -415,7 +424,11 @@ impl<'a> GroupRun<'a> {
     ) -> bool {
         /// Steps per block: the rules' range queries cover this many steps at most.
         const BLOCK: usize = 512;
-        if interval <= 0 || maxt < mint || evaluator.block_obstacle().is_some() {
+        if self.context.options.step_by_step
+            || interval <= 0
+            || maxt < mint
+            || evaluator.block_obstacle().is_some()
+        {
             return false;
         }
         // Rules writing into input series would see them loaded ahead of the steps.
@@ -468,10 +481,19 @@ impl<'a> GroupRun<'a> {
                     .unwrap_or(steps.len())
             })
             .collect();
+        // Samples at a time are final once every group has evaluated that time: a group with a
+        // query offset writes at the step's time minus the offset.
+        let settled = evaluator
+            .groups()
+            .map(|g| g.query_offset.unwrap_or(0).max(0))
+            .max()
+            .unwrap_or(0);
         let promql_due: Vec<usize> = promql_cases
             .iter()
             .map(|(t, _)| {
-                let due = steps.iter().position(|ts| *ts >= mint + t);
+                let due = steps
+                    .iter()
+                    .position(|ts| *ts >= (mint + t).saturating_add(settled));
                 if in_loop {
                     due.unwrap_or(steps.len())
                 } else {
@@ -534,6 +556,7 @@ impl<'a> GroupRun<'a> {
         }
         self.failures
             .extend(promql_failures.into_iter().flatten().map(Failure::Promql));
+        self.in_blocks.set(true);
         true
     }
 

@@ -134,3 +134,147 @@ fn the_l4_unit_tests_pass_through_the_one_line_macro() {
     let missing = std::panic::catch_unwind(|| promgate::assert_rule_tests!("testdata/none/*.yml"));
     assert!(missing.is_err(), "a pattern that matches nothing must fail");
 }
+
+/// A file's report and output, step by step or in blocks.
+fn run_mode(
+    path: &std::path::Path,
+    semantics: Semantics,
+    step_by_step: bool,
+) -> (String, Vec<bool>) {
+    let options = TestOptions {
+        semantics,
+        step_by_step,
+        ..TestOptions::default()
+    };
+    let report = run_path(path, &options);
+    let blocks = report
+        .groups
+        .iter()
+        .map(|g| g.evaluated_in_blocks)
+        .collect();
+    let (_, text) = report.promtool_output();
+    (text, blocks)
+}
+
+#[test]
+fn blocks_give_what_steps_give() {
+    let mut files = super::yaml_files("unittest");
+    files.retain(|p| !p.to_string_lossy().contains("rules"));
+    let l4 = std::fs::read_dir("testdata/l4/tests").unwrap();
+    files.extend(l4.map(|e| e.unwrap().path()));
+    let mut in_blocks = 0;
+    for path in &files {
+        for semantics in [Semantics::Prometheus3, Semantics::Prometheus2] {
+            let (steps, by_steps) = run_mode(path, semantics, true);
+            let (blocks, by_blocks) = run_mode(path, semantics, false);
+            assert_eq!(blocks, steps, "{} ({semantics:?})", path.display());
+            assert!(by_steps.iter().all(|b| !b), "step_by_step is honoured");
+            in_blocks += by_blocks.iter().filter(|b| **b).count();
+        }
+    }
+    assert!(in_blocks >= 10, "only {in_blocks} groups ran in blocks");
+}
+
+#[test]
+fn which_groups_run_in_blocks() {
+    let dir = super::data("unittest");
+    let (_, long) = run_mode(&dir.join("blocks_long.yml"), Semantics::Prometheus3, false);
+    assert_eq!(
+        long,
+        [true],
+        "twelve hours of independent rules run in blocks"
+    );
+    let (_, order) = run_mode(&dir.join("blocks_order.yml"), Semantics::Prometheus3, false);
+    assert_eq!(
+        order,
+        [false, false],
+        "a rule reading a later rule needs steps"
+    );
+    // The limit trips in a block: the group runs again step by step for the error's time.
+    let (text, limit) = run_mode(&dir.join("blocks_limit.yml"), Semantics::Prometheus3, false);
+    assert_eq!(limit, [false]);
+    assert!(
+        text.contains("time: 40m0s, err: exceeded limit of 2 with 3 series"),
+        "{text}"
+    );
+}
+
+/// Cases the promtool-compared files cannot hold (newer syntax): each gives the same output
+/// in blocks as step by step, and runs in blocks.
+#[test]
+fn blocks_give_what_steps_give_on_newer_features() {
+    let rules = r#"
+groups:
+  - name: offset
+    interval: 30s
+    query_offset: 1m
+    rules:
+      - record: shifted
+        expr: value + 0
+      - record: split
+        expr: value
+        labels: {half: a}
+      - record: split
+        expr: value * 2
+        labels: {half: b}
+      - record: hist:sum
+        expr: sum(histogram_sum(rate(h[5m])))
+      - record: hist:rate
+        expr: rate(h[5m])
+      - alert: Rising
+        expr: deriv(value[5m]) > 0
+        for: 90s
+        keep_firing_for: 2m
+        labels: {direction: "{{ if gt $value 0.0 }}up{{ else }}down{{ end }}"}
+        annotations: {summary: "{{ $value | humanize }}"}
+"#;
+    let test = r#"
+rule_files: [rules.yml]
+evaluation_interval: 30s
+tests:
+  - interval: 30s
+    input_series:
+      - series: value
+        values: '0+1x400 400x200 400-1x400 _x100 stale 5x100'
+      - series: h
+        values: '{{sum:1 count:1 buckets:[1]}}+{{sum:2 count:1 buckets:[1]}}x600'
+    alert_rule_test:
+      - eval_time: 3m
+        alertname: Rising
+      - eval_time: 4h
+        alertname: Rising
+      - eval_time: 5h
+        alertname: Rising
+      - eval_time: 8h
+        alertname: Rising
+    promql_expr_test:
+      - expr: shifted
+        eval_time: 2h
+        exp_samples: [{labels: shifted, value: 240}]
+      - expr: split
+        eval_time: 9h
+      - expr: hist:sum
+        eval_time: 3h
+      - expr: count(hist:rate)
+        eval_time: 4h59m59s
+        exp_samples: [{labels: '{}', value: 1}]
+      - expr: count_over_time(shifted[10h])
+        eval_time: 10h
+"#;
+    let loader = MemoryLoader::new([("rules.yml", rules)]);
+    let mut outputs = Vec::new();
+    for step_by_step in [true, false] {
+        let options = TestOptions {
+            step_by_step,
+            ..TestOptions::default()
+        };
+        let report = run_file("t.yml", test, &loader, &options);
+        assert_eq!(report.groups[0].evaluated_in_blocks, !step_by_step);
+        outputs.push(report.promtool_output().1);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert!(
+        outputs[0].contains("FAILED"),
+        "the cases without expectations fail"
+    );
+}

@@ -50,6 +50,10 @@ struct RulesArgs {
     /// Test groups to run at once (0: one per core). Output order never changes.
     #[arg(long, default_value_t = 0)]
     jobs: usize,
+    /// Evaluate rules one step at a time as promtool does, instead of in blocks of steps
+    /// (which give the same results faster; this is for comparing the two).
+    #[arg(long)]
+    step_by_step: bool,
     /// The test files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -92,6 +96,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         run,
         ignore_unknown_fields: rules.ignore_unknown_fields,
         jobs: rules.jobs,
+        step_by_step: rules.step_by_step,
     };
     for path in &rules.files {
         if !path.exists() {
