@@ -19,7 +19,7 @@
 mod alert;
 mod check;
 mod deps;
-mod file;
+pub(crate) mod file;
 mod group;
 
 use std::fmt;

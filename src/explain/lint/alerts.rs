@@ -1,0 +1,216 @@
+//! Checks of alerting and recording rules as a whole: `for` on absent() and flapping-prone
+//! alerts, `$value` in alert labels, and duplicate rules across the set.
+
+use std::collections::BTreeMap;
+
+use super::Hit;
+use super::analysis::{is_counter_name, number};
+use super::input::{Loaded, Owner, Site};
+use crate::promql::{AggregateOp, BinaryOp, Expr, ExprKind};
+use crate::rules::RuleKind;
+
+/// Runs the rule checks.
+pub(super) fn check(loaded: &Loaded, hits: &mut Vec<Hit>) {
+    let sites = loaded.rule_sites();
+    let recorded = loaded.recorded();
+    for site in &sites {
+        let Some(rule) = site.alert() else {
+            continue;
+        };
+        let RuleKind::Alerting(alert) = &rule.kind else {
+            continue;
+        };
+        if alert.hold == 0 {
+            absent_without_for(site, hits);
+            if alert.keep_firing_for == 0 {
+                flapping(site, &recorded, hits);
+            }
+        }
+        value_in_labels(site, hits);
+    }
+    duplicates(&sites, hits);
+}
+
+fn absent_without_for(site: &Site, hits: &mut Vec<Hit>) {
+    let mut call = None;
+    site.expr.walk(&mut |e| {
+        if let ExprKind::Call(c) = &e.kind
+            && matches!(c.func.name, "absent" | "absent_over_time")
+            && call.is_none()
+        {
+            call = Some(e);
+        }
+    });
+    let Some(call) = call else {
+        return;
+    };
+    let message = format!(
+        "alert {:?} uses {} without `for`: it fires whenever the series is missing for one evaluation (a restart, one failed scrape)",
+        site.subject(),
+        site.text_of(call)
+    );
+    hits.push(Hit::new(
+        "alerts/absent-without-for",
+        site.loc(call.span),
+        message,
+    ));
+}
+
+/// The side of an instant, unsmoothed signal: `irate`/`idelta`, or a raw gauge (aggregated
+/// across series at most).
+fn instant_signal(e: &Expr, recorded: &BTreeMap<&str, Vec<&Expr>>) -> Option<String> {
+    let mut irate = None;
+    e.walk(&mut |n| {
+        if let ExprKind::Call(c) = &n.kind
+            && matches!(c.func.name, "irate" | "idelta")
+        {
+            irate = Some(format!("{}()", c.func.name));
+        }
+    });
+    if irate.is_some() {
+        return irate;
+    }
+    let mut e = e.unparen();
+    while let ExprKind::Aggregate(a) = &e.kind {
+        if !matches!(
+            a.op,
+            AggregateOp::Sum | AggregateOp::Min | AggregateOp::Max | AggregateOp::Avg
+        ) {
+            return None;
+        }
+        e = a.expr.unparen();
+    }
+    let ExprKind::VectorSelector(s) = &e.kind else {
+        return None;
+    };
+    let name = s.metric_name()?;
+    if name.contains(':') || recorded.contains_key(name) || is_counter_name(name) {
+        return None;
+    }
+    Some(format!("the raw gauge {name}"))
+}
+
+fn flapping(site: &Site, recorded: &BTreeMap<&str, Vec<&Expr>>, hits: &mut Vec<Hit>) {
+    let ExprKind::Binary(b) = &site.expr.unparen().kind else {
+        return;
+    };
+    if b.return_bool
+        || !matches!(
+            b.op,
+            BinaryOp::Gtr | BinaryOp::Lss | BinaryOp::Gte | BinaryOp::Lte
+        )
+    {
+        return;
+    }
+    let side = match (number(&b.lhs), number(&b.rhs)) {
+        (None, Some(_)) => &b.lhs,
+        (Some(_), None) => &b.rhs,
+        _ => return,
+    };
+    let Some(signal) = instant_signal(side, recorded) else {
+        return;
+    };
+    let message = format!(
+        "alert {:?} compares {signal} with a threshold and has no `for`: it fires and resolves each time the value crosses the threshold",
+        site.subject()
+    );
+    hits.push(Hit::new(
+        "alerts/flapping-without-for",
+        site.loc_expr(),
+        message,
+    ));
+}
+
+/// Whether a template uses the alert's value inside an action.
+fn templates_value(template: &str) -> bool {
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let end = after.find("}}").unwrap_or(after.len());
+        let action = &after[..end];
+        if action.contains("$value") || action.contains(".Value") {
+            return true;
+        }
+        rest = &after[end..];
+    }
+    false
+}
+
+fn value_in_labels(site: &Site, hits: &mut Vec<Hit>) {
+    let Owner::Rule { rule, group } = site.owner else {
+        return;
+    };
+    for label in rule.labels.iter() {
+        if !templates_value(label.value()) || group.labels.get(label.name()).is_some() {
+            continue;
+        }
+        let name = label.name();
+        let loc = site
+            .find_line(|line| {
+                line.trim_start()
+                    .trim_start_matches(['"', '\''])
+                    .starts_with(name)
+                    && templates_value(line)
+            })
+            .unwrap_or_else(|| site.loc_expr());
+        let message = format!(
+            "alert {:?} has label {name}: {:?} with the alert's value in it: each new value is a new alert, so `for` restarts and notifications repeat",
+            rule.name,
+            label.value()
+        );
+        hits.push(Hit::new("alerts/value-in-labels", loc, message));
+    }
+}
+
+fn duplicates(sites: &[Site], hits: &mut Vec<Hit>) {
+    let mut first: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for site in sites {
+        let Owner::Rule { rule, .. } = site.owner else {
+            continue;
+        };
+        let (key, what) = match &rule.kind {
+            RuleKind::Recording => (
+                format!("record\u{0}{}\u{0}{}", rule.name, rule.labels),
+                "writes the same series as",
+            ),
+            RuleKind::Alerting(a) => (
+                format!(
+                    "alert\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+                    rule.name, rule.labels, rule.expr, a.hold
+                ),
+                "is the same alert as",
+            ),
+        };
+        let loc = site.loc_expr();
+        match first.get(&key) {
+            Some((file, line)) => {
+                let kind = if rule.is_alert() {
+                    "alert"
+                } else {
+                    "recording rule"
+                };
+                let message = format!("{kind} {:?} {what} the one at {file}:{line}", rule.name);
+                let mut at = loc;
+                at.line = at.owner_line.max(1);
+                at.column = 1;
+                hits.push(Hit::new("rules/duplicate", at, message));
+            }
+            None => {
+                first.insert(key, (loc.file.clone(), loc.owner_line));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_templates_are_found_inside_actions_only() {
+        assert!(templates_value("{{ $value }}"));
+        assert!(templates_value("x {{ .Value | humanize }}"));
+        assert!(!templates_value("$value"));
+        assert!(!templates_value("{{ $labels.instance }}"));
+    }
+}
