@@ -102,11 +102,20 @@ fn flapping(site: &Site, recorded: &BTreeMap<&str, Vec<&Expr>>, hits: &mut Vec<H
     {
         return;
     }
-    let side = match (number(&b.lhs), number(&b.rhs)) {
-        (None, Some(_)) => &b.lhs,
-        (Some(_), None) => &b.rhs,
+    let (side, threshold, op) = match (number(&b.lhs), number(&b.rhs)) {
+        (None, Some(c)) => (&b.lhs, c, b.op),
+        (Some(c), None) => (&b.rhs, c, flip(b.op)),
         _ => return,
     };
+    // `x > 0` and `x >= 1` alert on an event or a state being present (partitions, lost
+    // jobs), which should fire at once; thresholds inside a range of values flap.
+    let presence = matches!(
+        (op, threshold),
+        (BinaryOp::Gtr, 0.0) | (BinaryOp::Gte, 1.0) | (BinaryOp::Lss, 1.0) | (BinaryOp::Lte, 0.0)
+    );
+    if presence && !side_has_irate(side) {
+        return;
+    }
     let Some(signal) = instant_signal(side, recorded) else {
         return;
     };
@@ -119,6 +128,24 @@ fn flapping(site: &Site, recorded: &BTreeMap<&str, Vec<&Expr>>, hits: &mut Vec<H
         site.loc_expr(),
         message,
     ));
+}
+
+fn flip(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Gtr => BinaryOp::Lss,
+        BinaryOp::Lss => BinaryOp::Gtr,
+        BinaryOp::Gte => BinaryOp::Lte,
+        BinaryOp::Lte => BinaryOp::Gte,
+        other => other,
+    }
+}
+
+fn side_has_irate(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |n| {
+        found |= matches!(&n.kind, ExprKind::Call(c) if matches!(c.func.name, "irate" | "idelta"));
+    });
+    found
 }
 
 /// Whether a template uses the alert's value inside an action.
@@ -169,9 +196,14 @@ fn duplicates(sites: &[Site], hits: &mut Vec<Hit>) {
             continue;
         };
         let (key, what) = match &rule.kind {
+            // Same name and labels alone is no conflict: expressions that select different
+            // `code`s write different series (kube-prometheus does this on purpose).
             RuleKind::Recording => (
-                format!("record\u{0}{}\u{0}{}", rule.name, rule.labels),
-                "writes the same series as",
+                format!(
+                    "record\u{0}{}\u{0}{}\u{0}{}",
+                    rule.name, rule.labels, rule.expr
+                ),
+                "is the same rule as",
             ),
             RuleKind::Alerting(a) => (
                 format!(
@@ -190,9 +222,7 @@ fn duplicates(sites: &[Site], hits: &mut Vec<Hit>) {
                     "recording rule"
                 };
                 let message = format!("{kind} {:?} {what} the one at {file}:{line}", rule.name);
-                let mut at = loc;
-                at.line = at.owner_line.max(1);
-                at.column = 1;
+                let at = site.find_line(|_| true).unwrap_or(loc);
                 hits.push(Hit::new("rules/duplicate", at, message));
             }
             None => {

@@ -26,8 +26,8 @@ const OUTCOME_LABELS: &[&str] = &[
 pub(super) fn check(loaded: &Loaded, sites: &[Site], hits: &mut Vec<Hit>) {
     let recorded = loaded.recorded();
     for site in sites {
-        site.expr.walk(&mut |e| {
-            unlabelled_fallback(site, e, hits);
+        walk_with_parent(site.expr, None, &mut |e, parent| {
+            unlabelled_fallback(site, e, parent, hits);
             fallback_in_denominator(site, e, hits);
         });
         always_firing(site, hits);
@@ -36,10 +36,31 @@ pub(super) fn check(loaded: &Loaded, sites: &[Site], hits: &mut Vec<Hit>) {
     }
 }
 
-fn unlabelled_fallback(site: &Site, e: &Expr, hits: &mut Vec<Hit>) {
+/// Calls `f` on every node with its parent (parentheses skipped).
+fn walk_with_parent<'a>(
+    e: &'a Expr,
+    parent: Option<&'a Expr>,
+    f: &mut impl FnMut(&'a Expr, Option<&'a Expr>),
+) {
+    f(e, parent);
+    let me = match e.kind {
+        ExprKind::Paren(_) => parent,
+        _ => Some(e),
+    };
+    for child in e.children() {
+        walk_with_parent(child, me, f);
+    }
+}
+
+fn unlabelled_fallback(site: &Site, e: &Expr, parent: Option<&Expr>, hits: &mut Vec<Hit>) {
     let ExprKind::Binary(b) = &e.kind else {
         return;
     };
+    // Directly under an aggregation the extra series only adds its own group (none at all
+    // with `sum(...)`): kube-prometheus's `sum by (cluster) (x or vector(0))` relies on it.
+    if parent.is_some_and(|p| matches!(p.kind, ExprKind::Aggregate(_))) {
+        return;
+    }
     if b.op != BinaryOp::Or || !is_bare_vector(&b.rhs) {
         return;
     }
@@ -165,8 +186,8 @@ fn fallback_passes_gate(site: &Site, hits: &mut Vec<Hit>) {
 }
 
 /// A selector in `e` filtered to one outcome (`code=~"5.."`), when `e` has no `or` that
-/// could fill in for it.
-fn outcome_selector(e: &Expr) -> Option<String> {
+/// could fill in for it: the selector and the matcher, as written.
+fn outcome_selector(e: &Expr) -> Option<(String, String)> {
     let mut found = None;
     let mut has_or = false;
     e.walk(&mut |n| {
@@ -188,10 +209,24 @@ fn outcome_selector(e: &Expr) -> Option<String> {
         });
         if let (Some(m), None) = (filtered, &found) {
             let name = selector.metric_name().unwrap_or("");
-            found = Some(format!("{name}{{{m}}}"));
+            found = Some((format!("{name}{{{m}}}"), m.to_string()));
         }
     });
     if has_or { None } else { found }
+}
+
+/// Whether a selector in `e` has the matcher `matcher` (as printed).
+fn has_matcher(e: &Expr, matcher: &str) -> bool {
+    let mut found = false;
+    e.walk(&mut |n| {
+        let selector = match &n.kind {
+            ExprKind::VectorSelector(s) => s,
+            ExprKind::MatrixSelector(m) => &m.selector,
+            _ => return,
+        };
+        found |= selector.matchers.iter().any(|m| m.to_string() == matcher);
+    });
+    found
 }
 
 /// A ratio in `e` (or in the recorded rules it reads) whose numerator is outcome-filtered:
@@ -208,7 +243,12 @@ fn uncoalesced_ratio<'a>(
         }
         match &n.kind {
             ExprKind::Binary(b) if b.op == BinaryOp::Div => {
-                if let Some(s) = outcome_selector(&b.lhs) {
+                // A denominator filtered to the same outcome makes a conditional ratio
+                // (latency of successful requests): it is missing exactly when its
+                // numerator is, which is no pitfall.
+                if let Some((s, matcher)) = outcome_selector(&b.lhs)
+                    && !has_matcher(&b.rhs, &matcher)
+                {
                     found = Some((s, None));
                 }
             }

@@ -101,13 +101,18 @@ fn gate_input(
     let Owner::Gate { gate, fallback } = site.owner else {
         return;
     };
+    // A constant fallback that fails the gate reports the missing input itself.
+    let passes = |c: f64| gate.op.holds(c, gate.threshold);
     let how = if fallback {
-        if constant_vector(site.expr).is_none() {
+        if !constant_vector(site.expr).is_some_and(passes) {
             return;
         }
-        "falls back to a constant when its value is missing"
-    } else if let Some((_, _)) = top_fallback(site.expr) {
-        "falls back to a constant when its input is missing"
+        "falls back to a passing constant when its value is missing"
+    } else if let Some((_, c)) = top_fallback(site.expr) {
+        if !passes(c) {
+            return;
+        }
+        "falls back to a passing constant when its input is missing"
     } else if gate.on_missing == OnMissing::Pass {
         "passes when its value is missing (on_missing: pass)"
     } else {

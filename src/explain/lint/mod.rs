@@ -151,7 +151,8 @@ pub struct LintRuleInfo {
 ///   `absent()` or staleness check, so the alert goes silent when the series disappears.
 /// - `heartbeat/gate-input-unchecked`: a gate that passes when its value is missing reads a
 ///   series that nothing checks for absence.
-/// - `promql/delta-on-counter`: `delta`/`idelta` on a counter ignores resets.
+/// - `promql/delta-on-counter`: `delta`/`idelta` on a counter (`_total`, `_bucket`) ignores
+///   resets.
 /// - `promql/impossible-comparison`: a comparison that can never be true (`count(x) < 0`,
 ///   `absent(x) == 0`, `up > 1`).
 /// - `promql/impossible-vector-matching`: the two sides of a binary operation have label
@@ -160,8 +161,7 @@ pub struct LintRuleInfo {
 /// - `promql/rate-window-too-short`: a `rate`-like window under twice the scrape interval
 ///   has fewer than two samples after a single missed scrape.
 /// - `promql/regexp-plain-string`: a regex matcher with no regex in it.
-/// - `rules/duplicate`: two rules with the same name and labels (recording) or the same
-///   everything (alerting) in the set.
+/// - `rules/duplicate`: two rules with the same name, labels and expression in the set.
 /// - `rules/invalid-file`: a rule or gates file that does not pass `check rules` (no other
 ///   check runs on it).
 pub const LINT_RULES: &[LintRuleInfo] = &[
@@ -250,7 +250,7 @@ pub const LINT_RULES: &[LintRuleInfo] = &[
         severity: Severity::Warning,
         enabled: true,
         summary: "delta()/idelta() on a counter",
-        rationale: "delta() and idelta() do not handle counter resets: a restart makes a huge negative delta. Names ending in _total, _count, _sum or _bucket are counters by convention.",
+        rationale: "delta() and idelta() do not handle counter resets: a restart makes a huge negative delta. Names ending in _total or _bucket are counters by convention (_count and _sum also name gauges, so they are left alone).",
         fix: "use increase() (or rate()/irate()) on counters",
     },
     LintRuleInfo {
@@ -298,7 +298,7 @@ pub const LINT_RULES: &[LintRuleInfo] = &[
         severity: Severity::Warning,
         enabled: true,
         summary: "duplicate rule",
-        rationale: "Two recording rules with the same name and labels write the same series (their results overwrite each other); two identical alerts send every alert twice.",
+        rationale: "Two recording rules with the same name, labels and expression write the same series twice per evaluation; two identical alerts are evaluated twice and their ALERTS series collide. Same name and labels with different expressions is left alone: the expressions may select disjoint series, as kube-prometheus does.",
         fix: "remove one of them, or give them different labels",
     },
     LintRuleInfo {

@@ -5,9 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Hit;
-use super::analysis::{
-    LabelSet, is_counter_name, is_gauge_name, labels_of, number, range_of, selector_name,
-};
+use super::analysis::{LabelSet, is_gauge_name, labels_of, number, range_of, selector_name};
 use super::input::{Loaded, Owner, Site};
 use crate::decision::Op;
 use crate::model::MatchOp;
@@ -120,7 +118,10 @@ fn counter_functions(
             hits.push(Hit::new("promql/rate-on-gauge", site.loc(e.span), message).with_fix(fix));
         }
     }
-    if matches!(f, "delta" | "idelta") && !recorded.contains_key(name) && is_counter_name(name) {
+    // `_count` and `_sum` also name gauges ("number of things"), so only the suffixes that
+    // are counters without doubt count here.
+    let counter = name.ends_with("_total") || name.ends_with("_bucket");
+    if matches!(f, "delta" | "idelta") && !recorded.contains_key(name) && counter {
         let message = format!(
             "{f}() on the counter {name} does not handle counter resets: a restart reads as a large negative change"
         );
@@ -166,11 +167,17 @@ fn impossible_comparison(site: &Site, e: &Expr, hits: &mut Vec<Hit>) {
         op.as_str(),
         crate::model::format_float_g(c),
     );
-    hits.push(Hit::new(
-        "promql/impossible-comparison",
-        site.loc(e.span),
-        message,
-    ));
+    let mut hit = Hit::new("promql/impossible-comparison", site.loc(e.span), message);
+    if let ExprKind::Aggregate(a) = &side.unparen().kind
+        && a.op == crate::promql::AggregateOp::Count
+        && matches!(op, BinaryOp::Eql | BinaryOp::Lss | BinaryOp::Lte)
+    {
+        hit = hit.with_fix(format!(
+            "count() of no series is empty, not 0: alert on absent({}) instead",
+            site.text_of(&a.expr)
+        ));
+    }
+    hits.push(hit);
 }
 
 /// A gate's threshold compared with what its expression can be.
@@ -294,9 +301,13 @@ fn plain_regexps(site: &Site, e: &Expr, hits: &mut Vec<Hit>) {
         if !is_plain(&m.value) {
             continue;
         }
+        let compares = match m.op {
+            MatchOp::RegexMatch => "matches",
+            _ => "excludes",
+        };
         let message = format!(
-            "{} is a regex matcher without regex syntax: it matches exactly {:?}",
-            m, m.value
+            "{m} is a regex matcher without regex syntax: it {compares} exactly {:?}",
+            m.value
         );
         let fix = format!("use {}{eq}{:?}", m.name, m.value);
         let at = site.matcher_span(span, m);
