@@ -31,17 +31,21 @@ pub(super) fn check(loaded: &Loaded, hits: &mut Vec<Hit>) {
     duplicates(&sites, hits);
 }
 
-fn absent_without_for(site: &Site, hits: &mut Vec<Hit>) {
-    let mut call = None;
-    site.expr.walk(&mut |e| {
-        if let ExprKind::Call(c) = &e.kind
-            && matches!(c.func.name, "absent" | "absent_over_time")
-            && call.is_none()
-        {
-            call = Some(e);
+/// The `absent()` call that makes an alert fire: the whole expression, or an operand of
+/// its top-level `or`s (not a guard inside `and`/`unless`).
+fn firing_absent(e: &Expr) -> Option<&Expr> {
+    let e = e.unparen();
+    match &e.kind {
+        ExprKind::Call(c) if matches!(c.func.name, "absent" | "absent_over_time") => Some(e),
+        ExprKind::Binary(b) if b.op == BinaryOp::Or => {
+            firing_absent(&b.lhs).or_else(|| firing_absent(&b.rhs))
         }
-    });
-    let Some(call) = call else {
+        _ => None,
+    }
+}
+
+fn absent_without_for(site: &Site, hits: &mut Vec<Hit>) {
+    let Some(call) = firing_absent(site.expr) else {
         return;
     };
     let message = format!(
@@ -85,6 +89,13 @@ fn instant_signal(e: &Expr, recorded: &BTreeMap<&str, Vec<&Expr>>) -> Option<Str
     };
     let name = s.metric_name()?;
     if name.contains(':') || recorded.contains_key(name) || is_counter_name(name) {
+        return None;
+    }
+    // Expiry times, TTLs and timestamps move one way: they cross a threshold once.
+    if ["expir", "ttl", "time_left", "timestamp", "_time_seconds"]
+        .iter()
+        .any(|s| name.contains(s))
+    {
         return None;
     }
     Some(format!("the raw gauge {name}"))

@@ -386,11 +386,8 @@ pub(super) fn raw_inputs<'a>(
     while let Some(e) = stack.pop() {
         for name in e.metric_names() {
             match recorded.get(name) {
-                Some(exprs) => {
-                    if seen.insert(name) {
-                        stack.extend(exprs.iter().copied());
-                    }
-                }
+                Some(exprs) if seen.insert(name) => stack.extend(exprs.iter().copied()),
+                Some(_) => {}
                 None if !is_synthetic(name) => {
                     out.insert(name);
                 }

@@ -313,9 +313,19 @@ fn missing_fallback(site: &Site, recorded: &BTreeMap<&str, Vec<&Expr>>, hits: &m
             else {
                 return;
             };
+            // A recorded ratio with a constant fallback (`(a / b) or vector(1)`) reads as the
+            // constant instead of being empty: silent all the same.
+            let fallback = via
+                .and_then(|r| recorded.get(r))
+                .and_then(|exprs| exprs.iter().find_map(|e| top_fallback(e)))
+                .map(|(_, c)| c);
+            let then = match fallback {
+                Some(c) => format!("reads as its fallback {}", format_float_g(c)),
+                None => "is then empty".to_string(),
+            };
             let via = via.map_or(String::new(), |r| format!(" (through {r})"));
             let message = format!(
-                "alert {:?} fires when a ratio{via} drops, but its numerator {selector} disappears when no such event happens (after a restart): the ratio is then empty and the alert silent exactly when it should fire",
+                "alert {:?} fires when a ratio{via} drops, but its numerator {selector} disappears when no such event happens (after a restart): the ratio {then} and the alert is silent exactly when it should fire",
                 rule.name
             );
             hits.push(Hit::new(

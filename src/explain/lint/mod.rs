@@ -16,7 +16,7 @@
 //! let finding = &report.findings[0];
 //! assert_eq!(finding.id, "coalesce/always-firing");
 //! assert_eq!(finding.severity, Severity::Error);
-//! assert_eq!((finding.line, finding.column), (5, 11));
+//! assert_eq!((finding.line, finding.column), (5, 21));
 //! assert!(report.fails(Severity::Warning));
 //! ```
 //!
