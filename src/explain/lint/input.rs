@@ -380,7 +380,7 @@ impl<'a> Loaded<'a> {
 fn end_line(index: &LineIndex, text: &str, end: usize) -> usize {
     // A node's end is just past its last character; step back over the line break so a
     // rule ending at a newline does not claim the next line.
-    let trimmed = text[..end.min(text.len())].trim_end();
+    let trimmed = text.get(..end).unwrap_or(text).trim_end();
     index.line_col(trimmed.len().saturating_sub(1)).0
 }
 
