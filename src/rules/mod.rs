@@ -20,7 +20,7 @@ mod alert;
 mod block;
 mod check;
 mod deps;
-mod file;
+pub(crate) mod file;
 mod group;
 
 use std::fmt;

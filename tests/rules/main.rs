@@ -3,6 +3,7 @@
 
 mod check;
 mod decision;
+mod lint;
 mod promtool;
 mod unittest;
 

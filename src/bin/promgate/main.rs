@@ -27,6 +27,7 @@ mod check;
 mod decide;
 mod dryrun;
 mod fixtures;
+mod lint;
 mod promql;
 mod promqltest;
 mod query;
@@ -52,6 +53,8 @@ enum Command {
     Decide(decide::Args),
     /// Run the dry-run of a gates folder: preflight, decision, monitor, statistics, grade.
     Dryrun(dryrun::Args),
+    /// Lint rule files and a gates file: coalescing, heartbeat coverage and PromQL pitfalls.
+    Lint(lint::Args),
     /// Work with PromQL expressions.
     Promql(promql::Args),
     /// Run Prometheus's PromQL test scripts (`load`/`eval` files).
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Decide(args) => decide::run(&args),
         Command::Dryrun(args) => dryrun::run(&args),
+        Command::Lint(args) => lint::run(&args),
         Command::Promql(args) => promql::run(args),
         Command::Promqltest(args) => promqltest::run(&args),
         Command::Query(args) => query::run(&args),
