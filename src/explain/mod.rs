@@ -1,8 +1,14 @@
 //! Explanations: why a PromQL result is empty at a time.
 //!
 //! The test runner prints the reason under `got: nil`, and the decision module attaches it
-//! to gates that had no value.
+//! to gates that had no value. [`explain`] returns the whole explanation as a tree over the
+//! expression's AST.
 
 mod empty;
+mod tree;
 
 pub(crate) use empty::{why_empty, why_empty_with_rules};
+pub use tree::{
+    ComparedPair, ExplainNode, ExplainOptions, Explanation, Finding, LabelHint, MAX_NODES,
+    MAX_RULE_DEPTH, MatchSuggestion, NodeResult, explain,
+};
