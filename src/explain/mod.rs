@@ -5,9 +5,11 @@
 //! expression's AST.
 
 mod empty;
+mod order;
 mod tree;
 
 pub(crate) use empty::{why_empty, why_empty_with_rules};
+pub use order::{EvaluationOrder, LaggingRead, OpenOrder, OrderOptions};
 pub use tree::{
     ComparedPair, ExplainNode, ExplainOptions, Explanation, Finding, LabelHint, MAX_NODES,
     MAX_RULE_DEPTH, MatchSuggestion, NodeResult, explain,

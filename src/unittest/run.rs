@@ -100,6 +100,15 @@ pub fn run_file(
         ignore_unknown_fields: options.ignore_unknown_fields,
     };
     let rules = load_rules(&rule_paths, loader, &rule_options);
+    if let Ok(files) = &rules {
+        let order_options = crate::explain::OrderOptions {
+            group_eval_order: Some(order.clone()),
+            evaluation_interval,
+        };
+        let groups = ordered_groups(files, &order);
+        report.order_warnings =
+            crate::explain::EvaluationOrder::new(&groups, &order_options).warnings();
+    }
     let context = FileContext {
         options,
         evaluation_interval,

@@ -3,6 +3,7 @@
 
 mod check;
 mod decision;
+mod explain;
 mod promtool;
 mod unittest;
 
