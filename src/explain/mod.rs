@@ -1,9 +1,11 @@
-//! Explanations: why a PromQL result is empty at a time.
+//! Explanations: why a PromQL result is empty at a time, evaluation order between rules,
+//! and the reload-safety diff of two rule sets ([`diff`]).
 //!
 //! The test runner prints the reason under `got: nil`, and the decision module attaches it
 //! to gates that had no value. [`explain`] returns the whole explanation as a tree over the
 //! expression's AST.
 
+pub mod diff;
 mod empty;
 mod order;
 mod tree;
