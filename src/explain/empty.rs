@@ -10,17 +10,7 @@ use crate::store::Store;
 /// The recording rule that writes a metric name: (rule name, its expression).
 pub(crate) type RecordedBy<'a> = &'a dyn Fn(&str) -> Option<(&'a str, &'a Expr)>;
 
-/// One line saying why `expr` is empty at `t`, when a finding explains it.
-pub(crate) fn why_empty(
-    store: &Store,
-    expr: &Expr,
-    t: Timestamp,
-    options: &EngineOptions,
-) -> Option<String> {
-    explain_with(store, expr, t, options, &|_| None).reason()
-}
-
-/// [`why_empty`], following selectors of recorded series into the expressions of the rules
+/// One line saying why `expr` is empty at `t`, following selectors of recorded series into the expressions of the rules
 /// that record them (`recorded`), a few levels deep.
 pub(crate) fn why_empty_with_rules(
     store: &Store,
@@ -35,6 +25,7 @@ pub(crate) fn why_empty_with_rules(
             name,
             expr,
             group: None,
+            reads_later: Vec::new(),
         })
     };
     explain_with(store, expr, t, options, &lookup).reason()

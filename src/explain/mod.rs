@@ -10,7 +10,7 @@ mod empty;
 mod order;
 mod tree;
 
-pub(crate) use empty::{why_empty, why_empty_with_rules};
+pub(crate) use empty::why_empty_with_rules;
 pub use order::{EvaluationOrder, LaggingRead, OpenOrder, OrderOptions};
 pub use tree::{
     ComparedPair, ExplainNode, ExplainOptions, Explanation, Finding, LabelHint, MAX_NODES,

@@ -391,8 +391,9 @@ impl<'a> GroupRun<'a> {
             ts += evaluation_interval;
         }
         let engine = Engine::new(engine_options);
+        let rule_groups: Vec<RuleGroup> = evaluator.groups().cloned().collect();
         for (t, case) in promql_cases {
-            if let Some(f) = self.check_promql(&engine, &store, mint, t, case) {
+            if let Some(f) = self.check_promql(&engine, &store, &rule_groups, mint, t, case) {
                 self.failures.push(Failure::Promql(f));
             }
         }
@@ -450,6 +451,7 @@ impl<'a> GroupRun<'a> {
         &self,
         engine: &Engine,
         store: &Store,
+        rule_groups: &[RuleGroup],
         mint: Timestamp,
         eval_time: i64,
         case: &PromqlTestCase,
@@ -555,7 +557,15 @@ impl<'a> GroupRun<'a> {
                 .collect()
         };
         let why_empty = (got.is_empty() && !expected.is_empty())
-            .then(|| crate::explain::why_empty(store, &expr, t, engine.options()))
+            .then(|| {
+                // Recorded series are followed into their rules (evaluation order, interval).
+                let options = crate::explain::ExplainOptions {
+                    engine: engine.options().clone(),
+                    rules: rule_groups,
+                    evaluation_interval: self.context.evaluation_interval,
+                };
+                crate::explain::explain(store, &expr, t, &options).reason()
+            })
             .flatten();
         Some(PromqlFailure {
             expr: expr_text.clone(),

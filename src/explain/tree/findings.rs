@@ -178,6 +178,9 @@ pub enum Finding {
         group: Option<(String, i64)>,
         /// The time read (ms).
         at: Timestamp,
+        /// Series the rule reads that are recorded after it in the evaluation order (it sees
+        /// them one interval late, and not at all at the first evaluation).
+        reads_later: Vec<String>,
     },
     /// A function returned nothing although its input had series.
     NothingFromInputs {
@@ -216,11 +219,20 @@ impl Finding {
     pub(super) fn message_with(&self, node: &ExplainNode) -> String {
         match self {
             Finding::Recorded {
-                selector, rule, at, ..
+                selector,
+                rule,
+                at,
+                reads_later,
+                ..
             } => match node.children.first().and_then(ExplainNode::reason) {
                 Some(why) => format!(
                     "`{selector}` is recorded by rule {rule}, whose expression was empty at {}: {why}",
                     format_duration(*at)
+                ),
+                None if !reads_later.is_empty() => format!(
+                    "`{selector}` is recorded by rule {rule}, which had not written it by {}: it reads {}, recorded after it in the evaluation order (one interval late, nothing at the first evaluation)",
+                    format_duration(*at),
+                    reads_later.join(", ")
                 ),
                 None => format!(
                     "`{selector}` is recorded by rule {rule}, which had not written it by {} (evaluation order or interval)",
@@ -455,6 +467,7 @@ impl fmt::Display for Finding {
                 rule,
                 group,
                 at,
+                ..
             } => {
                 write!(
                     f,

@@ -217,6 +217,13 @@ pub fn explain(
     t: Timestamp,
     options: &ExplainOptions<'_>,
 ) -> Explanation {
+    let order = super::order::EvaluationOrder::new(
+        options.rules,
+        &super::order::OrderOptions {
+            group_eval_order: None,
+            evaluation_interval: options.evaluation_interval,
+        },
+    );
     let recorded = |name: &str| {
         options.rules.iter().find_map(|g| {
             g.rules
@@ -229,6 +236,14 @@ pub fn explain(
                         g.name.as_str(),
                         g.interval.unwrap_or(options.evaluation_interval),
                     )),
+                    reads_later: order
+                        .lagging
+                        .iter()
+                        .filter(|l| {
+                            l.reader == r.name && l.reader_group == g.name && l.reader != l.writer
+                        })
+                        .map(|l| l.metric.clone())
+                        .collect(),
                 })
         })
     };
@@ -236,12 +251,14 @@ pub fn explain(
 }
 
 /// A recording rule that writes a metric name.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) struct RecordedRule<'a> {
     pub name: &'a str,
     pub expr: &'a Expr,
     /// Its group's name and interval, when known.
     pub group: Option<(&'a str, i64)>,
+    /// Series it reads that are recorded after it in the evaluation order.
+    pub reads_later: Vec<String>,
 }
 
 /// Finds the recording rule of a metric name.

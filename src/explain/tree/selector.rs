@@ -44,6 +44,7 @@ pub(super) fn instant(
                 rule: rule.name.to_string(),
                 group: rule.group.map(|(g, i)| (g.to_string(), i)),
                 at,
+                reads_later: rule.reads_later.clone(),
             });
         }
         _ => node.findings.push(direct),
