@@ -107,3 +107,29 @@ fn a_non_empty_result_has_no_reason() {
     assert_eq!(e.reason(), None);
     assert!(e.findings().is_empty());
 }
+
+#[test]
+fn large_expressions_stop_at_the_node_limit() {
+    // A balanced sum of 512 selectors: 1023 nodes.
+    fn balanced(from: usize, count: usize) -> String {
+        match count {
+            1 => format!("m{from}"),
+            _ => format!(
+                "({} + {})",
+                balanced(from, count / 2),
+                balanced(from + count / 2, count / 2)
+            ),
+        }
+    }
+    let expr = parse(&balanced(0, 512)).unwrap();
+    let e = explain(&Store::new(), &expr, 0, &ExplainOptions::default());
+    let mut evaluated = 0;
+    let mut skipped = 0;
+    e.root.walk(&mut |n| match n.result {
+        promgate::explain::NodeResult::Skipped => skipped += 1,
+        _ => evaluated += 1,
+    });
+    assert_eq!(evaluated, promgate::explain::MAX_NODES);
+    assert!(skipped > 0);
+    assert!(e.reason().unwrap().starts_with("no series matches `m0`"));
+}
