@@ -47,6 +47,30 @@ impl Default for RuleEvalOptions {
     }
 }
 
+/// How Prometheus restores the `for` state of alerts at startup (its
+/// `--rules.alert.for-grace-period` and `--rules.alert.for-outage-tolerance` flags).
+///
+/// ```
+/// use promgate::rules::RestoreOptions;
+/// assert_eq!(RestoreOptions::default().for_grace_period, 10 * 60_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestoreOptions {
+    /// The least time between a restart and a restored alert firing (ms; default 10m).
+    pub for_grace_period: i64,
+    /// The longest outage after which state is still restored (ms; default 1h).
+    pub outage_tolerance: i64,
+}
+
+impl Default for RestoreOptions {
+    fn default() -> Self {
+        RestoreOptions {
+            for_grace_period: 10 * 60_000,
+            outage_tolerance: 60 * 60_000,
+        }
+    }
+}
+
 /// A rule's evaluation failed at one time; Prometheus keeps it as the rule's last error.
 ///
 /// ```
@@ -254,6 +278,89 @@ impl GroupEvaluator {
                 })
             })
             .collect()
+    }
+
+    /// Restores the `for` state of the active alerts from the `ALERTS_FOR_STATE` series in
+    /// `store`, as Prometheus's `Group.RestoreForState` does after the first evaluation at
+    /// startup (`ts`). Rules whose `for` is shorter than `options.for_grace_period` are left
+    /// alone; samples older than `ts - options.outage_tolerance` are not looked at. An alert
+    /// that was firing keeps its old active time; one that was pending resumes where it
+    /// stopped (its active time moves forward by the downtime), but fires no sooner than the
+    /// grace period after `ts`. Returns each restored alert's rule name, labels and new active
+    /// time.
+    ///
+    /// ```
+    /// use promgate::rules::{GroupEvaluator, RestoreOptions, RuleEvalOptions, RuleFile, RuleLoadOptions};
+    /// use promgate::store::Store;
+    /// let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: vector(1)\n    for: 30m\n";
+    /// let file = RuleFile::parse("r.yml", text, &RuleLoadOptions::default()).unwrap();
+    /// let mut store = Store::new();
+    /// let mut before = GroupEvaluator::new(file.groups.clone(), RuleEvalOptions::default());
+    /// for t in (0..=20 * 60_000).step_by(60_000) {
+    ///     before.eval_all(&mut store, t);
+    /// }
+    /// // Restarted 10 minutes later: 20 of the 30 minutes were spent pending.
+    /// let mut after = GroupEvaluator::new(file.groups, RuleEvalOptions::default());
+    /// after.eval_all(&mut store, 30 * 60_000);
+    /// let restored = after.restore_for_state(&store, 30 * 60_000, &RestoreOptions::default());
+    /// assert_eq!(restored[0].2, 10 * 60_000);
+    /// ```
+    pub fn restore_for_state(
+        &mut self,
+        store: &Store,
+        ts: Timestamp,
+        options: &RestoreOptions,
+    ) -> Vec<(String, Labels, Timestamp)> {
+        let mut restored = Vec::new();
+        let mint = ts - options.outage_tolerance;
+        for g in &mut self.groups {
+            let group = Arc::clone(&g.group);
+            for (rule, state) in group.rules.iter().zip(g.rules.iter_mut()) {
+                let RuleKind::Alerting(spec) = &rule.kind else {
+                    continue;
+                };
+                let hold = spec.hold;
+                if hold < options.for_grace_period {
+                    continue;
+                }
+                for alert in state.alerts.active.values_mut() {
+                    let series = LabelsBuilder::new(alert.labels.clone())
+                        .set("__name__", "ALERTS_FOR_STATE")
+                        .build();
+                    let Some(id) = store.find(&series) else {
+                        continue;
+                    };
+                    let Some(last) = store
+                        .series(id)
+                        .floats()
+                        .iter()
+                        .rev()
+                        // Before `ts`: Prometheus's first evaluation after startup writes no
+                        // `ALERTS_FOR_STATE` (the rule is not restored yet), this one may have.
+                        .find(|p| p.t < ts && p.t >= mint)
+                    else {
+                        continue;
+                    };
+                    if crate::model::is_stale_nan(last.f) {
+                        continue;
+                    }
+                    // Prometheus keeps whole seconds of both times.
+                    let down_at = last.t.div_euclid(1000) * 1000;
+                    let mut active_at = (last.f as i64) * 1000;
+                    let remaining = hold - (down_at - active_at);
+                    if remaining <= 0 {
+                        // It was firing: the next evaluation fires it again.
+                    } else if remaining < options.for_grace_period {
+                        active_at = ts + options.for_grace_period - hold;
+                    } else {
+                        active_at += ts - down_at;
+                    }
+                    alert.active_at = active_at;
+                    restored.push((rule.name.clone(), alert.labels.clone(), active_at));
+                }
+            }
+        }
+        restored
     }
 
     /// The current alerts (pending, firing and resolved ones still kept) of every alerting rule

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 pub use alert::{Alert, AlertState};
 pub use deps::{Dependency, DependencyGraph, RuleRef};
-pub use group::{GroupEvaluator, RuleEvalError, RuleEvalOptions};
+pub use group::{GroupEvaluator, RestoreOptions, RuleEvalError, RuleEvalOptions};
 
 use crate::Labels;
 use crate::eval::Semantics;

@@ -221,6 +221,10 @@ pub struct FileReport {
     pub error: Option<String>,
     /// Warnings (rule-file patterns that matched nothing).
     pub warnings: Vec<String>,
+    /// promgate's own warnings about evaluation order (groups that read each other while
+    /// `group_eval_order` leaves their order open). They are not part of promtool's output
+    /// ([`FileReport::promtool_output`]); the command line prints them on stderr.
+    pub order_warnings: Vec<String>,
     /// Each test group's outcome, in file order.
     pub groups: Vec<GroupReport>,
 }

@@ -100,6 +100,15 @@ pub fn run_file(
         ignore_unknown_fields: options.ignore_unknown_fields,
     };
     let rules = load_rules(&rule_paths, loader, &rule_options);
+    if let Ok(files) = &rules {
+        let order_options = crate::explain::OrderOptions {
+            group_eval_order: Some(order.clone()),
+            evaluation_interval,
+        };
+        let groups = ordered_groups(files, &order);
+        report.order_warnings =
+            crate::explain::EvaluationOrder::new(&groups, &order_options).warnings();
+    }
     let context = FileContext {
         options,
         evaluation_interval,
@@ -401,8 +410,9 @@ impl<'a> GroupRun<'a> {
             ts += evaluation_interval;
         }
         let engine = Engine::new(engine_options);
+        let rule_groups: Vec<RuleGroup> = evaluator.groups().cloned().collect();
         for (t, case) in promql_cases {
-            if let Some(f) = self.check_promql(&engine, &store, mint, t, case) {
+            if let Some(f) = self.check_promql(&engine, &store, &rule_groups, mint, t, case) {
                 self.failures.push(Failure::Promql(f));
             }
         }
@@ -504,6 +514,7 @@ impl<'a> GroupRun<'a> {
         let mut evaluator = evaluator.clone();
         let mut loader = loader.clone();
         let engine = Engine::new(engine_options.clone());
+        let rule_groups: Vec<RuleGroup> = evaluator.groups().cloned().collect();
         let mut store = Store::new();
         let failures_before = self.failures.len();
         let mut promql_failures: Vec<Option<PromqlFailure>> = vec![None; promql_cases.len()];
@@ -532,7 +543,7 @@ impl<'a> GroupRun<'a> {
             }
             for (i, (t, case)) in promql_cases.iter().enumerate() {
                 if promql_due[i] == end - 1 {
-                    promql_failures[i] = self.check_promql(&engine, &store, mint, *t, case);
+                    promql_failures[i] = self.check_promql(&engine, &store, &rule_groups, mint, *t, case);
                 }
             }
             if in_loop && let Some(&next) = steps.get(end) {
@@ -551,7 +562,7 @@ impl<'a> GroupRun<'a> {
         }
         for (i, (t, case)) in promql_cases.iter().enumerate() {
             if promql_due[i] == steps.len() {
-                promql_failures[i] = self.check_promql(&engine, &store, mint, *t, case);
+                promql_failures[i] = self.check_promql(&engine, &store, &rule_groups, mint, *t, case);
             }
         }
         self.failures
@@ -611,6 +622,7 @@ impl<'a> GroupRun<'a> {
         &self,
         engine: &Engine,
         store: &Store,
+        rule_groups: &[RuleGroup],
         mint: Timestamp,
         eval_time: i64,
         case: &PromqlTestCase,
@@ -716,7 +728,15 @@ impl<'a> GroupRun<'a> {
                 .collect()
         };
         let why_empty = (got.is_empty() && !expected.is_empty())
-            .then(|| crate::explain::why_empty(store, &expr, t, engine.options()))
+            .then(|| {
+                // Recorded series are followed into their rules (evaluation order, interval).
+                let options = crate::explain::ExplainOptions {
+                    engine: engine.options().clone(),
+                    rules: rule_groups,
+                    evaluation_interval: self.context.evaluation_interval,
+                };
+                crate::explain::explain(store, &expr, t, &options).reason()
+            })
             .flatten();
         Some(PromqlFailure {
             expr: expr_text.clone(),

@@ -1,5 +1,6 @@
 //! The command-line tool, run as the real binary.
 
 mod lint;
+mod diff;
 mod promql;
 mod query;

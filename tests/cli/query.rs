@@ -290,3 +290,50 @@ fn negative_times_are_values_not_flags() {
     ]);
     assert_eq!(stdout(&out).trim(), "scalar: -300", "{}", stderr(&out));
 }
+
+#[test]
+fn query_explain_prints_the_reason_and_the_tree() {
+    let fixture = temp_file(
+        "explain.prom",
+        "load 1m\n  http_requests_total{job=\"api\"} 0+10x10\n",
+    );
+    let fixture = fixture.to_str().unwrap();
+    let args = ["query", "--fixture", fixture, "--time", "5m", "--explain"];
+    let output = promgate(&[&args[..], &["sum(rate(http_request_total[5m]))"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output), @r"
+    why: no series matches `http_request_total[5m]` (no input series and no rule writes it; similar names: http_requests_total)
+
+    sum(rate(http_request_total[5m]))  (0 series at 5m)
+      rate(http_request_total[5m])  (0 series at 5m)
+        http_request_total[5m]  (0 series at 5m)
+          why: no series matches `http_request_total[5m]` (no input series and no rule writes it; similar names: http_requests_total)
+    ");
+    let json = promgate(
+        &[
+            &args[..],
+            &["--output", "json", "http_requests_total > 1000"],
+        ]
+        .concat(),
+    );
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        value["explanation"]["root"]["findings"][0]["kind"],
+        "comparison_filtered"
+    );
+    assert!(value["why"].as_str().unwrap().contains("50 > 1000"));
+    let range = promgate(&[
+        "query",
+        "--fixture",
+        fixture,
+        "--start",
+        "0",
+        "--end",
+        "1m",
+        "--step",
+        "1m",
+        "--explain",
+        "up",
+    ]);
+    assert_eq!(range.status.code(), Some(2), "--explain needs --time");
+}

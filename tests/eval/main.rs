@@ -2,6 +2,7 @@
 //! comparison with promtool 2.42.
 
 mod conformance;
+mod explain;
 mod limits;
 mod promtool_diff;
 mod robustness;

@@ -4,6 +4,7 @@
 mod check;
 mod decision;
 mod lint;
+mod explain;
 mod promtool;
 mod unittest;
 

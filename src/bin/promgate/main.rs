@@ -25,6 +25,7 @@ macro_rules! out {
 
 mod check;
 mod decide;
+mod diff;
 mod dryrun;
 mod fixtures;
 mod lint;
@@ -51,6 +52,8 @@ enum Command {
     Check(check::Args),
     /// Decide GO/NO-GO with a gates file at one time over a fixture.
     Decide(decide::Args),
+    /// Reload safety: compare a new rule set with the old one (exit 0 safe, 1 unsafe, 2 error).
+    Diff(diff::Args),
     /// Run the dry-run of a gates folder: preflight, decision, monitor, statistics, grade.
     Dryrun(dryrun::Args),
     /// Lint rule files and a gates file: coalescing, heartbeat coverage and PromQL pitfalls.
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Decide(args) => decide::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Dryrun(args) => dryrun::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Promql(args) => promql::run(args),

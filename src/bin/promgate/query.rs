@@ -2,6 +2,7 @@
 
 use anyhow::{Result, bail};
 use promgate::eval::{Engine, EngineOptions, Semantics, Value, format_timestamp};
+use promgate::explain::{ExplainOptions, explain};
 use promgate::model::{FloatHistogram, format_float};
 use promgate::promql::{ParseOptions, parse_with};
 use promgate::syntax::lex::parse_duration;
@@ -42,6 +43,10 @@ pub struct QueryArgs {
     /// Enable experimental PromQL syntax and functions.
     #[arg(long)]
     pub experimental: bool,
+    /// Explain the result (why it is empty): a tree over the expression with what each part
+    /// produced and what was found there. Instant queries only (`--time`).
+    #[arg(long, conflicts_with_all = ["start", "end", "step"])]
+    pub explain: bool,
     /// The PromQL expression.
     pub expr: String,
 }
@@ -158,17 +163,43 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    let explanation = args.explain.then(|| {
+        let options = ExplainOptions {
+            engine: engine.options().clone(),
+            ..ExplainOptions::default()
+        };
+        explain(&store, &expr, eval_time, &options)
+    });
     match args.output {
         OutputArg::Text => {
             out!("{}", result.value);
             for a in result.annotations.iter() {
                 eprintln!("{}", a.with_position(&args.expr));
             }
+            if let Some(explanation) = &explanation {
+                outln!();
+                match explanation.reason() {
+                    Some(why) => outln!("why: {why}\n"),
+                    None if explanation.root.result.is_empty() => {
+                        outln!("why: nothing found explains the empty result\n")
+                    }
+                    None => {}
+                }
+                out!("{explanation}");
+            }
         }
-        OutputArg::Json => outln!(
-            "{}",
-            to_json(&result.value, eval_time, &result.annotations, &args.expr)
-        ),
+        OutputArg::Json => {
+            let mut json = to_json(&result.value, eval_time, &result.annotations, &args.expr);
+            if let Some(explanation) = &explanation {
+                json.pop();
+                json.push_str(",\"explanation\":");
+                json.push_str(&serde_json::to_string(explanation)?);
+                json.push_str(",\"why\":");
+                json.push_str(&serde_json::to_string(&explanation.reason())?);
+                json.push('}');
+            }
+            outln!("{json}")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

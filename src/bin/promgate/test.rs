@@ -121,6 +121,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                         }
                     }
                 }
+                // promgate's own warnings go to stderr, so stdout stays promtool's.
+                for w in &report.order_warnings {
+                    let _ = std::io::stdout().flush();
+                    eprintln!("  WARNING (evaluation order): {w}");
+                }
             }
         }
         Output::Json => outln!("{}", serde_json::to_string_pretty(&json(&reports))?),
@@ -144,6 +149,7 @@ fn json(reports: &[FileReport]) -> serde_json::Value {
             "success": r.is_success(),
             "error": r.error,
             "warnings": r.warnings,
+            "order_warnings": r.order_warnings,
             "groups": r.groups.iter().map(|g| serde_json::json!({
                 "name": g.name,
                 "index": g.index,
