@@ -3,6 +3,8 @@
 
 mod check;
 mod decision;
+mod http_faults;
+mod live;
 mod promtool;
 mod unittest;
 

@@ -115,6 +115,10 @@ pub struct Args {
     /// Run the steps that are due now, save the state and exit (for cron or a systemd timer).
     #[arg(long, requires = "state")]
     pub once: bool,
+    /// A live run's start (default: now, on the step grid); an earlier start catches up on
+    /// the past steps first. Ignored when resuming a state.
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "from")]
+    pub start: Option<String>,
     /// Backtest: the window's start (unix seconds, RFC 3339 `2026-01-02T03:04:05Z`, `now`, or
     /// `-24h` before now). Range queries replay the window at once.
     #[arg(long, allow_hyphen_values = true, requires = "to")]
@@ -199,7 +203,11 @@ fn monitor(args: &Args) -> Result<ExitCode> {
         }
         None => {
             // A live run starts on the step grid, so restarts and cron runs stay aligned.
-            let start = window.map_or(now - now.rem_euclid(schedule.step_ms), |w| w.0);
+            let start = match (window, &args.start) {
+                (Some((from, _)), _) => from,
+                (None, Some(start)) => parse_time(start, now)?,
+                (None, None) => now - now.rem_euclid(schedule.step_ms),
+            };
             Monitor::with_schedule(&plan, start, schedule)?
         }
     };
