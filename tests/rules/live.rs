@@ -30,10 +30,10 @@ gates:
     expr: min(changes(heartbeat_seq[6m]))
     op: ">="
     threshold: 2
-  - name: fresh_120s
-    expr: min(time() - timestamp(heartbeat_seq) < bool 120)
-    op: "=="
-    threshold: 1
+  - name: samples_2m
+    expr: min(count_over_time(heartbeat_seq[2m]))
+    op: ">="
+    threshold: 6
   - name: failure_ratio
     expr: |
       max(
@@ -63,7 +63,7 @@ dryrun:
     - {kind: failing, signal: failure_ratio, for_ms: 300000}
   drift:
     - signal: unique_ratio
-      detector: {method: cusum, k: 0.5, h: 12}
+      detector: {method: cusum, baseline: {mean: 0.985, sigma: 0.01}, k: 0.5, h: 12}
 "#;
 
 /// The server, killed when dropped.
@@ -206,7 +206,10 @@ fn live_prometheus_and_the_fixture_agree() {
         .as_millis() as i64;
     let base = (now - 26 * 3_600_000) / 60_000 * 60_000;
     let server = start_prometheus(base);
-    let live = HttpSource::new(HttpConfig::new(&server.url)).unwrap();
+    // A generous time limit: CI machines are small and busy.
+    let mut config = HttpConfig::new(&server.url);
+    config.timeout = Duration::from_secs(120);
+    let live = HttpSource::new(config).unwrap();
     // The fixture, evaluated as the server evaluates (Debian's Prometheus is 2.42).
     let text = std::fs::read_to_string(scenario_path()).unwrap();
     let group = load_test_group(&text, GroupSelector::First, Semantics::Prometheus2).unwrap();
@@ -302,7 +305,14 @@ fn live_prometheus_and_the_fixture_agree() {
     let gates = server.dir.join("gates.yml");
     std::fs::write(&gates, GATES).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_promgate"))
-        .args(["monitor", "--url", &server.url, "--gates"])
+        .args([
+            "monitor",
+            "--url",
+            &server.url,
+            "--timeout",
+            "2m",
+            "--gates",
+        ])
         .arg(&gates)
         .args([
             "--from",
@@ -334,7 +344,7 @@ fn live_prometheus_and_the_fixture_agree() {
     // fixture export → the values read back, and promtool agrees.
     let exported = server.dir.join("exported.yml");
     let out = Command::new(env!("CARGO_BIN_EXE_promgate"))
-        .args(["fixture", "--url", &server.url])
+        .args(["fixture", "--url", &server.url, "--timeout", "2m"])
         .args(["--match", "canary_requests_total", "--match", "up"])
         .args(["--from", &format!("{}", (base + 7 * 3_600_000) / 1000)])
         .args(["--to", &format!("{}", (base + 9 * 3_600_000) / 1000)])
@@ -349,7 +359,7 @@ fn live_prometheus_and_the_fixture_agree() {
     );
     let text = std::fs::read_to_string(&exported).unwrap();
     let loaded = load_test_group(&text, GroupSelector::First, Semantics::Prometheus2).unwrap();
-    assert_eq!(loaded.store.num_series(), 12 + 6, "{text}");
+    assert_eq!(loaded.store.num_series(), 20 * 2 + 20, "{text}");
     let replayed = StoreSource::with_options(
         &loaded.store,
         EngineOptions {
