@@ -546,7 +546,7 @@ impl<'p> Monitor<'p> {
             .decision
             .as_ref()
             .is_some_and(|d| d.verdict == Verdict::Go);
-        if (decided && go) || !decided {
+        if go || !decided {
             if let Some(s) = self
                 .early_stop
                 .push(offset, &signals)
