@@ -29,7 +29,7 @@ use serde_json::Value as Json;
 use super::{Source, SourceError, range_steps};
 use crate::Labels;
 use crate::model::Timestamp;
-use crate::promql::Expr;
+use crate::promql::{Expr, ExprKind};
 use crate::stats::SplitMix64;
 
 /// The most points Prometheus returns per series of one range query is 11,000; range queries
@@ -381,6 +381,38 @@ impl HttpSource {
             .ok_or_else(|| invalid(&url, "data is not a list of names", &body))?;
         names.sort();
         Ok(names)
+    }
+
+    /// Why `expr` may have been empty at `t` (ms): the first of its selectors that matches no
+    /// series in the hour before `t`, asked of `/api/v1/series`. `None` when every selector
+    /// matches something (the cause is elsewhere: a filter, a comparison) or the API cannot
+    /// say. Offsets and `@` are not taken into account.
+    pub fn explain_empty(&self, expr: &Expr, t: Timestamp) -> Option<String> {
+        let mut selectors: Vec<String> = Vec::new();
+        expr.walk(&mut |e| {
+            let selector = match &e.kind {
+                ExprKind::VectorSelector(vs) => vs,
+                ExprKind::MatrixSelector(ms) => &ms.selector,
+                _ => return,
+            };
+            let matchers: Vec<String> = selector.matchers.iter().map(|m| m.to_string()).collect();
+            let text = format!("{{{}}}", matchers.join(", "));
+            if !selectors.contains(&text) {
+                selectors.push(text);
+            }
+        });
+        for selector in selectors {
+            match self.series(&[selector.as_str()], t - 3_600_000, t) {
+                Ok(found) if found.is_empty() => {
+                    return Some(format!(
+                        "`{selector}` matches no series in the hour before (asked /api/v1/series)"
+                    ));
+                }
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     fn api(&self, endpoint: &str, form: &[(&str, String)]) -> Result<ApiData, HttpError> {

@@ -689,3 +689,35 @@ fn monitor_errors_exit_2_and_keep_the_state() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_empty_gate_is_explained_through_the_series_endpoint() {
+    // `up` has series, `missing_total` has none.
+    let server = FakeServer::start_with(|_, request| {
+        if request.contains("missing_total") {
+            ok(r#"{"status":"success","data":[]}"#)
+        } else {
+            ok(r#"{"status":"success","data":[{"__name__":"up","job":"a"}]}"#)
+        }
+    });
+    let source = HttpSource::new(config(&server.url)).unwrap();
+    let expr = parse("sum(up) / sum(rate(missing_total[5m]))").unwrap();
+    assert_eq!(
+        source.explain_empty(&expr, 7_200_000).as_deref(),
+        Some(
+            "`{__name__=\"missing_total\"}` matches no series in the hour before (asked /api/v1/series)"
+        )
+    );
+    let requests = server.requests.lock().unwrap().clone();
+    assert!(
+        requests[0].starts_with("POST /api/v1/series "),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[0].ends_with("&start=3600.000&end=7200.000"),
+        "{}",
+        requests[0]
+    );
+    assert_eq!(source.explain_empty(&parse("up").unwrap(), 0), None);
+}

@@ -221,10 +221,15 @@ fn monitor(args: &Args) -> Result<ExitCode> {
             exprs.extend(g.fallback.as_ref());
         }
         let prefetched = Prefetched::fetch(&source, &exprs, from, end, schedule.step_ms)?;
+        // The window is already fetched, so steps take microseconds: saving after each would
+        // rewrite the growing state thousands of times. Every 1,000 steps and at the end.
         while !monitor.is_finished() {
             monitor.step(&prefetched)?;
-            save(args, &monitor)?;
+            if monitor.steps_taken() % 1000 == 0 {
+                save(args, &monitor)?;
+            }
         }
+        save(args, &monitor)?;
     } else {
         while !monitor.is_finished() {
             let due = monitor.next_time();
@@ -265,7 +270,12 @@ fn monitor(args: &Args) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report = monitor.report(&ReportExtras::default())?;
+    let start = monitor.state().start_ms;
+    let explain = |gate: usize, t: i64| source.explain_empty(&plan.gates[gate].expr, start + t);
+    let report = monitor.report(&ReportExtras {
+        explain_missing: Some(&explain),
+        ..ReportExtras::default()
+    })?;
     let alerts = match window {
         Some((from, to)) if !args.rules.is_empty() => alerts(args, &source, from, to, &schedule)?,
         _ => Vec::new(),
