@@ -5,6 +5,7 @@ mod check;
 mod decision;
 mod http_faults;
 mod live;
+mod monitor;
 mod promtool;
 mod unittest;
 
