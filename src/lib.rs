@@ -52,6 +52,7 @@ pub mod model;
 pub mod promql;
 pub mod promqltest;
 pub mod rules;
+pub mod source;
 pub mod stats;
 pub mod store;
 pub mod syntax;

@@ -7,15 +7,14 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::{Decision, GatePlan, Path, Status, StoreSource, Verdict};
+use super::monitor::{Monitor, ReportExtras, Schedule};
+use super::{Decision, GatePlan, StoreSource, Verdict};
 use crate::eval::EngineOptions;
 use crate::fixture::{InputSeriesOptions, LazyLoader};
 use crate::model::{Timestamp, format_float_g};
 use crate::rules::{DependencyGraph, GroupEvaluator, RuleEvalOptions, RuleFile, RuleGroup};
 use crate::stats::{
-    ChangePoint, DriftDetector, DriftOptions, EarlyStop, GradeLadder, PassProbability,
-    PassProbabilityOptions, SignalStatus, StopCondition, Summary, SummaryOptions, pass_probability,
-    summarize,
+    ChangePoint, DriftOptions, GradeLadder, PassProbability, StopCondition, Summary,
 };
 use crate::store::Store;
 use crate::syntax::lex::{format_duration, parse_duration};
@@ -281,20 +280,11 @@ pub fn load_rule_groups(files: &[(String, String)]) -> Result<Vec<RuleGroup>, Dr
     }
 }
 
-/// Runs a dry-run.
+/// Runs a dry-run: the [`Monitor`] stepped over the fixture timeline, the rules evaluated
+/// before each step as Prometheus would.
 pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
-    let spec = &input.plan.dryrun;
-    let step = spec.step_ms().map_err(DryRunError)?;
-    let duration = spec.duration_ms().map_err(DryRunError)?;
-    let decide_at = spec.decide_at_ms().map_err(DryRunError)?;
-    let warmup = spec.warmup_ms().map_err(DryRunError)?;
-    if warmup > decide_at {
-        return Err(DryRunError(format!(
-            "dryrun.warmup ({}) ends after decide_at ({})",
-            format_duration(warmup),
-            format_duration(decide_at)
-        )));
-    }
+    let schedule = Schedule::from_spec(&input.plan.dryrun)?;
+    let step = schedule.step_ms;
     let engine_options = EngineOptions {
         default_subquery_step: step,
         ..EngineOptions::default()
@@ -307,35 +297,11 @@ pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
             ..RuleEvalOptions::default()
         },
     );
-    let mut early_stop = EarlyStop::new(spec.early_stop.clone())
-        .map_err(|e| DryRunError(format!("dryrun.early_stop: {e}")))?;
-    let mut drift: Vec<(usize, DriftDetector)> = Vec::new();
-    for d in &spec.drift {
-        let index = gate_index(&input.plan, &d.signal)?;
-        let detector = DriftDetector::new(&d.detector)
-            .map_err(|e| DryRunError(format!("dryrun.drift: {e}")))?;
-        drift.push((index, detector));
-    }
-    for c in &spec.early_stop {
-        gate_index(&input.plan, c.signal())?;
-    }
-    let gates = &input.plan.gates;
-    let mut values: Vec<Vec<Option<f64>>> = vec![Vec::new(); gates.len()];
-    let mut statuses: Vec<Vec<Status>> = vec![Vec::new(); gates.len()];
-    let mut paths: Vec<Vec<Path>> = vec![Vec::new(); gates.len()];
-    let mut first_missing: Vec<Option<Timestamp>> = vec![None; gates.len()];
-    let mut warmup_missing: Vec<Option<(Timestamp, Timestamp)>> = vec![None; gates.len()];
-    let mut change_points: Vec<Vec<ChangePoint>> = vec![Vec::new(); gates.len()];
-    let mut outcomes: Vec<Option<bool>> = Vec::new();
-    let mut decision_outcomes: Vec<Option<bool>> = Vec::new();
+    let mut monitor = Monitor::with_schedule(&input.plan, 0, schedule)?;
     let mut store = Store::new();
-    let mut decision = None;
     let mut rule_errors = Vec::new();
-    let mut stop = None;
-    let mut last_time = 0;
-    let mut ts = 0;
-    let mut stopped_store_time = None;
-    while ts <= duration {
+    while !monitor.is_finished() {
+        let ts = monitor.next_offset();
         loader
             .append_till(&mut store, ts)
             .map_err(|e| DryRunError(format!("scenario: {e}")))?;
@@ -344,154 +310,10 @@ pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
                 rule_errors.push(e.to_string());
             }
         }
-        let source = StoreSource::with_options(&store, engine_options.clone());
-        let d = input
-            .plan
-            .decide(&source, ts)
-            .map_err(|e| DryRunError(format!("at {}: {e}", format_duration(ts))))?;
-        if ts < warmup {
-            for (i, c) in d.checks.iter().enumerate() {
-                if c.path == Path::Missing {
-                    warmup_missing[i].get_or_insert((ts, ts)).1 = ts;
-                }
-            }
-            ts += step;
-            continue;
-        }
-        let go = Some(d.verdict == Verdict::Go);
-        if ts <= decide_at {
-            decision_outcomes.push(go);
-        }
-        let mut signals = Vec::with_capacity(gates.len());
-        for (i, c) in d.checks.iter().enumerate() {
-            values[i].push(c.value);
-            statuses[i].push(c.status);
-            paths[i].push(c.path);
-            if c.path == Path::Missing && first_missing[i].is_none() {
-                first_missing[i] = Some(ts);
-            }
-            let failing = match c.status {
-                Status::Pass => Some(false),
-                Status::Fail => Some(true),
-                Status::Missing => None,
-            };
-            signals.push((
-                gates[i].name.as_str(),
-                SignalStatus {
-                    value: c.value,
-                    failing,
-                },
-            ));
-        }
-        for (i, detector) in &mut drift {
-            if let Some(cp) = detector.push(values[*i].last().copied().flatten()) {
-                change_points[*i].push(cp);
-            }
-        }
-        outcomes.push(go);
-        last_time = ts;
-        if ts >= decide_at && decision.is_none() {
-            decision = Some(d);
-        }
-        if decision.as_ref().is_some_and(|d| d.verdict == Verdict::Go) || ts < decide_at {
-            if let Some(s) = early_stop
-                .push(ts, &signals)
-                .map_err(|e| DryRunError(e.to_string()))?
-            {
-                stop = Some(s.clone());
-                stopped_store_time = Some(ts);
-                break;
-            }
-        } else if decision.is_some() {
-            // NO-GO or inconclusive at the decision: no monitor.
-            break;
-        }
-        ts += step;
+        monitor.step(&StoreSource::with_options(&store, engine_options.clone()))?;
     }
-    let _ = (last_time, stopped_store_time);
-    let decision = decision.ok_or_else(|| {
-        DryRunError(format!(
-            "the run ended (at {}) before decide_at ({})",
-            format_duration(last_time),
-            format_duration(decide_at)
-        ))
-    })?;
-    let steps = outcomes.len();
-    let level = spec.probability.as_ref().map_or(0.95, |p| p.level);
-    let probability = pass_probability(
-        &outcomes,
-        &PassProbabilityOptions {
-            credible_level: level,
-            ..PassProbabilityOptions::default()
-        },
-    )
-    .ok();
     let graph = DependencyGraph::new(&input.groups);
     let mut risks = Vec::new();
-    let mut gate_reports = Vec::new();
-    for (i, gate) in gates.iter().enumerate() {
-        let n = statuses[i].len().max(1) as f64;
-        let count = |p: Path| paths[i].iter().filter(|x| **x == p).count() as f64 / n;
-        let pass_fraction = statuses[i].iter().filter(|s| **s == Status::Pass).count() as f64 / n;
-        let summary = summarize(
-            &values[i],
-            &SummaryOptions {
-                step_ms: Some(step),
-                ..SummaryOptions::default()
-            },
-        )
-        .ok();
-        let missing_fraction = count(Path::Missing);
-        let fallback_fraction = count(Path::Fallback);
-        let first = first_missing[i].map(|t| {
-            (
-                t,
-                explain_missing(input, &engine_options, gate, t)
-                    .unwrap_or_else(|| "no reason found".into()),
-            )
-        });
-        if let Some((t, why)) = &first {
-            risks.push(Risk {
-                subject: gate.name.clone(),
-                message: format!(
-                    "no value at {:.2}% of steps (first at {}: {why})",
-                    missing_fraction * 100.0,
-                    format_duration(*t)
-                ),
-            });
-        }
-        if let Some((from, to)) = warmup_missing[i] {
-            let why = explain_missing(input, &engine_options, gate, from)
-                .unwrap_or_else(|| "no reason found".into());
-            risks.push(Risk {
-                subject: gate.name.clone(),
-                message: format!(
-                    "no value during the warm-up from {} to {} ({why}); the statistics leave the warm-up out",
-                    format_duration(from),
-                    format_duration(to)
-                ),
-            });
-        }
-        if fallback_fraction > 0.0 {
-            risks.push(Risk {
-                subject: gate.name.clone(),
-                message: format!(
-                    "its expression was empty at {:.2}% of steps and the fallback decided: a missing input is hidden there",
-                    fallback_fraction * 100.0
-                ),
-            });
-        }
-        gate_reports.push(GateReport {
-            name: gate.name.clone(),
-            summary,
-            pass_fraction,
-            fallback_fraction,
-            missing_fraction,
-            first_missing: first,
-            change_points: std::mem::take(&mut change_points[i]),
-            values: std::mem::take(&mut values[i]),
-        });
-    }
     for d in graph.lagging() {
         let reader = &input.groups[d.reader.group];
         let writer = &input.groups[d.writer.group];
@@ -503,55 +325,13 @@ pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
             ),
         });
     }
-    let grade = spec.grade.as_ref().and_then(|g| {
-        let index = gate_index(&input.plan, &g.signal).ok()?;
-        let ladder = g.ladder.clone().unwrap_or_else(GradeLadder::l4);
-        let summary = gate_reports[index].summary.as_ref()?;
-        let graded = ladder.grade_summary(summary);
-        Some((
-            graded.grade.to_string(),
-            graded.action.to_string(),
-            graded.value,
-        ))
-    });
-    let mut verdict = decision.verdict;
-    let mut preflight = input.preflight.clone();
-    if let Some(p) = &spec.probability
-        && let Some(min) = p.min_mean
-    {
-        let window = pass_probability(
-            &decision_outcomes,
-            &PassProbabilityOptions {
-                credible_level: p.level,
-                ..PassProbabilityOptions::default()
-            },
-        )
-        .ok();
-        let mean = window.as_ref().map_or(0.0, |w| w.mean);
-        preflight.push(PreflightStep {
-            name: "pass probability before the decision".into(),
-            passed: mean >= min,
-            detail: format!(
-                "posterior mean {} (needs at least {})",
-                format_float_g(mean),
-                format_float_g(min)
-            ),
-        });
-    }
-    if preflight.iter().any(|p| !p.passed) || stop.is_some() {
-        verdict = Verdict::NoGo;
-    }
-    Ok(DryRunReport {
-        verdict,
-        preflight,
-        decision,
-        probability,
-        gates: gate_reports,
-        stop,
-        grade,
+    let explain = |gate: usize, t: Timestamp| {
+        explain_missing(input, &engine_options, &input.plan.gates[gate], t)
+    };
+    monitor.report(&ReportExtras {
+        preflight: input.preflight.clone(),
+        explain_missing: Some(&explain),
         risks,
-        steps,
-        step_ms: step,
         rule_errors,
     })
 }
@@ -568,13 +348,6 @@ fn timeline(input: &DryRunInput) -> Result<LazyLoader, crate::fixture::FixtureEr
         ..InputSeriesOptions::default()
     };
     LazyLoader::new(&Store::new(), &pairs, &options)
-}
-
-fn gate_index(plan: &GatePlan, name: &str) -> Result<usize, DryRunError> {
-    plan.gates
-        .iter()
-        .position(|g| g.name == name)
-        .ok_or_else(|| DryRunError(format!("no gate named {name:?}")))
 }
 
 /// Why a gate's expression was empty at `t`: replays the timeline up to `t` (only for the

@@ -33,92 +33,23 @@
 //! assert_eq!(decision.checks[0].path.to_string(), "fallback");
 //! ```
 
+pub mod backtest;
 pub mod dryrun;
+pub mod monitor;
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+pub use crate::source::{Source, SourceError, StoreSource};
 
 use crate::Labels;
-use crate::eval::{Engine, EngineOptions, EvalError, Value};
 use crate::model::{Timestamp, format_float_g};
 use crate::promql::{Expr, ParseOptions, parse_with};
-use crate::store::Store;
 use crate::yaml::{self, Spanned, YamlError};
 
-/// Where samples come from. The fixture store is the default; a live Prometheus-compatible
-/// HTTP API can implement the same trait without changing decisions or statistics.
-pub trait Source {
-    /// Evaluates `expr` as an instant query at `t` (ms): the samples of a vector, or one
-    /// unlabelled sample for a scalar.
-    fn instant(&self, expr: &Expr, t: Timestamp) -> Result<Vec<(Labels, f64)>, SourceError>;
-}
-
-/// A query a [`Source`] could not answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct SourceError {
-    /// What went wrong.
-    pub message: String,
-}
-
-/// The in-memory store as a [`Source`].
-///
-/// ```
-/// use promgate::decision::{Source, StoreSource};
-/// let store = promgate::store::Store::new();
-/// let source = StoreSource::new(&store);
-/// let expr = promgate::promql::parse("vector(2)").unwrap();
-/// assert_eq!(source.instant(&expr, 0).unwrap()[0].1, 2.0);
-/// ```
-#[derive(Debug, Clone)]
-pub struct StoreSource<'a> {
-    store: &'a Store,
-    engine: Engine,
-}
-
-impl<'a> StoreSource<'a> {
-    /// A source over `store` with the default engine options.
-    pub fn new(store: &'a Store) -> StoreSource<'a> {
-        StoreSource::with_options(store, EngineOptions::default())
-    }
-
-    /// A source over `store` with these engine options.
-    pub fn with_options(store: &'a Store, options: EngineOptions) -> StoreSource<'a> {
-        StoreSource {
-            store,
-            engine: Engine::new(options),
-        }
-    }
-}
-
-impl Source for StoreSource<'_> {
-    fn instant(&self, expr: &Expr, t: Timestamp) -> Result<Vec<(Labels, f64)>, SourceError> {
-        let result = self
-            .engine
-            .instant_query(self.store, expr, t)
-            .map_err(|e: EvalError| SourceError {
-                message: e.to_string(),
-            })?;
-        match result.value {
-            Value::Vector(v) => Ok(v
-                .into_iter()
-                .filter(|s| s.h.is_none())
-                .map(|s| (s.metric, s.f))
-                .collect()),
-            Value::Scalar(f) => Ok(vec![(Labels::empty(), f)]),
-            other => Err(SourceError {
-                message: format!(
-                    "a gate must give a vector or a scalar, not a {}",
-                    other.type_name()
-                ),
-            }),
-        }
-    }
-}
-
 /// A comparison of a gate's value with its threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     /// `==`
     #[serde(rename = "==")]
@@ -194,7 +125,7 @@ pub enum OnMissing {
 }
 
 /// How much a gate's failure weighs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// A failure is reported but does not block.
@@ -393,7 +324,8 @@ impl GatePlan {
 }
 
 /// Which way a check got its value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Path {
     /// The expression had a value.
     Primary,
@@ -414,7 +346,8 @@ impl fmt::Display for Path {
 }
 
 /// A check's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// The comparison held.
     Pass,
@@ -458,7 +391,8 @@ pub struct Check {
 }
 
 /// GO, NO-GO or inconclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Every critical gate passed.
     Go,

@@ -5,6 +5,9 @@ mod check;
 mod decision;
 mod lint;
 mod explain;
+mod http_faults;
+mod live;
+mod monitor;
 mod promtool;
 mod unittest;
 

@@ -45,11 +45,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     })
 }
 
-fn num(v: f64) -> serde_json::Value {
+pub(crate) fn num(v: f64) -> serde_json::Value {
     serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
 }
 
-fn json(r: &DryRunReport) -> serde_json::Value {
+/// The report as JSON (shared with `monitor`).
+pub(crate) fn json(r: &DryRunReport) -> serde_json::Value {
     serde_json::json!({
         "verdict": r.verdict.to_string(),
         "preflight": r.preflight.iter().map(|p| serde_json::json!({"name": p.name, "passed": p.passed, "detail": p.detail})).collect::<Vec<_>>(),

@@ -1,6 +1,8 @@
 //! The `promgate` command-line tool.
 //!
-//! Exit codes follow promtool: 0 success, 1 failure.
+//! Exit codes follow promtool: 0 success, 1 failure. The decision commands (`decide`,
+//! `dryrun`, `monitor`) exit 0 GO, 1 NO-GO, 3 inconclusive; `monitor` and `fixture` exit 2 on
+//! an error (an unreachable API, a bad state file) so it never reads as NO-GO.
 
 /// `println!` that ends the program quietly when standard output is closed early
 /// (`promgate ... | head`), instead of panicking.
@@ -27,8 +29,12 @@ mod check;
 mod decide;
 mod diff;
 mod dryrun;
+#[cfg(feature = "http")]
+mod export;
 mod fixtures;
 mod lint;
+#[cfg(feature = "http")]
+mod monitor;
 mod promql;
 mod promqltest;
 mod query;
@@ -58,6 +64,13 @@ enum Command {
     Dryrun(dryrun::Args),
     /// Lint rule files and a gates file: coalescing, heartbeat coverage and PromQL pitfalls.
     Lint(lint::Args),
+    /// Export series from a Prometheus-compatible API as a promtool test file's input_series.
+    #[cfg(feature = "http")]
+    Fixture(export::Args),
+    /// Run the gates against a Prometheus-compatible API: the 24 h monitor (resumable with
+    /// --state and --once) or a backtest over a past window (--from/--to).
+    #[cfg(feature = "http")]
+    Monitor(monitor::Args),
     /// Work with PromQL expressions.
     Promql(promql::Args),
     /// Run Prometheus's PromQL test scripts (`load`/`eval` files).
@@ -86,6 +99,10 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Dryrun(args) => dryrun::run(&args),
         Command::Lint(args) => lint::run(&args),
+        #[cfg(feature = "http")]
+        Command::Fixture(args) => export::run(&args),
+        #[cfg(feature = "http")]
+        Command::Monitor(args) => monitor::run(&args),
         Command::Promql(args) => promql::run(args),
         Command::Promqltest(args) => promqltest::run(&args),
         Command::Query(args) => query::run(&args),

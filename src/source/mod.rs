@@ -1,0 +1,235 @@
+//! Where samples come from: the in-memory fixture store ([`StoreSource`]), or any
+//! Prometheus-compatible HTTP query API ([`http::HttpSource`], behind the `http` feature:
+//! Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics).
+//!
+//! Both answer the same [`Source`] questions with the same types, so decisions and statistics
+//! cannot tell them apart. A backtest asks for whole windows at once ([`Source::range`]) and
+//! replays them through [`Prefetched`], so a past day costs one range query per expression
+//! instead of 8640 instant queries.
+//!
+//! ```
+//! use promgate::source::{Prefetched, Source, StoreSource};
+//! use promgate::{Labels, Store, parse};
+//! let mut store = Store::new();
+//! let up = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+//! store.append_floats(up, [(0, 1.0), (10_000, 0.0)]).unwrap();
+//! let source = StoreSource::new(&store);
+//! let expr = parse("sum(up)").unwrap();
+//! let window = Prefetched::fetch(&source, &[&expr], 0, 20_000, 10_000).unwrap();
+//! assert_eq!(window.instant(&expr, 10_000).unwrap()[0].1, 0.0);
+//! assert_eq!(window.instant(&expr, 10_000).unwrap(), source.instant(&expr, 10_000).unwrap());
+//! ```
+
+#[cfg(feature = "http")]
+pub mod http;
+
+use std::collections::BTreeMap;
+
+use crate::Labels;
+use crate::eval::{Engine, EngineOptions, EvalError, Value};
+use crate::model::Timestamp;
+use crate::promql::Expr;
+use crate::store::Store;
+
+/// The most steps one [`Source::range`] call may cover (a day of 1 s steps): an explicit
+/// limit, so a mistyped step cannot ask for billions of samples.
+pub const MAX_RANGE_STEPS: i64 = 86_400;
+
+/// Where samples come from. The fixture store is the default; a live Prometheus-compatible
+/// HTTP API implements the same trait without changing decisions or statistics.
+pub trait Source {
+    /// Evaluates `expr` as an instant query at `t` (ms): the samples of a vector, or one
+    /// unlabelled sample for a scalar.
+    fn instant(&self, expr: &Expr, t: Timestamp) -> Result<Vec<(Labels, f64)>, SourceError>;
+
+    /// Evaluates `expr` at every step from `start` to `end` (ms, both included): one entry
+    /// per step, each what [`Source::instant`] gives at that time. The default asks one
+    /// instant query per step; an HTTP source uses `query_range`.
+    fn range(
+        &self,
+        expr: &Expr,
+        start: Timestamp,
+        end: Timestamp,
+        step: i64,
+    ) -> Result<Vec<Vec<(Labels, f64)>>, SourceError> {
+        let count = range_steps(start, end, step)?;
+        (0..count)
+            .map(|i| self.instant(expr, start + i * step))
+            .collect()
+    }
+
+    /// Warnings the source saw since the last call (the API's `warnings` and `infos`, Thanos's
+    /// partial responses, skipped histogram samples), oldest first. They are not errors: the
+    /// monitor keeps them and the report shows them.
+    fn take_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// How many steps `start..=end` holds, or an error for a bad window.
+///
+/// ```
+/// assert_eq!(promgate::source::range_steps(0, 60_000, 10_000).unwrap(), 7);
+/// assert!(promgate::source::range_steps(10, 0, 1).is_err());
+/// ```
+pub fn range_steps(start: Timestamp, end: Timestamp, step: i64) -> Result<i64, SourceError> {
+    if step <= 0 {
+        return Err(SourceError::new(format!(
+            "the step must be positive, not {step}ms"
+        )));
+    }
+    if end < start {
+        return Err(SourceError::new(format!(
+            "the window ends ({end}) before it starts ({start})"
+        )));
+    }
+    let count = (end - start) / step + 1;
+    if count > MAX_RANGE_STEPS {
+        return Err(SourceError::new(format!(
+            "the window holds {count} steps, more than the limit of {MAX_RANGE_STEPS}: use a longer step or a shorter window"
+        )));
+    }
+    Ok(count)
+}
+
+/// A query a [`Source`] could not answer.
+///
+/// ```
+/// let e = promgate::source::SourceError::new("http://x/api/v1/query: HTTP 503");
+/// assert_eq!(e.to_string(), "http://x/api/v1/query: HTTP 503");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SourceError {
+    /// What went wrong (an HTTP source names the URL, the status, what came back and how
+    /// often it tried).
+    pub message: String,
+}
+
+impl SourceError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> SourceError {
+        SourceError {
+            message: message.into(),
+        }
+    }
+}
+
+/// The in-memory store as a [`Source`].
+///
+/// ```
+/// use promgate::decision::{Source, StoreSource};
+/// let store = promgate::store::Store::new();
+/// let source = StoreSource::new(&store);
+/// let expr = promgate::promql::parse("vector(2)").unwrap();
+/// assert_eq!(source.instant(&expr, 0).unwrap()[0].1, 2.0);
+/// ```
+#[derive(Debug, Clone)]
+pub struct StoreSource<'a> {
+    store: &'a Store,
+    engine: Engine,
+}
+
+impl<'a> StoreSource<'a> {
+    /// A source over `store` with the default engine options.
+    pub fn new(store: &'a Store) -> StoreSource<'a> {
+        StoreSource::with_options(store, EngineOptions::default())
+    }
+
+    /// A source over `store` with these engine options.
+    pub fn with_options(store: &'a Store, options: EngineOptions) -> StoreSource<'a> {
+        StoreSource {
+            store,
+            engine: Engine::new(options),
+        }
+    }
+}
+
+impl Source for StoreSource<'_> {
+    fn instant(&self, expr: &Expr, t: Timestamp) -> Result<Vec<(Labels, f64)>, SourceError> {
+        let result = self
+            .engine
+            .instant_query(self.store, expr, t)
+            .map_err(|e: EvalError| SourceError::new(e.to_string()))?;
+        match result.value {
+            Value::Vector(v) => Ok(v
+                .into_iter()
+                .filter(|s| s.h.is_none())
+                .map(|s| (s.metric, s.f))
+                .collect()),
+            Value::Scalar(f) => Ok(vec![(Labels::empty(), f)]),
+            other => Err(SourceError::new(format!(
+                "a gate must give a vector or a scalar, not a {}",
+                other.type_name()
+            ))),
+        }
+    }
+}
+
+/// Expressions evaluated over a whole window in advance (one [`Source::range`] call each),
+/// answered back step by step as a [`Source`]: the backtest's source. Asking for an
+/// expression or a time it did not fetch is an error, never a silently empty result.
+#[derive(Debug, Clone)]
+pub struct Prefetched {
+    start: Timestamp,
+    end: Timestamp,
+    step: i64,
+    results: BTreeMap<String, Vec<Vec<(Labels, f64)>>>,
+    warnings: Vec<String>,
+    taken: std::cell::Cell<bool>,
+}
+
+impl Prefetched {
+    /// Fetches every expression over `start..=end` at `step` from `source`.
+    pub fn fetch(
+        source: &dyn Source,
+        exprs: &[&Expr],
+        start: Timestamp,
+        end: Timestamp,
+        step: i64,
+    ) -> Result<Prefetched, SourceError> {
+        range_steps(start, end, step)?;
+        let mut results = BTreeMap::new();
+        for expr in exprs {
+            let key = expr.to_string();
+            if results.contains_key(&key) {
+                continue;
+            }
+            let steps = source.range(expr, start, end, step)?;
+            results.insert(key, steps);
+        }
+        Ok(Prefetched {
+            start,
+            end,
+            step,
+            results,
+            warnings: source.take_warnings(),
+            taken: std::cell::Cell::new(false),
+        })
+    }
+}
+
+impl Source for Prefetched {
+    fn instant(&self, expr: &Expr, t: Timestamp) -> Result<Vec<(Labels, f64)>, SourceError> {
+        let key = expr.to_string();
+        let steps = self
+            .results
+            .get(&key)
+            .ok_or_else(|| SourceError::new(format!("{key}: not fetched for this window")))?;
+        if t < self.start || t > self.end || (t - self.start) % self.step != 0 {
+            return Err(SourceError::new(format!(
+                "{key}: time {t} is not a step of the fetched window"
+            )));
+        }
+        Ok(steps[((t - self.start) / self.step) as usize].clone())
+    }
+
+    fn take_warnings(&self) -> Vec<String> {
+        // The window's warnings belong to the whole window: hand them over once.
+        if self.taken.replace(true) {
+            Vec::new()
+        } else {
+            self.warnings.clone()
+        }
+    }
+}
