@@ -34,6 +34,8 @@
 //! ```
 
 pub mod dryrun;
+#[cfg(feature = "report")]
+pub mod report;
 pub mod series;
 
 use std::fmt;

@@ -2,4 +2,5 @@
 
 mod promql;
 mod query;
+mod report;
 mod stats;
