@@ -73,14 +73,15 @@ fn report_writes_markdown_and_one_chart_per_gate() {
         "threshold &lt;= 0.8",
         "gate failing",
         "no value",
-        "drift alarms (",
+        "drift alarm",
+        "every alarm (85)",
     ] {
         assert!(load.contains(legend), "no {legend:?} in the load chart");
     }
     let up = std::fs::read_to_string(dir.join("charts/up.svg")).unwrap();
     // `up` fell back to vector(1) in its gap: a value at every step, never failing.
     assert!(!up.contains("no value") && !up.contains("gate failing"));
-    assert!(up.contains("fallback 6."), "the fallback share is shown");
+    assert!(up.contains("fallback 4.56%"), "the fallback share is shown");
 }
 
 #[test]
