@@ -720,7 +720,8 @@ mod tests {
 
     #[test]
     fn y_range_holds_the_threshold_and_a_flat_line() {
-        assert_eq!(y_range(&[Some(1.0), None], 1.0), (0.9, 1.1));
+        // A flat line at its threshold gets half a unit either side.
+        assert_eq!(y_range(&[Some(1.0), None], 1.0), (0.5, 1.5));
         let (lo, hi) = y_range(&[Some(0.1), Some(0.2)], 0.35);
         assert!(lo < 0.1 && hi > 0.35);
         // Failing is the comparison not holding; equal to a `<=` threshold passes.
