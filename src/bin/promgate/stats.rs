@@ -235,8 +235,10 @@ fn read_rules(args: &Args, plan: Option<&GatePlan>) -> Result<Vec<(String, Strin
 
 /// `--threshold OP VALUE`.
 fn threshold_arg(words: &[String]) -> Result<Option<Threshold>> {
-    let [op, value] = words else {
-        return Ok(None);
+    let (op, value) = match words {
+        [] => return Ok(None),
+        [op, value] => (op, value),
+        _ => bail!("--threshold is given once, as OP VALUE"),
     };
     let value: f64 = value
         .parse()
