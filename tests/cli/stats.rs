@@ -206,6 +206,10 @@ fn stats_rejects_bad_input_with_a_message() {
             vec!["--from", "10m"],
             "invalid range: from (10m) is after to (9m)",
         ),
+        (
+            vec!["--threshold", ">", "1", "--threshold", "<", "2"],
+            "--threshold is given once, as OP VALUE",
+        ),
         (vec!["--ladder", "no-such-ladder.yml"], "no-such-ladder.yml"),
         (vec!["--drift", "{method: sideways}"], "--drift"),
     ] {
