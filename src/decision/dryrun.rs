@@ -185,6 +185,8 @@ pub struct GateReport {
     pub change_points: Vec<ChangePoint>,
     /// Its value at each step (`None`: missing).
     pub values: Vec<Option<f64>>,
+    /// The path each step's value took (primary, fallback or missing), beside `values`.
+    pub paths: Vec<Path>,
 }
 
 /// A risk the report must show: a value that went missing, fell back, or lagged because of
@@ -552,6 +554,7 @@ pub fn run_with_progress(
             first_missing: first,
             change_points: std::mem::take(&mut change_points[i]),
             values: std::mem::take(&mut values[i]),
+            paths: std::mem::take(&mut paths[i]),
         });
     }
     for d in graph.lagging() {

@@ -1,8 +1,9 @@
 //! The dry-run report as files: `report.md` (verdict first, the gates, residual risks, the
 //! pass probability, drift alarms, early stop, grade and action) and one SVG chart per gate
 //! under `charts/`: the gate's value over the run with its threshold, the steps where it
-//! failed shaded, missing stretches marked, drift change points, the decision time and the
-//! early stop as vertical markers. Operators look at the curve before they read numbers.
+//! failed shaded, stretches where the fallback gave the value or no value came marked, drift
+//! change points, the decision time and the early stop as vertical markers. Operators look at
+//! the curve before they read numbers.
 //!
 //! Needs the `report` cargo feature (on by default); the charts are drawn with `plotters`'
 //! SVG backend, without font files, so the bytes are the same on every machine.
@@ -22,7 +23,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::dryrun::{DryRunReport, GateReport};
-use super::{Check, Op};
+use super::{Check, Op, Path as CheckPath};
 use crate::model::format_float_g;
 use crate::syntax::lex::format_duration;
 
@@ -71,6 +72,7 @@ const SERIES_COLOR: RGBColor = RGBColor(31, 119, 180);
 const THRESHOLD_COLOR: RGBColor = RGBColor(214, 39, 40);
 const BREACH_COLOR: RGBColor = RGBColor(255, 152, 150);
 const MISSING_COLOR: RGBColor = RGBColor(160, 160, 160);
+const FALLBACK_COLOR: RGBColor = RGBColor(255, 221, 113);
 const CHANGE_COLOR: RGBColor = RGBColor(255, 127, 14);
 const DECISION_COLOR: RGBColor = RGBColor(44, 160, 44);
 const STOP_COLOR: RGBColor = RGBColor(0, 0, 0);
@@ -554,6 +556,14 @@ fn draw_chart(
         legend.push(LegendEntry {
             label: "gate failing".into(),
             glyph: Glyph::Band(BREACH_COLOR),
+        });
+    }
+    let fallback = runs(n, |i| gate.paths.get(i) == Some(&CheckPath::Fallback));
+    if !fallback.is_empty() {
+        chart.draw_series(fallback.iter().map(|&r| band(r, FALLBACK_COLOR, 0.45)))?;
+        legend.push(LegendEntry {
+            label: "from the fallback".into(),
+            glyph: Glyph::Band(FALLBACK_COLOR),
         });
     }
     let missing = runs(n, |i| values[i].is_none());

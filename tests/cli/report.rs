@@ -81,6 +81,8 @@ fn report_writes_markdown_and_one_chart_per_gate() {
     let up = std::fs::read_to_string(dir.join("charts/up.svg")).unwrap();
     // `up` fell back to vector(1) in its gap: a value at every step, never failing.
     assert!(!up.contains("no value") && !up.contains("gate failing"));
+    assert!(up.contains("from the fallback"));
+    assert!(!load.contains("from the fallback"));
     assert!(up.contains("fallback 4.56%"), "the fallback share is shown");
 }
 
