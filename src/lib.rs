@@ -34,7 +34,8 @@
 //! ```
 //!
 //! Library users who do not need the command-line tool can leave out its dependencies (clap,
-//! anyhow) with `default-features = false`.
+//! anyhow, indicatif) with `default-features = false`; the `report` feature adds
+//! `decision::report` (Markdown and SVG charts of a dry-run, with plotters).
 //!
 //! This crate follows Prometheus [`PROMETHEUS_VERSION`] semantics by default and offers the 2.x
 //! window semantics as an option ([`eval::Semantics`]).

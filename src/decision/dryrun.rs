@@ -184,6 +184,8 @@ pub struct GateReport {
     pub change_points: Vec<ChangePoint>,
     /// Its value at each step (`None`: missing).
     pub values: Vec<Option<f64>>,
+    /// The path each step's value took (primary, fallback or missing), beside `values`.
+    pub paths: Vec<super::Path>,
 }
 
 /// A risk the report must show: a value that went missing, fell back, or lagged because of
@@ -219,6 +221,9 @@ pub struct DryRunReport {
     pub steps: usize,
     /// The monitor's step (ms).
     pub step_ms: i64,
+    /// The time of the first counted step, the warm-up's end rounded up to a step (ms after
+    /// the start): step `i` of [`GateReport::values`] is at `start_ms + i * step_ms`.
+    pub start_ms: Timestamp,
     /// Rule evaluation errors seen (rule, time, message), at most 20.
     pub rule_errors: Vec<String>,
 }
@@ -283,8 +288,61 @@ pub fn load_rule_groups(files: &[(String, String)]) -> Result<Vec<RuleGroup>, Dr
 /// Runs a dry-run: the [`Monitor`] stepped over the fixture timeline, the rules evaluated
 /// before each step as Prometheus would.
 pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
+    run_with_progress(input, &mut |_| {})
+}
+
+/// How far a dry-run has got: passed to the callback of [`run_with_progress`] after each step.
+///
+/// ```
+/// let p = promgate::decision::dryrun::Progress { time_ms: 30_000, end_ms: 60_000, steps: 4 };
+/// assert_eq!(p.fraction(), 0.5);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// The time of the step just run (ms after the start).
+    pub time_ms: Timestamp,
+    /// The time of the last step the run would reach without an early stop (ms).
+    pub end_ms: Timestamp,
+    /// Steps run so far, warm-up included.
+    pub steps: usize,
+}
+
+impl Progress {
+    /// The share of the run's time covered, in [0, 1].
+    ///
+    /// ```
+    /// let p = promgate::decision::dryrun::Progress { time_ms: 0, end_ms: 0, steps: 1 };
+    /// assert_eq!(p.fraction(), 1.0);
+    /// ```
+    pub fn fraction(&self) -> f64 {
+        if self.end_ms <= 0 {
+            return 1.0;
+        }
+        (self.time_ms as f64 / self.end_ms as f64).clamp(0.0, 1.0)
+    }
+}
+
+/// Runs a dry-run as [`run`] does, calling `progress` after every step (for a progress bar;
+/// the library itself never prints). A run that stops early, or ends at a NO-GO decision,
+/// simply calls it no more.
+///
+/// ```
+/// use promgate::decision::GatePlan;
+/// use promgate::decision::dryrun::{DryRunInput, run_with_progress};
+/// let plan = GatePlan::parse("g.yml", "gates: [{name: up, expr: min(up), op: '==', threshold: 1}]\ndryrun: {duration: 1m, decide_at: 30s}\n").unwrap();
+/// let input = DryRunInput { plan, groups: vec![], series: vec![("up".into(), "1x6".into())], interval: 10_000, preflight: vec![] };
+/// let mut seen = Vec::new();
+/// let report = run_with_progress(&input, &mut |p| seen.push(p.time_ms)).unwrap();
+/// assert_eq!(seen, [0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000]);
+/// assert_eq!(report.steps, 7);
+/// ```
+pub fn run_with_progress(
+    input: &DryRunInput,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<DryRunReport, DryRunError> {
     let schedule = Schedule::from_spec(&input.plan.dryrun)?;
     let step = schedule.step_ms;
+    let schedule_end = schedule.duration_ms - schedule.duration_ms.rem_euclid(step);
     let engine_options = EngineOptions {
         default_subquery_step: step,
         ..EngineOptions::default()
@@ -311,6 +369,11 @@ pub fn run(input: &DryRunInput) -> Result<DryRunReport, DryRunError> {
             }
         }
         monitor.step(&StoreSource::with_options(&store, engine_options.clone()))?;
+        progress(Progress {
+            time_ms: ts,
+            end_ms: schedule_end,
+            steps: usize::try_from(monitor.steps_taken()).unwrap_or(0),
+        });
     }
     let graph = DependencyGraph::new(&input.groups);
     let mut risks = Vec::new();
@@ -470,14 +533,22 @@ impl fmt::Display for DryRunReport {
             )?;
         }
         for g in &self.gates {
-            for cp in &g.change_points {
+            for cp in g.change_points.iter().take(SHOWN_CHANGE_POINTS) {
                 writeln!(
                     f,
                     "  drift on {} at {} (alarm step {}, change from step {})",
                     g.name,
-                    format_duration(cp.alarm_index as i64 * self.step_ms),
+                    format_duration(self.start_ms + cp.alarm_index as i64 * self.step_ms),
                     cp.alarm_index,
                     cp.start_index.map_or("?".to_string(), |s| s.to_string())
+                )?;
+            }
+            if g.change_points.len() > SHOWN_CHANGE_POINTS {
+                writeln!(
+                    f,
+                    "  ... {} drift alarms on {} in all (the detector restarts after each alarm while the shift lasts)",
+                    g.change_points.len(),
+                    g.name
                 )?;
             }
         }
@@ -495,6 +566,9 @@ impl fmt::Display for DryRunReport {
         Ok(())
     }
 }
+
+/// Drift alarms listed per gate in the text report (the report keeps them all).
+const SHOWN_CHANGE_POINTS: usize = 10;
 
 /// A value for a table: at most 6 significant digits.
 fn short(v: f64) -> String {
@@ -544,6 +618,15 @@ pub fn headline(report: &DryRunReport) -> BTreeMap<&'static str, String> {
 pub fn run_dir(
     dir: &std::path::Path,
     scenario: Option<&std::path::Path>,
+) -> Result<DryRunReport, DryRunError> {
+    run_dir_with_progress(dir, scenario, &mut |_| {})
+}
+
+/// [`run_dir`], calling `progress` after every step of the run as [`run_with_progress`] does.
+pub fn run_dir_with_progress(
+    dir: &std::path::Path,
+    scenario: Option<&std::path::Path>,
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<DryRunReport, DryRunError> {
     use crate::unittest::{FileLoader, FsLoader, TestOptions, run_path};
     let read = |path: &std::path::Path| {
@@ -633,11 +716,14 @@ pub fn run_dir(
     };
     let (series, interval) =
         scenario_series(&scenario_path.display().to_string(), &read(&scenario_path)?)?;
-    run(&DryRunInput {
-        plan,
-        groups,
-        series,
-        interval,
-        preflight,
-    })
+    run_with_progress(
+        &DryRunInput {
+            plan,
+            groups,
+            series,
+            interval,
+            preflight,
+        },
+        progress,
+    )
 }

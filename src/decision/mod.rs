@@ -36,6 +36,9 @@
 pub mod backtest;
 pub mod dryrun;
 pub mod monitor;
+#[cfg(feature = "report")]
+pub mod report;
+pub mod series;
 
 use std::fmt;
 
@@ -320,6 +323,23 @@ impl GatePlan {
             .map(|g| check(g, source, t))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Decision::from_checks(t, checks))
+    }
+}
+
+impl Gate {
+    /// Evaluates this gate alone at `t` over `source`: its value (through the fallback when
+    /// the expression is empty), the path taken and the outcome, as [`GatePlan::decide`]
+    /// gives for each gate.
+    ///
+    /// ```
+    /// use promgate::decision::{GatePlan, Path, Status, StoreSource};
+    /// let plan = GatePlan::parse("g.yml", "gates: [{name: e, expr: nothing, op: '<=', threshold: 0.1, on_missing: fallback, fallback: vector(0)}]").unwrap();
+    /// let store = promgate::store::Store::new();
+    /// let check = plan.gates[0].check(&StoreSource::new(&store), 0).unwrap();
+    /// assert_eq!((check.value, check.path, check.status), (Some(0.0), Path::Fallback, Status::Pass));
+    /// ```
+    pub fn check(&self, source: &dyn Source, t: Timestamp) -> Result<Check, SourceError> {
+        check(self, source, t)
     }
 }
 

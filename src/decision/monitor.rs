@@ -670,6 +670,15 @@ impl<'p> Monitor<'p> {
                 first_missing,
                 change_points: self.change_points[i].clone(),
                 values: g.values.clone(),
+                paths: g
+                    .paths
+                    .chars()
+                    .map(|c| match c {
+                        '1' => Path::Primary,
+                        'f' => Path::Fallback,
+                        _ => Path::Missing,
+                    })
+                    .collect(),
             });
         }
         risks.extend(extras.risks.iter().cloned());
@@ -734,6 +743,7 @@ impl<'p> Monitor<'p> {
             risks,
             steps,
             step_ms: step,
+            start_ms: first,
             rule_errors: extras.rule_errors.clone(),
         })
     }

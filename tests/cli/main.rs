@@ -4,3 +4,5 @@ mod lint;
 mod diff;
 mod promql;
 mod query;
+mod report;
+mod stats;

@@ -4,9 +4,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::io::IsTerminal as _;
+
 use anyhow::Result;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use promgate::decision::Verdict;
-use promgate::decision::dryrun::{DryRunReport, run_dir};
+use promgate::decision::dryrun::{DryRunReport, run_dir, run_dir_with_progress};
+use promgate::decision::report::write_report;
+use promgate::syntax::lex::format_duration;
 
 /// Arguments of `promgate dryrun`.
 #[derive(Debug, clap::Args)]
@@ -20,6 +25,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+    /// Also write the report as Markdown (`report.md`) with one SVG chart per gate
+    /// (`charts/*.svg`) into this folder.
+    #[arg(long, value_name = "OUTDIR")]
+    pub report: Option<PathBuf>,
 }
 
 /// `--output`.
@@ -33,7 +42,27 @@ pub enum Output {
 
 /// Runs the command. Exit codes: 0 GO, 1 NO-GO (or an error), 3 inconclusive.
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let report = run_dir(&args.dir, args.scenario.as_deref())?;
+    // A progress bar only for a person watching: text output, both streams on a terminal.
+    let watched = args.output == Output::Text
+        && std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal();
+    let report = if watched {
+        let mut bar: Option<ProgressBar> = None;
+        let report = run_dir_with_progress(&args.dir, args.scenario.as_deref(), &mut |p| {
+            let bar = bar.get_or_insert_with(|| progress_bar(p.end_ms));
+            bar.set_position((p.fraction() * 1000.0) as u64);
+            bar.set_message(format_duration(p.time_ms));
+        });
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        report?
+    } else {
+        run_dir(&args.dir, args.scenario.as_deref())?
+    };
+    if let Some(dir) = &args.report {
+        write_report(dir, &report)?;
+    }
     match args.output {
         Output::Text => out!("{report}"),
         Output::Json => outln!("{}", serde_json::to_string_pretty(&json(&report))?),
@@ -43,6 +72,19 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         Verdict::NoGo => ExitCode::from(1),
         Verdict::Inconclusive => ExitCode::from(3),
     })
+}
+
+/// A bar over the simulated time, on standard error.
+fn progress_bar(end_ms: i64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(&format!(
+        "simulating {{msg:>9}} of {} [{{bar:40}}] {{percent:>3}}% eta {{eta}}",
+        format_duration(end_ms)
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar
 }
 
 pub(crate) fn num(v: f64) -> serde_json::Value {
@@ -91,5 +133,6 @@ pub(crate) fn json(r: &DryRunReport) -> serde_json::Value {
         "rule_errors": r.rule_errors,
         "steps": r.steps,
         "step_ms": r.step_ms,
+        "start_ms": r.start_ms,
     })
 }

@@ -38,6 +38,7 @@ mod monitor;
 mod promql;
 mod promqltest;
 mod query;
+mod stats;
 mod test;
 
 use std::process::ExitCode;
@@ -77,6 +78,8 @@ enum Command {
     Promqltest(promqltest::PromqltestArgs),
     /// Evaluate an expression over the series of a fixture file.
     Query(query::QueryArgs),
+    /// Statistics of an expression's or a gate's value over a fixture: summary, drift, grade.
+    Stats(stats::Args),
     /// Run rule unit tests.
     Test(test::Args),
 }
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Promql(args) => promql::run(args),
         Command::Promqltest(args) => promqltest::run(&args),
         Command::Query(args) => query::run(&args),
+        Command::Stats(args) => stats::run(&args),
         Command::Test(args) => test::run(&args),
     };
     match result {
