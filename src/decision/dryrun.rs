@@ -355,6 +355,15 @@ pub fn run_with_progress(
             ..RuleEvalOptions::default()
         },
     );
+    if let Some(monitor) = run_in_blocks(input, &engine_options, &rules, schedule, &mut |ts, n| {
+        progress(Progress {
+            time_ms: ts,
+            end_ms: schedule_end,
+            steps: n,
+        })
+    })? {
+        return finish(input, &engine_options, monitor, Vec::new());
+    }
     let mut monitor = Monitor::with_schedule(&input.plan, 0, schedule)?;
     let mut store = Store::new();
     let mut rule_errors = Vec::new();
@@ -375,6 +384,119 @@ pub fn run_with_progress(
             steps: usize::try_from(monitor.steps_taken()).unwrap_or(0),
         });
     }
+    finish(input, &engine_options, monitor, rule_errors)
+}
+
+/// Steps of the dry-run per block (see [`run_in_blocks`]).
+const BLOCK_STEPS: i64 = 360;
+
+/// The dry-run a block of steps at a time: the scenario revealed up to the block's end, the
+/// rules evaluated over the block with one range query each (`rules::block`), the gates with
+/// one range query each, then the monitor stepped through the block, and the samples no later
+/// query reads forgotten. This decides exactly as the step loop does, and is taken only when
+/// it can: every group runs at the step, the rules allow blocks, no gate reads after its time,
+/// and the rules write none of the scenario's series. `None`: run step by step (also when
+/// anything fails in a block: the step loop then meets it at its time).
+fn run_in_blocks<'p>(
+    input: &'p DryRunInput,
+    engine_options: &EngineOptions,
+    rules: &GroupEvaluator,
+    schedule: Schedule,
+    progress: &mut dyn FnMut(Timestamp, usize),
+) -> Result<Option<Monitor<'p>>, DryRunError> {
+    let step = schedule.step_ms;
+    if rules.block_obstacle().is_some()
+        || rules
+            .groups()
+            .any(|g| g.interval.filter(|i| *i > 0).unwrap_or(step) != step)
+    {
+        return Ok(None);
+    }
+    let gates = &input.plan.gates;
+    let exprs: Vec<&crate::promql::Expr> = gates
+        .iter()
+        .flat_map(|g| std::iter::once(&g.expr).chain(&g.fallback))
+        .collect();
+    let mut reach = match rules.reach() {
+        Some(r) => r,
+        None => return Ok(None),
+    };
+    for expr in &exprs {
+        match crate::eval::reach(
+            expr,
+            engine_options.lookback_delta,
+            engine_options.default_subquery_step,
+        ) {
+            Some(r) => reach = reach.max(r),
+            None => return Ok(None),
+        }
+    }
+    let Ok(mut loader) = timeline(input) else {
+        return Ok(None);
+    };
+    let written: Vec<&str> = rules
+        .groups()
+        .flat_map(|g| &g.rules)
+        .flat_map(|r| {
+            if r.is_alert() {
+                vec!["ALERTS", "ALERTS_FOR_STATE"]
+            } else {
+                vec![r.name.as_str()]
+            }
+        })
+        .collect();
+    if loader
+        .series_labels()
+        .any(|l| l.metric_name().is_none_or(|n| written.contains(&n)))
+    {
+        return Ok(None);
+    }
+    let mut rules = rules.clone();
+    let mut monitor = Monitor::with_schedule(&input.plan, 0, schedule)?;
+    let mut store = Store::new();
+    let last_step = schedule.duration_ms - schedule.duration_ms.rem_euclid(step);
+    let mut steps_run = 0;
+    while !monitor.is_finished() {
+        let first = monitor.next_offset();
+        let last = (first + (BLOCK_STEPS - 1) * step).min(last_step);
+        if last < first {
+            return Ok(None);
+        }
+        let steps: Vec<Timestamp> = (0..=(last - first) / step)
+            .map(|i| first + i * step)
+            .collect();
+        if loader.append_till(&mut store, last).is_err()
+            || rules.eval_block(&mut store, &steps).is_err()
+        {
+            return Ok(None);
+        }
+        let source = StoreSource::with_options(&store, engine_options.clone());
+        let Ok(window) = crate::source::Prefetched::fetch(&source, &exprs, first, last, step)
+        else {
+            return Ok(None);
+        };
+        for &ts in &steps {
+            if monitor.is_finished() {
+                break;
+            }
+            monitor.step(&window)?;
+            steps_run += 1;
+            progress(ts, steps_run);
+        }
+        // Keep what the next block's rules and gates read, and as much again.
+        store.forget_before((last + step).saturating_sub(2 * reach + 3_600_000));
+    }
+    Ok(Some(monitor))
+}
+
+/// The report of a finished run: the risks the rules' evaluation order makes, then the
+/// monitor's report.
+fn finish(
+    input: &DryRunInput,
+    engine_options: &EngineOptions,
+    monitor: Monitor<'_>,
+    rule_errors: Vec<String>,
+) -> Result<DryRunReport, DryRunError> {
     let graph = DependencyGraph::new(&input.groups);
     let mut risks = Vec::new();
     for d in graph.lagging() {
@@ -389,7 +511,7 @@ pub fn run_with_progress(
         });
     }
     let explain = |gate: usize, t: Timestamp| {
-        explain_missing(input, &engine_options, &input.plan.gates[gate], t)
+        explain_missing(input, engine_options, &input.plan.gates[gate], t)
     };
     monitor.report(&ReportExtras {
         preflight: input.preflight.clone(),

@@ -164,6 +164,48 @@ impl Source for StoreSource<'_> {
             ))),
         }
     }
+
+    /// One range query over the store, answered per step as [`Source::instant`] would: a
+    /// step with more than one sample (whose order a range query does not keep), an error
+    /// anywhere, and an expression whose meaning depends on the query (`@`, negative offsets,
+    /// `step()`) go back to instant queries.
+    fn range(
+        &self,
+        expr: &Expr,
+        start: Timestamp,
+        end: Timestamp,
+        step: i64,
+    ) -> Result<Vec<Vec<(Labels, f64)>>, SourceError> {
+        let count = range_steps(start, end, step)?;
+        let per_step = || {
+            (0..count)
+                .map(|i| self.instant(expr, start + i * step))
+                .collect()
+        };
+        let options = self.engine.options();
+        if crate::eval::reach(expr, options.lookback_delta, options.default_subquery_step).is_none()
+        {
+            return per_step();
+        }
+        let Ok(result) = self.engine.range_query(self.store, expr, start, end, step) else {
+            return per_step();
+        };
+        let Value::Matrix(matrix) = result.value else {
+            return per_step();
+        };
+        let mut steps: Vec<Vec<(Labels, f64)>> = vec![Vec::new(); count as usize];
+        for series in matrix {
+            for p in series.floats {
+                steps[((p.t - start) / step) as usize].push((series.metric.clone(), p.f));
+            }
+        }
+        for (i, samples) in steps.iter_mut().enumerate() {
+            if samples.len() > 1 {
+                *samples = self.instant(expr, start + i as i64 * step)?;
+            }
+        }
+        Ok(steps)
+    }
 }
 
 /// Expressions evaluated over a whole window in advance (one [`Source::range`] call each),

@@ -543,7 +543,8 @@ impl<'a> GroupRun<'a> {
             }
             for (i, (t, case)) in promql_cases.iter().enumerate() {
                 if promql_due[i] == end - 1 {
-                    promql_failures[i] = self.check_promql(&engine, &store, &rule_groups, mint, *t, case);
+                    promql_failures[i] =
+                        self.check_promql(&engine, &store, &rule_groups, mint, *t, case);
                 }
             }
             if in_loop && let Some(&next) = steps.get(end) {
@@ -562,7 +563,8 @@ impl<'a> GroupRun<'a> {
         }
         for (i, (t, case)) in promql_cases.iter().enumerate() {
             if promql_due[i] == steps.len() {
-                promql_failures[i] = self.check_promql(&engine, &store, &rule_groups, mint, *t, case);
+                promql_failures[i] =
+                    self.check_promql(&engine, &store, &rule_groups, mint, *t, case);
             }
         }
         self.failures

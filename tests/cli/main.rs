@@ -1,7 +1,7 @@
 //! The command-line tool, run as the real binary.
 
-mod lint;
 mod diff;
+mod lint;
 mod promql;
 mod query;
 mod report;

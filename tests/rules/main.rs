@@ -3,9 +3,9 @@
 
 mod check;
 mod decision;
-mod lint;
 mod explain;
 mod http_faults;
+mod lint;
 mod live;
 mod monitor;
 mod promtool;
