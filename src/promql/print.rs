@@ -249,8 +249,30 @@ fn write_labels(f: &mut fmt::Formatter<'_>, labels: &[String]) -> fmt::Result {
     f.write_char(')')
 }
 
+/// Whether the printed expression ends with `offset (...)`, which a following binary operator
+/// would extend (found by the fuzzer: `x offset +(5)+n` printed as `x offset (5) + n`).
+fn ends_with_paren_offset(expr: &Expr) -> bool {
+    let paren = |offset: Option<&DurationNode>| {
+        offset.is_some_and(|o| matches!(o.expr, DurationExpr::Paren(_)))
+    };
+    match &expr.kind {
+        ExprKind::VectorSelector(selector) => paren(selector.offset.as_ref()),
+        ExprKind::MatrixSelector(matrix) => paren(matrix.selector.offset.as_ref()),
+        ExprKind::Subquery(subquery) => paren(subquery.offset.as_ref()),
+        ExprKind::Unary(unary) => ends_with_paren_offset(&unary.expr),
+        ExprKind::Binary(binary) => ends_with_paren_offset(&binary.rhs),
+        _ => false,
+    }
+}
+
 fn write_binary(f: &mut fmt::Formatter<'_>, binary: &BinaryExpr) -> fmt::Result {
-    write!(f, "{} {}", binary.lhs, binary.op.as_str())?;
+    // `x offset (5) + y` reads back with `(5) + y` as the offset: an operand ending in a
+    // parenthesised offset gets parentheses of its own.
+    if ends_with_paren_offset(&binary.lhs) {
+        write!(f, "({}) {}", binary.lhs, binary.op.as_str())?;
+    } else {
+        write!(f, "{} {}", binary.lhs, binary.op.as_str())?;
+    }
     if binary.return_bool {
         f.write_str(" bool")?;
     }

@@ -153,7 +153,16 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
                     "{{\"status\":\"error\",\"errorType\":\"execution\",\"error\":{}}}",
                     json_string(&e.to_string())
                 ),
-                OutputArg::Text => eprintln!("error: {e}"),
+                OutputArg::Text => match e.span() {
+                    Some(span) => {
+                        let mut diagnostic = promgate::Diagnostic::new(e.to_string(), span);
+                        if let Some(hint) = e.hint() {
+                            diagnostic = diagnostic.with_hint(hint);
+                        }
+                        eprint!("error: {}", diagnostic.render(&args.expr));
+                    }
+                    None => eprintln!("error: {e}"),
+                },
             }
             return Ok(ExitCode::from(1));
         }
