@@ -101,8 +101,9 @@ pub struct EngineOptions {
     /// scripts call the engine directly).
     pub max_points_per_series: u64,
     /// The most wall-clock time a query may take, as Prometheus's `--query.timeout` (default:
-    /// none, so that library results never depend on the machine's speed; the command line and
-    /// the rule-test runner use [`EngineOptions::DEFAULT_TIMEOUT`]). A query past it fails with
+    /// none, so that library results never depend on the machine's speed; the command line,
+    /// the rule-test runner and [`EngineOptions::promqltest`] use
+    /// [`EngineOptions::DEFAULT_TIMEOUT`]). A query past it fails with
     /// [`EvalError::Timeout`]. `max_steps` and `max_samples` bound the work deterministically;
     /// this bounds what they cannot see, such as a selector over a million series at every step.
     pub timeout: Option<std::time::Duration>,
@@ -135,7 +136,7 @@ impl EngineOptions {
     pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
     /// The settings of Prometheus's own PromQL test engine (`promqltest`): delayed name removal
-    /// and start timestamps on, at most 10,000 samples per query.
+    /// and start timestamps on, at most 10,000 samples per query, the default timeout.
     ///
     /// ```
     /// use promgate::eval::EngineOptions;
@@ -147,6 +148,7 @@ impl EngineOptions {
             delayed_name_removal: true,
             use_start_timestamps: true,
             max_points_per_series: u64::MAX,
+            timeout: Some(EngineOptions::DEFAULT_TIMEOUT),
             ..EngineOptions::default()
         }
     }

@@ -61,7 +61,7 @@ impl Default for StoreLimits {
 pub enum StoreError {
     /// Adding the samples would pass [`StoreLimits::max_samples`].
     #[error(
-        "series {series}: {requested} more samples would exceed the limit of {limit} samples (the store holds {held})"
+        "series {series}: {requested} more samples would exceed the limit of {limit} samples (the store holds {held}; a histogram counts as its size; raise StoreLimits::max_samples)"
     )]
     TooManySamples {
         /// The series being added to.

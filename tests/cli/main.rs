@@ -2,3 +2,4 @@
 
 mod promql;
 mod query;
+mod robust;

@@ -3,6 +3,7 @@
 
 mod check;
 mod decision;
+mod malformed;
 mod promtool;
 mod unittest;
 

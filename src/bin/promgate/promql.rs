@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use promgate::Diagnostic;
-use promgate::promql::{ParseError, ParseOptions, parse_with};
+use promgate::promql::{ParseError, ParseErrorKind, ParseOptions, parse_with};
 
 /// Arguments of `promgate promql`.
 #[derive(Debug, clap::Args)]
@@ -84,7 +84,7 @@ fn fmt(args: FmtArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::parse_error_text(&error));
             Ok(ExitCode::FAILURE)
         }
     }
@@ -129,7 +129,15 @@ fn fmt_file(path: &std::path::Path, options: &ParseOptions) -> anyhow::Result<Ex
 /// The error as a diagnostic positioned in the whole file.
 fn in_file(error: &ParseError, line_start: usize) -> Diagnostic {
     let mut diagnostic = Diagnostic::new(error.kind.to_string(), error.span.shifted(line_start));
-    if let Some(hint) = error.kind.hint() {
+    let hint = match error.kind {
+        ParseErrorKind::FeatureNotEnabled { .. }
+        | ParseErrorKind::FunctionNotEnabled { .. }
+        | ParseErrorKind::AggregatorNotEnabled { .. } => {
+            Some("pass --experimental to enable it".to_string())
+        }
+        _ => error.kind.hint(),
+    };
+    if let Some(hint) = hint {
         diagnostic = diagnostic.with_hint(hint);
     }
     diagnostic
@@ -142,7 +150,7 @@ fn ast(args: AstArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::parse_error_text(&error));
             Ok(ExitCode::FAILURE)
         }
     }

@@ -129,7 +129,7 @@ impl<'s> Evaluator<'s> {
             return Ok(());
         }
         match (self.deadline, self.opts.timeout) {
-            (Some(deadline), Some(limit)) if std::time::Instant::now() > deadline => {
+            (Some(deadline), Some(limit)) if std::time::Instant::now() >= deadline => {
                 Err(EvalError::Timeout { limit })
             }
             _ => Ok(()),
