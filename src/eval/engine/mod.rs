@@ -128,6 +128,11 @@ impl<'s> Evaluator<'s> {
         if self.ticks % 64 != 0 {
             return Ok(());
         }
+        self.check_deadline()
+    }
+
+    /// Fails once the query's time is up ([`EngineOptions::timeout`]).
+    pub fn check_deadline(&self) -> Result<(), EvalError> {
         match (self.deadline, self.opts.timeout) {
             (Some(deadline), Some(limit)) if std::time::Instant::now() >= deadline => {
                 Err(EvalError::Timeout { limit })
@@ -304,7 +309,9 @@ impl<'s> Evaluator<'s> {
         // against `max_samples` with those of each step (as in Prometheus).
         let mut held = 0usize;
         while t <= self.end {
-            self.tick()?;
+            // A step of a range query can be long (a selector over many series): the clock is
+            // read at each.
+            self.check_deadline()?;
             self.samples = held;
             let val = self.eval(expr, t)?;
             if let Val::Vector(vector) = &val {
