@@ -513,7 +513,7 @@ impl Store {
     /// let mut store = Store::new();
     /// let h = Arc::new(FloatHistogram::default());
     /// store.append_histogram(Labels::from_pairs([("__name__", "h")]), 0, h).unwrap();
-    /// assert_eq!(store.num_samples(), 1);
+    /// assert_eq!(store.num_samples(), 11, "a histogram counts as its size");
     /// ```
     pub fn append_histogram(
         &mut self,
