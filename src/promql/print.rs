@@ -161,7 +161,12 @@ fn name_before_braces(selector: &VectorSelector) -> Option<&str> {
         && keyword(name).is_none_or(|kw| kw.is_metric_identifier())
         && !name.eq_ignore_ascii_case("inf")
         && !name.eq_ignore_ascii_case("nan");
-    (is_name_matcher && plain).then_some(name)
+    // `name{__name__="other"}` does not parse: another name matcher keeps everything in the
+    // braces (found by the fuzzer: `{__name__="b", "dz"}` printed as `dz{__name__="b"}`).
+    let other_name = selector.matchers[..selector.matchers.len() - 1]
+        .iter()
+        .any(|m| m.name == METRIC_NAME);
+    (is_name_matcher && plain && !other_name).then_some(name)
 }
 
 /// `name{matchers}` without modifiers.
