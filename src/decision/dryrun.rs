@@ -751,9 +751,7 @@ pub fn run_dir_with_progress(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DryRunReport, DryRunError> {
     use crate::unittest::{FileLoader, FsLoader, TestOptions, run_path};
-    let read = |path: &std::path::Path| {
-        std::fs::read_to_string(path).map_err(|e| DryRunError(format!("{}: {e}", path.display())))
-    };
+    let read = |path: &std::path::Path| crate::syntax::read_text_file(path).map_err(DryRunError);
     let gates_path = dir.join("gates.yml");
     let plan = GatePlan::parse(&gates_path.display().to_string(), &read(&gates_path)?)
         .map_err(|e| DryRunError(e.to_string()))?;

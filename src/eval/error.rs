@@ -21,6 +21,13 @@ pub enum EvalError {
         /// The limit.
         limit: u64,
     },
+    /// The query ran longer than [`EngineOptions::timeout`](super::EngineOptions::timeout).
+    /// The text starts as Prometheus's.
+    #[error("query timed out in query execution (the limit is {}s)", limit.as_secs_f64())]
+    Timeout {
+        /// The limit.
+        limit: std::time::Duration,
+    },
     /// An expression built or rewritten by hand that fails the parser's type checks (see
     /// [`promql::check`](crate::promql::check)), e.g. `vector(up)`.
     #[error("{kind}")]
@@ -126,9 +133,18 @@ pub enum EvalError {
     /// A range query over an expression that is not a scalar or instant vector.
     #[error("invalid expression type {0:?} for range query, must be Scalar or instant Vector")]
     InvalidRangeQueryType(&'static str),
-    /// `label_replace` with a regex that does not compile.
-    #[error("invalid regular expression in label_replace(): {0}")]
-    InvalidLabelReplaceRegex(String),
+    /// `label_replace` with a regex that does not compile: `label_replace(up, "a", "b", "c", "(")`.
+    /// The text is Prometheus's (test scripts match it); the regex engine's reason is in
+    /// `reason`, and [`EvalError::hint`] gives it.
+    #[error("invalid regular expression in label_replace(): {regex}")]
+    InvalidLabelReplaceRegex {
+        /// The regex as written.
+        regex: String,
+        /// Why it does not compile (`unclosed group`, `unclosed character class`, ...).
+        reason: String,
+        /// The regex argument in the expression.
+        span: Span,
+    },
     /// `label_replace` with an invalid destination label name.
     #[error("invalid destination label name in label_replace(): {0}")]
     InvalidLabelReplaceDestination(String),
@@ -209,6 +225,53 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+impl EvalError {
+    /// Where in the expression the error is, for errors tied to one part of it.
+    ///
+    /// ```
+    /// use promgate::{Engine, Store, parse};
+    /// let expr = parse(r#"label_replace(up, "a", "b", "c", "(")"#).unwrap();
+    /// let err = Engine::default().instant_query(&Store::new(), &expr, 0).unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid regular expression in label_replace(): (");
+    /// assert_eq!(err.span().map(|s| (s.start, s.end)), Some((33, 36)));
+    /// assert_eq!(err.hint().as_deref(), Some("the regex engine says: unclosed group"));
+    /// ```
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            EvalError::InvalidExpression { span, .. }
+            | EvalError::InvalidLabelReplaceRegex { span, .. } => Some(*span),
+            _ => None,
+        }
+    }
+
+    /// What a user can do about the error, where the message alone does not say.
+    ///
+    /// ```
+    /// use promgate::EvalError;
+    /// assert!(EvalError::TooManySamples.hint().unwrap().contains("max_samples"));
+    /// assert_eq!(EvalError::DuplicateLabelSet.hint(), None);
+    /// ```
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            EvalError::InvalidLabelReplaceRegex { reason, .. } => {
+                Some(format!("the regex engine says: {reason}"))
+            }
+            EvalError::TooManySamples => Some(
+                "raise the limit with EngineOptions::max_samples (on the command line: --max-samples)"
+                    .to_string(),
+            ),
+            EvalError::TooManySteps { .. } => Some(
+                "raise the limit with EngineOptions::max_steps, or use a coarser step".to_string(),
+            ),
+            EvalError::Timeout { .. } => Some(
+                "raise the limit with EngineOptions::timeout (on the command line: --query-timeout)"
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

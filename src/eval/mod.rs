@@ -102,6 +102,13 @@ pub struct EngineOptions {
     /// `(end - start) / step` (default 11,000; off in [`EngineOptions::promqltest`], whose
     /// scripts call the engine directly).
     pub max_points_per_series: u64,
+    /// The most wall-clock time a query may take, as Prometheus's `--query.timeout` (default:
+    /// none, so that library results never depend on the machine's speed; the command line,
+    /// the rule-test runner and [`EngineOptions::promqltest`] use
+    /// [`EngineOptions::DEFAULT_TIMEOUT`]). A query past it fails with
+    /// [`EvalError::Timeout`]. `max_steps` and `max_samples` bound the work deterministically;
+    /// this bounds what they cannot see, such as a selector over a million series at every step.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for EngineOptions {
@@ -115,13 +122,23 @@ impl Default for EngineOptions {
             use_start_timestamps: false,
             max_steps: 50_000_000,
             max_points_per_series: 11_000,
+            timeout: None,
         }
     }
 }
 
 impl EngineOptions {
+    /// The query timeout of the command line and the rule-test runner: two minutes, as
+    /// Prometheus's `--query.timeout` default.
+    ///
+    /// ```
+    /// use promgate::eval::EngineOptions;
+    /// assert_eq!(EngineOptions::DEFAULT_TIMEOUT.as_secs(), 120);
+    /// ```
+    pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
     /// The settings of Prometheus's own PromQL test engine (`promqltest`): delayed name removal
-    /// and start timestamps on, at most 10,000 samples per query.
+    /// and start timestamps on, at most 10,000 samples per query, the default timeout.
     ///
     /// ```
     /// use promgate::eval::EngineOptions;
@@ -133,6 +150,7 @@ impl EngineOptions {
             delayed_name_removal: true,
             use_start_timestamps: true,
             max_points_per_series: u64::MAX,
+            timeout: Some(EngineOptions::DEFAULT_TIMEOUT),
             ..EngineOptions::default()
         }
     }

@@ -26,6 +26,12 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// What the sample costs against `max_samples`: 1 for a float, the histogram's size for a
+    /// histogram ([`FloatHistogram::sample_cost`]).
+    pub(crate) fn cost(&self) -> usize {
+        self.h.as_ref().map_or(1, |h| h.sample_cost())
+    }
+
     /// A float sample.
     pub fn float(metric: Labels, f: f64) -> Sample {
         Sample {

@@ -96,7 +96,7 @@ impl fmt::Display for LaggingRead {
     }
 }
 
-/// Two groups that read each other's series while their relative order is left open.
+/// Two groups, one of which reads the other's series, while their relative order is left open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OpenOrder {
     /// The first group (in the order promgate runs them).
@@ -116,7 +116,7 @@ impl fmt::Display for OpenOrder {
             .collect();
         write!(
             f,
-            "groups {:?} and {:?} read each other's series ({}) and group_eval_order leaves their order open: promtool 2.42 runs them in random order, so results can differ between runs (list both in group_eval_order)",
+            "one of groups {:?} and {:?} reads the other's series ({}) and group_eval_order leaves their order open: promtool 2.42 runs them in random order, so results can differ between runs (list both in group_eval_order)",
             self.first,
             self.second,
             reads.join(", ")

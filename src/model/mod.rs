@@ -3,7 +3,7 @@
 mod float;
 pub(crate) mod fxhash;
 mod hash;
-mod histogram;
+pub(crate) mod histogram;
 mod labels;
 mod matcher;
 
@@ -97,6 +97,20 @@ pub enum SampleValue {
 }
 
 impl SampleValue {
+    /// What this sample costs against a sample limit: 1 for a float,
+    /// [`FloatHistogram::sample_cost`] for a histogram.
+    ///
+    /// ```
+    /// use promgate::model::SampleValue;
+    /// assert_eq!(SampleValue::Float(1.0).cost(), 1);
+    /// ```
+    pub fn cost(&self) -> usize {
+        match self {
+            SampleValue::Float(_) => 1,
+            SampleValue::Histogram(h) => h.sample_cost(),
+        }
+    }
+
     /// The float, if this is one.
     ///
     /// ```

@@ -151,8 +151,8 @@ impl std::fmt::Debug for StringLiteral {
     /// Like a `String`, so that AST dumps stay readable.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.bytes {
-            Some(bytes) => write!(f, "{:?}", bytes.as_ref()),
-            None => write!(f, "{:?}", self.value),
+            Some(bytes) => std::fmt::Debug::fmt(bytes.as_ref(), f),
+            None => std::fmt::Debug::fmt(&self.value, f),
         }
     }
 }

@@ -18,7 +18,9 @@ mod lexer;
 mod parser;
 mod prec;
 mod print;
+mod tree;
 
 pub use ast::*;
 pub use error::{ArityBound, CharContext, Feature, ParseError, ParseErrorKind};
 pub use parser::{ParseOptions, check, parse, parse_with};
+pub use tree::tree;

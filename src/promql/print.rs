@@ -161,7 +161,12 @@ fn name_before_braces(selector: &VectorSelector) -> Option<&str> {
         && keyword(name).is_none_or(|kw| kw.is_metric_identifier())
         && !name.eq_ignore_ascii_case("inf")
         && !name.eq_ignore_ascii_case("nan");
-    (is_name_matcher && plain).then_some(name)
+    // `name{__name__="other"}` does not parse: another name matcher keeps everything in the
+    // braces (found by the fuzzer: `{__name__="b", "dz"}` printed as `dz{__name__="b"}`).
+    let other_name = selector.matchers[..selector.matchers.len() - 1]
+        .iter()
+        .any(|m| m.name == METRIC_NAME);
+    (is_name_matcher && plain && !other_name).then_some(name)
 }
 
 /// `name{matchers}` without modifiers.
@@ -249,8 +254,30 @@ fn write_labels(f: &mut fmt::Formatter<'_>, labels: &[String]) -> fmt::Result {
     f.write_char(')')
 }
 
+/// Whether the printed expression ends with `offset (...)`, which a following binary operator
+/// would extend (found by the fuzzer: `x offset +(5)+n` printed as `x offset (5) + n`).
+fn ends_with_paren_offset(expr: &Expr) -> bool {
+    let paren = |offset: Option<&DurationNode>| {
+        offset.is_some_and(|o| matches!(o.expr, DurationExpr::Paren(_)))
+    };
+    match &expr.kind {
+        ExprKind::VectorSelector(selector) => paren(selector.offset.as_ref()),
+        ExprKind::MatrixSelector(matrix) => paren(matrix.selector.offset.as_ref()),
+        ExprKind::Subquery(subquery) => paren(subquery.offset.as_ref()),
+        ExprKind::Unary(unary) => ends_with_paren_offset(&unary.expr),
+        ExprKind::Binary(binary) => ends_with_paren_offset(&binary.rhs),
+        _ => false,
+    }
+}
+
 fn write_binary(f: &mut fmt::Formatter<'_>, binary: &BinaryExpr) -> fmt::Result {
-    write!(f, "{} {}", binary.lhs, binary.op.as_str())?;
+    // `x offset (5) + y` reads back with `(5) + y` as the offset: an operand ending in a
+    // parenthesised offset gets parentheses of its own.
+    if ends_with_paren_offset(&binary.lhs) {
+        write!(f, "({}) {}", binary.lhs, binary.op.as_str())?;
+    } else {
+        write!(f, "{} {}", binary.lhs, binary.op.as_str())?;
+    }
     if binary.return_bool {
         f.write_str(" bool")?;
     }

@@ -59,13 +59,14 @@ impl std::fmt::Display for ScriptError {
 /// fatal error and no evals.
 pub fn run_file(path: &std::path::Path) -> FileReport {
     let name = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
+    // The reader's errors name the file (and for invalid UTF-8 the line and byte offset).
+    let text = match crate::syntax::read_text_file(path) {
         Ok(t) => t,
         Err(e) => {
             return FileReport {
                 name,
                 evals: Vec::new(),
-                fatal: Some(format!("cannot read: {e}")),
+                fatal: Some(e),
             };
         }
     };
@@ -89,9 +90,9 @@ mod tests {
         assert_eq!(report.failed(), 1);
         assert!(!report.is_success());
         assert!(
-            report
-                .to_string()
-                .starts_with("no/such/script.test: 0 passed, 1 failed; error: cannot read:"),
+            report.to_string().starts_with(
+                "no/such/script.test: 0 passed, 1 failed; error: no/such/script.test: "
+            ),
             "{report}"
         );
     }

@@ -200,7 +200,8 @@ pub fn run_script_with(script: &Script, options: &EngineOptions) -> FileReport {
                         ..LoadOptions::default()
                     },
                 ) {
-                    report.fatal = Some(e.to_string());
+                    // The file name, as the script's own parse errors have it.
+                    report.fatal = Some(format!("{}:{e}", script.name));
                 }
             }
             Command::Eval(cmd) => {

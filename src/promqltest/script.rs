@@ -6,6 +6,7 @@ use crate::model::Labels;
 use crate::promql::{Expr, ParseOptions, parse_with};
 use crate::syntax::lex::{parse_duration, parse_number, unquote};
 use regex::Regex;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// A parsed script: its commands in order.
@@ -179,6 +180,8 @@ fn expect_range_pattern() -> &'static Regex {
 /// assert_eq!(script.commands.len(), 2);
 /// ```
 pub fn parse_script(name: &str, text: &str) -> Result<Script, ScriptError> {
+    // A byte-order mark some editors write is not part of the first command.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let raw_lines: Vec<&str> = text.split('\n').collect();
     let lines: Vec<String> = raw_lines
         .iter()
@@ -301,6 +304,16 @@ fn parse_eval(
         }
         let step = parse_duration(get(4))
             .map_err(|e| err(start, format!("invalid step definition {:?}: {e}", get(4))))?;
+        // A zero step would evaluate at every millisecond; the CLI's `--step 0` is refused too.
+        if step <= 0 {
+            return Err(err(
+                start,
+                format!(
+                    "invalid step definition {:?}: the step must be greater than 0",
+                    get(4)
+                ),
+            ));
+        }
         (
             c.get(1).map(|m| m.as_str()),
             get(5),
@@ -343,7 +356,10 @@ fn parse_eval(
         cmd.expect_fail = Some(MessageMatcher::Any);
     }
     let is_instant = matches!(time, EvalTime::Instant(_));
-    let mut series: Vec<ExpectedSeries> = Vec::new();
+    // Slots in line order; a label set written again empties its earlier slot, found through
+    // `slot_of` (a scan per line would make a block of n lines take n² steps).
+    let mut series: Vec<Option<ExpectedSeries>> = Vec::new();
+    let mut slot_of: BTreeMap<Labels, usize> = BTreeMap::new();
     let mut position = 0;
     let mut i = start + 1;
     while i < lines.len() {
@@ -451,13 +467,15 @@ fn parse_eval(
         }
         position += 1;
         // The same label set written twice: the last line counts.
-        series.retain(|s| s.labels != labels);
-        series.push(ExpectedSeries {
+        if let Some(earlier) = slot_of.insert(labels.clone(), series.len()) {
+            series[earlier] = None;
+        }
+        series.push(Some(ExpectedSeries {
             labels,
             values,
             position,
-        });
+        }));
     }
-    cmd.expected = Expected::Series(series);
+    cmd.expected = Expected::Series(series.into_iter().flatten().collect());
     Ok((cmd, i))
 }

@@ -29,7 +29,9 @@ pub use window::Window;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreLimits {
-    /// The most samples the store holds in total.
+    /// The most samples the store holds in total. A native histogram sample counts as its
+    /// size ([`FloatHistogram::sample_cost`]: 11 plus one per two buckets or spans), as
+    /// Prometheus counts it against its sample limit.
     pub max_samples: usize,
     /// The most series the store holds.
     pub max_series: usize,
@@ -59,7 +61,7 @@ impl Default for StoreLimits {
 pub enum StoreError {
     /// Adding the samples would pass [`StoreLimits::max_samples`].
     #[error(
-        "series {series}: {requested} more samples would exceed the limit of {limit} samples (the store holds {held})"
+        "series {series}: {requested} more samples would exceed the limit of {limit} samples (the store holds {held}; a histogram counts as its size; raise StoreLimits::max_samples)"
     )]
     TooManySamples {
         /// The series being added to.
@@ -175,7 +177,8 @@ impl Store {
         self.series.len()
     }
 
-    /// The number of samples of all series.
+    /// The number of samples of all series, histogram samples counted by their size
+    /// ([`FloatHistogram::sample_cost`]).
     ///
     /// ```
     /// use promgate::{Labels, store::Store};
@@ -365,7 +368,7 @@ impl Store {
         if !self.is_new_sample(id, t, &value)? {
             return Ok(());
         }
-        self.check_sample_limit(id, 1)?;
+        self.check_sample_limit(id, value.cost())?;
         self.push(id, t, value, start_time);
         Ok(())
     }
@@ -397,7 +400,8 @@ impl Store {
         debug_assert!(series.is_empty());
         debug_assert!(floats.windows(2).all(|w| w[0].t < w[1].t));
         debug_assert!(histograms.windows(2).all(|w| w[0].t < w[1].t));
-        self.total_samples += floats.len() + histograms.len();
+        self.total_samples +=
+            floats.len() + histograms.iter().map(|p| p.h.sample_cost()).sum::<usize>();
         let mut histograms = histograms;
         for i in 0..histograms.len() {
             let (before, rest) = histograms.split_at_mut(i);
@@ -460,6 +464,7 @@ impl Store {
         value: SampleValue,
         start_time: Option<Timestamp>,
     ) {
+        self.total_samples += value.cost();
         let series = &mut self.series[id.0 as usize];
         let start_time = start_time.unwrap_or(0);
         // Start times are stored only once a series has one; earlier samples get 0 (unknown).
@@ -486,7 +491,6 @@ impl Store {
                 series.histograms.push(HPoint { t, h });
             }
         }
-        self.total_samples += 1;
     }
 
     /// Appends a float sample to the series with `labels`, creating it if needed (recording
@@ -534,7 +538,7 @@ impl Store {
     /// let mut store = Store::new();
     /// let h = Arc::new(FloatHistogram::default());
     /// store.append_histogram(Labels::from_pairs([("__name__", "h")]), 0, h).unwrap();
-    /// assert_eq!(store.num_samples(), 1);
+    /// assert_eq!(store.num_samples(), 11, "a histogram counts as its size");
     /// ```
     pub fn append_histogram(
         &mut self,

@@ -132,9 +132,24 @@ impl Diagnostic {
     /// assert!(out.contains("2 | bcde"));
     /// ```
     pub fn render(&self, text: &str) -> String {
+        self.render_indexed(text, &LineIndex::new(text))
+    }
+
+    /// [`Diagnostic::render`] with the text's line index built once by the caller, so that
+    /// rendering many diagnostics of one large text costs each its own line, not the whole text.
+    ///
+    /// ```
+    /// # use promgate::{Diagnostic, LineIndex, Span};
+    /// let text = "a\nbcde";
+    /// let index = LineIndex::new(text);
+    /// let out = Diagnostic::new("bad", Span::new(2, 4)).render_indexed(text, &index);
+    /// assert_eq!(out, Diagnostic::new("bad", Span::new(2, 4)).render(text));
+    /// ```
+    pub fn render_indexed(&self, text: &str, index: &LineIndex) -> String {
         RenderedDiagnostic {
             diagnostic: self,
             text,
+            index,
         }
         .to_string()
     }
@@ -143,12 +158,13 @@ impl Diagnostic {
 struct RenderedDiagnostic<'a> {
     diagnostic: &'a Diagnostic,
     text: &'a str,
+    index: &'a LineIndex,
 }
 
 impl fmt::Display for RenderedDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.diagnostic;
-        let index = LineIndex::new(self.text);
+        let index = self.index;
         let start = (d.span.start as usize).min(self.text.len());
         let (line, col) = index.line_col(start);
         if let Some(origin) = &d.origin {

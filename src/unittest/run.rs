@@ -361,6 +361,7 @@ impl<'a> GroupRun<'a> {
             semantics,
             delayed_name_removal: options.delayed_name_removal,
             default_subquery_step: evaluation_interval,
+            timeout: Some(EngineOptions::DEFAULT_TIMEOUT),
             ..EngineOptions::default()
         };
         let mut evaluator = GroupEvaluator::new(

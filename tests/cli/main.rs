@@ -6,3 +6,4 @@ mod promql;
 mod query;
 mod report;
 mod stats;
+mod robust;

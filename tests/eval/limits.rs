@@ -157,3 +157,97 @@ fn a_hand_built_expression_of_the_wrong_type_is_an_error_not_nan() {
         "expected type scalar in call to function \"vector\", got instant vector"
     );
 }
+
+#[test]
+fn a_query_past_its_timeout_fails_with_the_limit_named() {
+    let engine = Engine::new(EngineOptions {
+        timeout: Some(Duration::ZERO),
+        ..EngineOptions::default()
+    });
+    // The clock is read every 64 steps; 600 steps pass it whatever the machine's speed.
+    let err = engine
+        .instant_query(&store(), &expr("max_over_time(up[600m:1m])"), 600_000)
+        .unwrap_err();
+    assert!(matches!(err, EvalError::Timeout { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "query timed out in query execution (the limit is 0s)"
+    );
+    assert!(err.hint().unwrap().contains("--query-timeout"));
+    // Without a timeout the same query answers.
+    assert!(
+        Engine::default()
+            .instant_query(&store(), &expr("max_over_time(up[600m:1m])"), 600_000)
+            .is_ok()
+    );
+}
+
+#[test]
+fn histogram_samples_count_by_size_against_max_samples() {
+    let mut store = Store::new();
+    let wide = promgate::FloatHistogram {
+        positive_spans: vec![promgate::model::BucketSpan {
+            offset: 0,
+            length: 100,
+        }],
+        positive_buckets: vec![1.0; 100],
+        ..promgate::FloatHistogram::default()
+    };
+    let cost = wide.sample_cost();
+    assert_eq!(cost, 61);
+    let id = store
+        .series_id(Labels::from_pairs([("__name__", "h")]))
+        .unwrap();
+    for i in 0..10 {
+        store
+            .append(
+                id,
+                i * 60_000,
+                promgate::model::SampleValue::Histogram(std::sync::Arc::new(wide.clone())),
+            )
+            .unwrap();
+    }
+    assert_eq!(store.num_samples(), 10 * cost);
+    let limited = |max_samples| {
+        Engine::new(EngineOptions {
+            max_samples,
+            ..EngineOptions::default()
+        })
+        .instant_query(&store, &expr("count_over_time(h[10m])"), 540_000)
+    };
+    // Ten histograms of 61 each: 610 fits, 609 does not (counted as ten samples, both would).
+    assert!(limited(610).is_ok());
+    assert_eq!(limited(609).unwrap_err(), EvalError::TooManySamples);
+}
+
+#[test]
+fn a_range_query_counts_the_result_it_holds() {
+    // Three series over 11 steps hold 33 samples at the end, though each step holds three.
+    let run = |max_samples| {
+        Engine::new(EngineOptions {
+            max_samples,
+            ..EngineOptions::default()
+        })
+        .range_query(&store(), &expr("up"), 0, 600_000, 60_000)
+    };
+    assert!(run(33).is_ok());
+    assert_eq!(run(32).unwrap_err(), EvalError::TooManySamples);
+}
+
+#[test]
+fn label_replace_errors_carry_the_regex_position() {
+    let err = Engine::default()
+        .instant_query(
+            &store(),
+            &expr(r#"label_replace(up, "a", "b", "job", "x(")"#),
+            0,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid regular expression in label_replace(): x("
+    );
+    let span = err.span().unwrap();
+    assert_eq!((span.start, span.end), (35, 39));
+    assert_eq!(err.hint().unwrap(), "the regex engine says: unclosed group");
+}

@@ -6,6 +6,7 @@ mod common;
 mod corpus;
 mod depth;
 mod invalid;
+mod malformed;
 mod prometheus;
 mod roundtrip;
 mod snapshots;

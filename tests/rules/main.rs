@@ -8,6 +8,7 @@ mod http_faults;
 mod lint;
 mod live;
 mod monitor;
+mod malformed;
 mod promtool;
 mod unittest;
 

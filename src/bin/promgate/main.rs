@@ -84,6 +84,25 @@ enum Command {
     Test(test::Args),
 }
 
+/// A PromQL parse error as the command line shows it: the library's diagnostic, with the hint
+/// for a disabled feature naming the flag that enables it rather than the library option.
+fn parse_error_text(error: &promgate::ParseError) -> String {
+    use promgate::promql::ParseErrorKind;
+    let mut diagnostic = error.diagnostic();
+    if matches!(
+        error.kind,
+        ParseErrorKind::FeatureNotEnabled { .. }
+            | ParseErrorKind::FunctionNotEnabled { .. }
+            | ParseErrorKind::AggregatorNotEnabled { .. }
+    ) {
+        diagnostic = diagnostic.with_hint("pass --experimental to enable it");
+    }
+    diagnostic
+        .render(error.source_text())
+        .trim_end_matches('\n')
+        .to_string()
+}
+
 /// Ends the program after a failed write to standard output: quietly with success when the
 /// reader went away (a broken pipe), with an error otherwise.
 fn output_failed(error: std::io::Error) -> ! {

@@ -4,9 +4,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use promgate::Diagnostic;
-use promgate::promql::{ParseError, ParseOptions, parse_with};
+use promgate::promql::{ParseError, ParseErrorKind, ParseOptions, parse_with};
 
 /// Arguments of `promgate promql`.
 #[derive(Debug, clap::Args)]
@@ -85,17 +84,20 @@ fn fmt(args: FmtArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::parse_error_text(&error));
             Ok(ExitCode::FAILURE)
         }
     }
 }
 
 /// Formats each line of a file; reports every invalid line and fails if there was one.
-fn fmt_file(path: &PathBuf, options: &ParseOptions) -> anyhow::Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+fn fmt_file(path: &std::path::Path, options: &ParseOptions) -> anyhow::Result<ExitCode> {
+    let text = promgate::syntax::read_text_file(path).map_err(anyhow::Error::msg)?;
+    // One index for the whole file: each error renders in the time of its own line.
+    let index = promgate::LineIndex::new(&text);
+    let origin = path.display().to_string();
     let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
     let mut failed = false;
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
@@ -111,11 +113,8 @@ fn fmt_file(path: &PathBuf, options: &ParseOptions) -> anyhow::Result<ExitCode> 
             Ok(parsed) => writeln!(stdout, "{parsed}")?,
             Err(error) => {
                 failed = true;
-                let origin = path.display().to_string();
-                eprint!(
-                    "{}",
-                    in_file(&error, start).with_origin(origin).render(&text)
-                );
+                let diagnostic = in_file(&error, start).with_origin(origin.clone());
+                write!(stderr, "{}", diagnostic.render_indexed(&text, &index))?;
                 // Keep the line so the output still lines up with the input.
                 writeln!(stdout, "{content}")?;
             }
@@ -130,7 +129,15 @@ fn fmt_file(path: &PathBuf, options: &ParseOptions) -> anyhow::Result<ExitCode> 
 /// The error as a diagnostic positioned in the whole file.
 fn in_file(error: &ParseError, line_start: usize) -> Diagnostic {
     let mut diagnostic = Diagnostic::new(error.kind.to_string(), error.span.shifted(line_start));
-    if let Some(hint) = error.kind.hint() {
+    let hint = match error.kind {
+        ParseErrorKind::FeatureNotEnabled { .. }
+        | ParseErrorKind::FunctionNotEnabled { .. }
+        | ParseErrorKind::AggregatorNotEnabled { .. } => {
+            Some("pass --experimental to enable it".to_string())
+        }
+        _ => error.kind.hint(),
+    };
+    if let Some(hint) = hint {
         diagnostic = diagnostic.with_hint(hint);
     }
     diagnostic
@@ -139,11 +146,11 @@ fn in_file(error: &ParseError, line_start: usize) -> Diagnostic {
 fn ast(args: AstArgs) -> anyhow::Result<ExitCode> {
     match parse_with(&args.expr, &args.options.parse_options()) {
         Ok(parsed) => {
-            outln!("{parsed:#?}");
+            outln!("{}", promgate::promql::tree(&parsed));
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("{}", crate::parse_error_text(&error));
             Ok(ExitCode::FAILURE)
         }
     }

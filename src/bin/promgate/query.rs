@@ -1,6 +1,6 @@
 //! `promgate query`: evaluate an expression over the series of a fixture file.
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use promgate::eval::{Engine, EngineOptions, Semantics, Value, format_timestamp};
 use promgate::explain::{ExplainOptions, explain};
 use promgate::model::{FloatHistogram, format_float};
@@ -47,6 +47,14 @@ pub struct QueryArgs {
     /// produced and what was found there. Instant queries only (`--time`).
     #[arg(long, conflicts_with_all = ["start", "end", "step"])]
     pub explain: bool,
+    /// Fail a query that runs longer than this (a duration, e.g. `30s`), as Prometheus's
+    /// `--query.timeout`.
+    #[arg(long, value_name = "DURATION", default_value = "2m")]
+    pub query_timeout: String,
+    /// The most samples a query may hold in memory at once (a native histogram counts as its
+    /// size), as Prometheus's `--query.max-samples`.
+    #[arg(long, value_name = "N", default_value_t = EngineOptions::default().max_samples)]
+    pub max_samples: usize,
     /// The PromQL expression.
     pub expr: String,
 }
@@ -116,13 +124,24 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
     let expr = match parse_with(&args.expr, &parse_options) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", crate::parse_error_text(&e));
             return Ok(ExitCode::from(1));
         }
     };
+    let timeout = parse_duration(&args.query_timeout)
+        .ok()
+        .filter(|ms| *ms > 0)
+        .with_context(|| {
+            format!(
+                "invalid --query-timeout {:?}: expected a positive duration like 30s",
+                args.query_timeout
+            )
+        })?;
     let engine = Engine::new(EngineOptions {
         semantics,
         default_subquery_step: default_step.unwrap_or(60_000),
+        max_samples: args.max_samples,
+        timeout: Some(std::time::Duration::from_millis(timeout as u64)),
         ..EngineOptions::default()
     });
     let (result, eval_time) = match (&args.time, &args.start, &args.end, &args.step) {
@@ -158,7 +177,22 @@ pub fn run(args: &QueryArgs) -> Result<ExitCode> {
                     "{{\"status\":\"error\",\"errorType\":\"execution\",\"error\":{}}}",
                     json_string(&e.to_string())
                 ),
-                OutputArg::Text => eprintln!("error: {e}"),
+                OutputArg::Text if e.span().is_none() && e.hint().is_some() => {
+                    eprintln!("error: {e}");
+                    if let Some(hint) = e.hint() {
+                        eprintln!("  = hint: {hint}");
+                    }
+                }
+                OutputArg::Text => match e.span() {
+                    Some(span) => {
+                        let mut diagnostic = promgate::Diagnostic::new(e.to_string(), span);
+                        if let Some(hint) = e.hint() {
+                            diagnostic = diagnostic.with_hint(hint);
+                        }
+                        eprint!("error: {}", diagnostic.render(&args.expr));
+                    }
+                    None => eprintln!("error: {e}"),
+                },
             }
             return Ok(ExitCode::from(1));
         }

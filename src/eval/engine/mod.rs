@@ -13,7 +13,8 @@ use super::value::{RangeSeries, Sample, Series, Val, Value};
 use super::{EngineOptions, QueryResult, Semantics};
 use crate::model::fxhash::{FxHashMap, FxHashSet};
 use crate::model::{
-    CounterResetHint, FPoint, HPoint, Labels, Matcher, SampleValue, Timestamp, is_stale_nan,
+    CounterResetHint, FPoint, HPoint, Labels, Matcher, RegexDialect, SampleValue, Timestamp,
+    compile_anchored, is_stale_nan,
 };
 use crate::promql::{
     AtModifier, BinaryOp, DurationExpr, DurationNode, Expr, ExprKind, MatrixSelector, SubqueryExpr,
@@ -35,6 +36,17 @@ pub type RelabelMemo = FxHashMap<usize, (Labels, Option<Labels>)>;
 
 pub(crate) fn drop_metric_name(labels: &Labels) -> Labels {
     labels.drop_metric_name()
+}
+
+/// The reason of a regex error: the last line (`error: <reason>`) of a syntax error, or the
+/// whole text of other errors.
+fn regex_reason(error: &regex::Error) -> String {
+    let text = error.to_string();
+    text.lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("error: "))
+        .unwrap_or_else(|| text.trim())
+        .to_string()
 }
 
 /// Per-query evaluation state.
@@ -78,6 +90,13 @@ pub(crate) struct Evaluator<'s> {
     /// Whether the query evaluates expressions at more than one step (a range query or a
     /// subquery).
     pub repeats: bool,
+    /// Regexes of `label_replace` compiled so far, by pattern: compiled once per query, not at
+    /// every step (a `[10d:1s]` subquery has 864,000).
+    regexes: FxHashMap<String, Result<regex::Regex, String>>,
+    /// When the query must be done by ([`EngineOptions::timeout`]), checked every few steps.
+    deadline: Option<std::time::Instant>,
+    /// Steps since the clock was last read.
+    ticks: u32,
 }
 
 impl<'s> Evaluator<'s> {
@@ -108,7 +127,108 @@ impl<'s> Evaluator<'s> {
             relabeled: FxHashMap::default(),
             repeats: false,
             unique_without_name: FxHashMap::default(),
+            regexes: FxHashMap::default(),
+            deadline: opts
+                .timeout
+                .and_then(|limit| std::time::Instant::now().checked_add(limit)),
+            ticks: 0,
         }
+    }
+
+    /// Counts one evaluation step (of a range query or a subquery) and, every 64 steps, fails
+    /// once the query's time is up.
+    pub fn tick(&mut self) -> Result<(), EvalError> {
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks % 64 != 0 {
+            return Ok(());
+        }
+        self.check_deadline()
+    }
+
+    /// Fails once the query's time is up ([`EngineOptions::timeout`]).
+    pub fn check_deadline(&self) -> Result<(), EvalError> {
+        match (self.deadline, self.opts.timeout) {
+            (Some(deadline), Some(limit)) if std::time::Instant::now() >= deadline => {
+                Err(EvalError::Timeout { limit })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `expr` gives an empty vector at every step whatever the time: all the series it
+    /// could draw on are absent from the store and nothing in it makes samples from nothing
+    /// (`vector`, `absent`, a scalar operand of `or`, fill modifiers, ...). Conservative: `false`
+    /// when unsure. A subquery over such an expression is empty without evaluating its steps.
+    pub fn always_empty(&mut self, expr: &Expr) -> bool {
+        match &expr.kind {
+            ExprKind::VectorSelector(vs) => self.select(vs).is_empty(),
+            ExprKind::MatrixSelector(ms) => self.select(&ms.selector).is_empty(),
+            ExprKind::Subquery(sq) => self.always_empty(&sq.expr),
+            ExprKind::Paren(inner) => self.always_empty(inner),
+            ExprKind::Unary(u) => self.always_empty(&u.expr),
+            ExprKind::Aggregate(a) => self.always_empty(&a.expr),
+            ExprKind::Number(_) | ExprKind::String(_) => false,
+            ExprKind::Call(c) => {
+                if matches!(
+                    c.func.name,
+                    "absent" | "absent_over_time" | "vector" | "scalar"
+                ) {
+                    return false;
+                }
+                // The first vector or matrix argument is the one whose series the result has.
+                match c.args.iter().find(|a| {
+                    matches!(
+                        a.value_type(),
+                        crate::promql::ValueType::Vector | crate::promql::ValueType::Matrix
+                    )
+                }) {
+                    Some(arg) => self.always_empty(arg),
+                    None => false,
+                }
+            }
+            ExprKind::Binary(b) => {
+                use crate::promql::ValueType;
+                let (l, r) = (b.lhs.value_type(), b.rhs.value_type());
+                match (l, r) {
+                    (ValueType::Vector, ValueType::Vector) => {
+                        let fills = b
+                            .matching
+                            .as_ref()
+                            .is_some_and(|m| m.fill.lhs.is_some() || m.fill.rhs.is_some());
+                        if fills {
+                            return false;
+                        }
+                        match b.op {
+                            BinaryOp::And | BinaryOp::Unless => self.always_empty(&b.lhs),
+                            BinaryOp::Or => self.always_empty(&b.lhs) && self.always_empty(&b.rhs),
+                            _ => self.always_empty(&b.lhs) || self.always_empty(&b.rhs),
+                        }
+                    }
+                    (ValueType::Vector, _) => self.always_empty(&b.lhs),
+                    (_, ValueType::Vector) => self.always_empty(&b.rhs),
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    /// `pattern` compiled anchored, as `label_replace` matches (`^(?s:pattern)$` in Prometheus 3,
+    /// `^(?:pattern)$` in 2), once per query. `Err` is the regex engine's reason, found by
+    /// compiling the pattern alone so that it speaks of what the user wrote.
+    pub fn anchored_regex(&mut self, pattern: &str) -> Result<regex::Regex, String> {
+        if let Some(found) = self.regexes.get(pattern) {
+            return found.clone();
+        }
+        let dialect = match self.opts.semantics {
+            Semantics::Prometheus3 => RegexDialect::Prometheus3,
+            Semantics::Prometheus2 => RegexDialect::Prometheus2,
+        };
+        let compiled = compile_anchored(pattern, dialect).map_err(|error| {
+            let alone = regex::Regex::new(pattern).err().unwrap_or(error);
+            regex_reason(&alone)
+        });
+        self.regexes.insert(pattern.to_string(), compiled.clone());
+        compiled
     }
 
     /// Finds the selectors Prometheus reads through its histogram-stats iterator: those with a
@@ -199,9 +319,21 @@ impl<'s> Evaluator<'s> {
         self.take_steps(count)?;
         self.repeats |= count > 1;
         let mut t = self.start;
+        // Samples of the result so far: they stay in memory until the query ends, so they count
+        // against `max_samples` with those of each step (as in Prometheus).
+        let mut held = 0usize;
         while t <= self.end {
-            self.samples = 0;
+            // A step of a range query can be long (a selector over many series): the clock is
+            // read at each.
+            self.check_deadline()?;
+            self.samples = held;
             let val = self.eval(expr, t)?;
+            if let Val::Vector(vector) = &val {
+                held = held.saturating_add(vector.iter().map(Sample::cost).sum::<usize>());
+                if held > self.opts.max_samples {
+                    return Err(EvalError::TooManySamples);
+                }
+            }
             match val {
                 Val::Scalar(f) => {
                     let entry = series

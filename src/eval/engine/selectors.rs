@@ -108,7 +108,7 @@ impl<'s> Evaluator<'s> {
                 }
             }
         }
-        self.account(out.len())?;
+        self.account(out.iter().map(Sample::cost).sum())?;
         Ok(out)
     }
 
@@ -404,11 +404,14 @@ impl<'s> Evaluator<'s> {
                 rs.floats = Cow::Owned(extend_floats(&rs.floats, mint0, maxt0, vs.smoothed));
                 rs.float_start_times = None;
             }
-            let n = rs.floats.len() + rs.histograms.len();
-            if n == 0 {
+            if rs.floats.is_empty() && rs.histograms.is_empty() {
                 continue;
             }
-            held += n;
+            held += rs.floats.len()
+                + rs.histograms
+                    .iter()
+                    .map(|p| p.h.sample_cost())
+                    .sum::<usize>();
             out.push(rs);
         }
         if self.repeats {
@@ -451,6 +454,10 @@ impl<'s> Evaluator<'s> {
         let mut series: Vec<(Labels, Series, bool)> = Vec::new();
         let mut index: FxHashMap<Labels, usize> = FxHashMap::default();
         let saved_samples = self.samples;
+        if self.always_empty(&sq.expr) {
+            // Nothing to evaluate at any step: `[1y:1s]` over an absent series is free.
+            return Ok(Vec::new());
+        }
         if first <= end {
             let count = ((end - first) / step) as u64 + 1;
             self.take_steps(count)?;
@@ -458,10 +465,19 @@ impl<'s> Evaluator<'s> {
         }
         let saved_start = std::mem::replace(&mut self.range_eval_start, first);
         let mut ts = first;
+        // Samples collected so far stay in memory until the subquery ends: they count against
+        // `max_samples` at every step, not only once it is done.
+        let mut collected = 0usize;
         while ts <= end {
-            self.samples = 0;
+            self.tick()?;
+            self.samples = saved_samples.saturating_add(collected);
             match self.eval(&sq.expr, ts)? {
                 Val::Vector(vector) => {
+                    collected =
+                        collected.saturating_add(vector.iter().map(Sample::cost).sum::<usize>());
+                    if saved_samples.saturating_add(collected) > self.opts.max_samples {
+                        return Err(EvalError::TooManySamples);
+                    }
                     for sample in vector {
                         let slot = match index.get(&sample.metric) {
                             Some(&i) => i,
@@ -512,7 +528,11 @@ impl<'s> Evaluator<'s> {
         let out: Vec<RangeSeries<'s>> = series
             .into_iter()
             .map(|(metric, s, drop_name)| {
-                held += s.floats.len() + s.histograms.len();
+                held += s.floats.len()
+                    + s.histograms
+                        .iter()
+                        .map(|p| p.h.sample_cost())
+                        .sum::<usize>();
                 RangeSeries {
                     metric,
                     store_without_name: None,

@@ -3,12 +3,12 @@
 
 use super::instant::vector;
 use super::{string_arg, string_literal_arg};
-use crate::eval::Semantics;
 use crate::eval::engine::{Evaluator, check_no_duplicates};
 use crate::eval::error::EvalError;
 use crate::eval::value::{Sample, Val};
-use crate::model::{METRIC_NAME, RegexDialect, Timestamp, compile_anchored};
+use crate::model::{METRIC_NAME, Timestamp};
 use crate::promql::{Call, StringLiteral};
+use crate::syntax::Span;
 use std::cmp::Ordering;
 
 /// The label-name argument `i` (a string literal), checked as Prometheus checks label names
@@ -27,10 +27,11 @@ fn label_name_arg(call: &Call, i: usize) -> Result<String, String> {
     }
 }
 
-/// `label_replace(v, dst, replacement, src, regex)`: where `regex` matches the whole value of
-/// `src`, sets `dst` to the expansion of `replacement` (deleting it when empty).
 /// The most label sets a `label_replace` remembers across steps before starting over.
 const RELABEL_MEMO_CAPACITY: usize = 100_000;
+
+/// `label_replace(v, dst, replacement, src, regex)`: where `regex` matches the whole value of
+/// `src`, sets `dst` to the expansion of `replacement` (deleting it when empty).
 
 pub(super) fn label_replace<'s>(
     ev: &mut Evaluator<'s>,
@@ -39,13 +40,14 @@ pub(super) fn label_replace<'s>(
 ) -> Result<Val<'s>, EvalError> {
     let arg = |i: usize| call.args.get(i).map(string_arg).unwrap_or_default();
     let (dst, replacement, src, pattern) = (label_name_arg(call, 1), arg(2), arg(3), arg(4));
-    // Prometheus 3 compiles `^(?s:regex)$`, Prometheus 2 `^(?:regex)$`.
-    let dialect = match ev.opts.semantics {
-        Semantics::Prometheus3 => RegexDialect::Prometheus3,
-        Semantics::Prometheus2 => RegexDialect::Prometheus2,
-    };
-    let regex = compile_anchored(&pattern, dialect)
-        .map_err(|_| EvalError::InvalidLabelReplaceRegex(pattern.clone()))?;
+    let span = call.args.get(4).map_or(Span::default(), |a| a.span);
+    let regex =
+        ev.anchored_regex(&pattern)
+            .map_err(|reason| EvalError::InvalidLabelReplaceRegex {
+                regex: pattern.clone(),
+                reason,
+                span,
+            })?;
     let dst = dst.map_err(EvalError::InvalidLabelReplaceDestination)?;
     let Some(input) = call.args.first() else {
         return Ok(Val::Vector(Vec::new()));

@@ -142,6 +142,36 @@ impl FloatHistogram {
     pub fn uses_custom_buckets(&self) -> bool {
         self.schema == CUSTOM_BUCKETS_SCHEMA
     }
+
+    /// What one sample of this histogram costs against a sample limit, in float samples (16
+    /// bytes each): its size in bytes (a fixed 168 plus 8 per span, bucket and custom bound) and
+    /// a timestamp, divided by 16, as Prometheus's `HPoint.size()` counts it. The loaders and
+    /// the evaluator count histograms this way, so many buckets cannot hide behind one sample.
+    ///
+    /// ```
+    /// # use promgate::FloatHistogram;
+    /// assert_eq!(FloatHistogram::default().sample_cost(), 11);
+    /// let wide = FloatHistogram { positive_buckets: vec![1.0; 1000], ..FloatHistogram::default() };
+    /// assert_eq!(wide.sample_cost(), 511);
+    /// ```
+    pub fn sample_cost(&self) -> usize {
+        histogram_cost(
+            self.positive_spans.len() + self.negative_spans.len(),
+            self.positive_buckets.len() + self.negative_buckets.len() + self.custom_values.len(),
+        )
+    }
+}
+
+/// [`FloatHistogram::sample_cost`] of a histogram with `spans` spans and `values` buckets and
+/// custom bounds, without building it.
+pub(crate) fn histogram_cost(spans: usize, values: usize) -> usize {
+    const STRUCT_SIZE: usize = 168;
+    const TIMESTAMP_SIZE: usize = 8;
+    spans
+        .saturating_add(values)
+        .saturating_mul(8)
+        .saturating_add(STRUCT_SIZE + TIMESTAMP_SIZE)
+        / 16
 }
 
 impl fmt::Display for FloatHistogram {
