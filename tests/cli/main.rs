@@ -5,5 +5,5 @@ mod lint;
 mod promql;
 mod query;
 mod report;
-mod stats;
 mod robust;
+mod stats;

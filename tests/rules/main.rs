@@ -7,8 +7,8 @@ mod explain;
 mod http_faults;
 mod lint;
 mod live;
-mod monitor;
 mod malformed;
+mod monitor;
 mod promtool;
 mod unittest;
 

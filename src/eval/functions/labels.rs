@@ -32,7 +32,6 @@ const RELABEL_MEMO_CAPACITY: usize = 100_000;
 
 /// `label_replace(v, dst, replacement, src, regex)`: where `regex` matches the whole value of
 /// `src`, sets `dst` to the expansion of `replacement` (deleting it when empty).
-
 pub(super) fn label_replace<'s>(
     ev: &mut Evaluator<'s>,
     call: &Call,
