@@ -67,6 +67,47 @@ pub struct DryRunSpec {
     /// The grade.
     #[serde(default)]
     pub grade: Option<GradeSpec>,
+    /// Preflight's lint of the rule files and gates (on by default).
+    #[serde(default)]
+    pub lint: Option<LintSpec>,
+    /// Preflight's reload cross-check: a rule reload simulated over the scenario.
+    #[serde(default)]
+    pub reload: Option<ReloadSpec>,
+}
+
+/// Preflight's lint (`explain::lint`) of the rule files with the gates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintSpec {
+    /// Run it (default true).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Findings at or above this severity fail preflight: `info`, `warning` (default) or
+    /// `error`.
+    #[serde(default)]
+    pub fail_on: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Preflight's reload cross-check (`explain::diff`): the rules that ran before (by default
+/// the same files) stop at `at`, nothing runs for `gap`, then the rule files start with their
+/// `for` state restored as Prometheus restores it; it fails when a gate without a fallback
+/// loses its value or a firing alert stops firing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReloadSpec {
+    /// The rules running before the reload (globs; default: `rule_files`).
+    #[serde(default)]
+    pub previous_rule_files: Vec<String>,
+    /// When the reload happens (a duration after the start; default: `decide_at`).
+    #[serde(default)]
+    pub at: Option<String>,
+    /// How long no rule runs (default: one step).
+    #[serde(default)]
+    pub gap: Option<String>,
 }
 
 /// The pass probability's settings.
@@ -825,6 +866,13 @@ pub fn run_dir_with_progress(
             },
         });
     }
+    let lint = plan.dryrun.lint.clone().unwrap_or(LintSpec {
+        enabled: true,
+        fail_on: None,
+    });
+    if lint.enabled {
+        preflight.push(lint_step(&rule_paths, &gates_path, &lint)?);
+    }
     let scenario_path = match (scenario, &plan.dryrun.scenario) {
         (Some(p), _) => p.to_path_buf(),
         (None, Some(s)) => dir.join(s),
@@ -836,6 +884,25 @@ pub fn run_dir_with_progress(
     };
     let (series, interval) =
         scenario_series(&scenario_path.display().to_string(), &read(&scenario_path)?)?;
+    if let Some(reload) = &plan.dryrun.reload {
+        let previous = if reload.previous_rule_files.is_empty() {
+            rule_texts.clone()
+        } else {
+            let mut texts = Vec::new();
+            for p in glob(&reload.previous_rule_files)? {
+                texts.push((p.display().to_string(), read(&p)?));
+            }
+            texts
+        };
+        preflight.push(reload_step(
+            &plan,
+            reload,
+            &previous,
+            &rule_texts,
+            &series,
+            interval,
+        )?);
+    }
     run_with_progress(
         &DryRunInput {
             plan,
@@ -846,4 +913,134 @@ pub fn run_dir_with_progress(
         },
         progress,
     )
+}
+
+/// Preflight's lint step: the rule files with the gates file.
+fn lint_step(
+    rule_paths: &[std::path::PathBuf],
+    gates: &std::path::Path,
+    spec: &LintSpec,
+) -> Result<PreflightStep, DryRunError> {
+    use crate::explain::lint::{LintConfig, Severity, lint_paths};
+    let threshold = match spec.fail_on.as_deref() {
+        None | Some("warning") => Severity::Warning,
+        Some("info") => Severity::Info,
+        Some("error") => Severity::Error,
+        Some(other) => {
+            return Err(DryRunError(format!(
+                "dryrun.lint.fail_on: {other:?} is not info, warning or error"
+            )));
+        }
+    };
+    let report = lint_paths(rule_paths, Some(gates), &LintConfig::default())
+        .map_err(|e| DryRunError(format!("lint: {e}")))?;
+    let failing: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= threshold)
+        .map(|f| format!("[{}] {}", f.id, f.message))
+        .collect();
+    Ok(PreflightStep {
+        name: "lint".into(),
+        passed: failing.is_empty(),
+        detail: if failing.is_empty() {
+            format!(
+                "{} rules and {} gates, {} findings below {threshold:?}",
+                report.rules,
+                report.gates,
+                report.findings.len()
+            )
+            .to_lowercase()
+        } else {
+            failing.join("; ")
+        },
+    })
+}
+
+/// Preflight's reload cross-check over the scenario.
+fn reload_step(
+    plan: &GatePlan,
+    spec: &ReloadSpec,
+    previous: &[(String, String)],
+    current: &[(String, String)],
+    series: &[(String, String)],
+    interval: i64,
+) -> Result<PreflightStep, DryRunError> {
+    use crate::explain::diff::{
+        DiffFixture, DiffGate, DiffOptions, ReloadSimulation, diff_rule_sets,
+    };
+    let parse = |files: &[(String, String)]| -> Result<Vec<RuleFile>, DryRunError> {
+        files
+            .iter()
+            .map(|(name, text)| {
+                RuleFile::parse(name, text, &Default::default())
+                    .map_err(|e| DryRunError(e.to_string()))
+            })
+            .collect()
+    };
+    let (old, new) = (parse(previous)?, parse(current)?);
+    let step = plan.dryrun.step_ms().map_err(DryRunError)?;
+    let at = match &spec.at {
+        Some(_) => DryRunSpec::duration(&spec.at, 0, "reload.at").map_err(DryRunError)?,
+        None => plan.dryrun.decide_at_ms().map_err(DryRunError)?,
+    };
+    let gap = DryRunSpec::duration(&spec.gap, step, "reload.gap").map_err(DryRunError)?;
+    let pairs: Vec<(&str, &str)> = series
+        .iter()
+        .map(|(s, v)| (s.as_str(), v.as_str()))
+        .collect();
+    let mut store = Store::new();
+    crate::fixture::load_input_series(&mut store, &pairs, interval)
+        .map_err(|e| DryRunError(format!("scenario: {e}")))?;
+    let simulation = ReloadSimulation {
+        at,
+        gap,
+        horizon: 30 * 60_000,
+        ..ReloadSimulation::default()
+    };
+    let end = at + gap + simulation.horizon;
+    let options = DiffOptions {
+        gates: plan
+            .gates
+            .iter()
+            .map(|g| DiffGate {
+                name: &g.name,
+                expr: &g.expr,
+                fallback: g.fallback.as_ref(),
+            })
+            .collect(),
+        fixtures: vec![DiffFixture {
+            name: "scenario",
+            store: &store,
+            start: 0,
+            end: Some(end),
+        }],
+        reload: Some(simulation),
+        evaluation_interval: step,
+        engine: EngineOptions {
+            default_subquery_step: step,
+            ..EngineOptions::default()
+        },
+    };
+    let report = diff_rule_sets(&old, &new, &options).map_err(|e| DryRunError(e.to_string()))?;
+    let passed = report.verdict() == crate::explain::diff::Verdict::Safe;
+    let detail = match (&report.reload, passed) {
+        (Some(r), true) if r.na.is_empty() => format!(
+            "a reload at {} with a {} gap leaves every gate and recorded series with a value",
+            format_duration(at),
+            format_duration(gap)
+        ),
+        _ => report
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    Ok(PreflightStep {
+        name: "reload cross-check".into(),
+        passed,
+        detail,
+    })
 }

@@ -190,3 +190,75 @@ fn decide_runs_the_rules_then_the_gates_at_one_time() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("FAIL    canary_failure_ratio"), "{text}");
 }
+
+/// `testdata/l4` copied to a temporary folder, with `gates.yml` edited.
+fn l4_copy(name: &str, edit: impl Fn(String) -> String) -> std::path::PathBuf {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("promgate-l4-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/l4"),
+        &dir,
+    );
+    let gates = dir.join("gates.yml");
+    let text = std::fs::read_to_string(&gates).unwrap();
+    std::fs::write(&gates, edit(text)).unwrap();
+    dir
+}
+
+#[test]
+fn preflight_lints_and_cross_checks_a_reload() {
+    let r = l4("healthy");
+    let names: Vec<&str> = r.preflight.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "check rules",
+            "rule unit tests",
+            "lint",
+            "reload cross-check",
+            "pass probability before the decision"
+        ]
+    );
+    // A six-minute gap outlasts the 5m lookback: the heartbeat gates without a fallback lose
+    // their value, the cross-check fails and the verdict is NO-GO whatever the gates say.
+    let dir = l4_copy("gap", |t| t.replace("gap: 30s", "gap: 6m"));
+    let r = run_dir(&dir, None).unwrap();
+    let reload = r
+        .preflight
+        .iter()
+        .find(|p| p.name == "reload cross-check")
+        .unwrap();
+    assert!(!reload.passed, "{r}");
+    assert!(reload.detail.contains("heartbeat"), "{}", reload.detail);
+    assert_eq!(r.verdict, Verdict::NoGo);
+    let _ = std::fs::remove_dir_all(dir);
+    // A gate whose fallback passes it when its input is missing is what the lint catches.
+    let dir = l4_copy("lint", |t| {
+        t.replace(
+            "gates:\n",
+            "gates:\n  - name: raw\n    expr: sum(rate(canary_requests_total[5m])) or vector(0)\n    op: \">=\"\n    threshold: 0\n",
+        )
+    });
+    let r = run_dir(&dir, None).unwrap();
+    let lint = r.preflight.iter().find(|p| p.name == "lint").unwrap();
+    assert!(!lint.passed, "{r}");
+    assert!(
+        lint.detail.contains("coalesce/fallback-passes-gate"),
+        "{}",
+        lint.detail
+    );
+    assert_eq!(r.verdict, Verdict::NoGo);
+    let _ = std::fs::remove_dir_all(dir);
+}
