@@ -82,8 +82,8 @@ pub struct LintSpec {
     /// Run it (default true).
     #[serde(default = "default_true")]
     pub enabled: bool,
-    /// Findings at or above this severity fail preflight: `info`, `warning` (default) or
-    /// `error`.
+    /// Findings at or above this severity fail preflight: `info`, `warning` or `error`
+    /// (default; lower findings are listed in the step's detail).
     #[serde(default)]
     pub fail_on: Option<String>,
 }
@@ -923,9 +923,9 @@ fn lint_step(
 ) -> Result<PreflightStep, DryRunError> {
     use crate::explain::lint::{LintConfig, Severity, lint_paths};
     let threshold = match spec.fail_on.as_deref() {
-        None | Some("warning") => Severity::Warning,
+        Some("warning") => Severity::Warning,
         Some("info") => Severity::Info,
-        Some("error") => Severity::Error,
+        None | Some("error") => Severity::Error,
         Some(other) => {
             return Err(DryRunError(format!(
                 "dryrun.lint.fail_on: {other:?} is not info, warning or error"
@@ -940,19 +940,27 @@ fn lint_step(
         .filter(|f| f.severity >= threshold)
         .map(|f| format!("[{}] {}", f.id, f.message))
         .collect();
+    let below: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| format!("[{}] {}", f.id, f.message))
+        .collect();
+    let threshold = format!("{threshold:?}").to_lowercase();
     Ok(PreflightStep {
         name: "lint".into(),
         passed: failing.is_empty(),
-        detail: if failing.is_empty() {
-            format!(
-                "{} rules and {} gates, {} findings below {threshold:?}",
+        detail: match (failing.is_empty(), below.is_empty()) {
+            (false, _) => failing.join("; "),
+            (true, true) => format!(
+                "{} rules and {} gates, no finding",
+                report.rules, report.gates
+            ),
+            (true, false) => format!(
+                "{} rules and {} gates, findings below {threshold}: {}",
                 report.rules,
                 report.gates,
-                report.findings.len()
-            )
-            .to_lowercase()
-        } else {
-            failing.join("; ")
+                below.join("; ")
+            ),
         },
     })
 }
