@@ -525,7 +525,7 @@ fn run_in_blocks<'p>(
             progress(ts, steps_run);
         }
         // Keep what the next block's rules and gates read, and as much again.
-        store.forget_before((last + step).saturating_sub(2 * reach + 3_600_000));
+        store.forget_before((last + step).saturating_sub(2 * reach));
     }
     Ok(Some(monitor))
 }

@@ -21,6 +21,9 @@ use crate::model::{SampleValue, Timestamp, stale_nan};
 use crate::store::Store;
 use crate::{Labels, LabelsBuilder};
 
+/// Blocks shorter than this run their rules' queries on one thread.
+const PARALLEL_STEPS: usize = 64;
+
 /// A block could not be evaluated as steps would be; evaluate step by step instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BlockFallback;
@@ -105,7 +108,21 @@ impl GroupEvaluator {
                     (&group.rules[ri].expr, group.query_offset.unwrap_or(0))
                 })
                 .collect();
-            let results = run_queries(&self.engine, store, &queries, first, last, interval);
+            // Threads pay off on long blocks only (a thread costs about what a short query does).
+            let threads = if steps.len() >= PARALLEL_STEPS {
+                usize::MAX
+            } else {
+                1
+            };
+            let results = run_queries(
+                &self.engine,
+                store,
+                &queries,
+                first,
+                last,
+                interval,
+                threads,
+            );
             for (&(gi, ri), result) in wave.iter().zip(results) {
                 let group = Arc::clone(&self.groups[gi].group);
                 let rule = &group.rules[ri];
@@ -212,7 +229,7 @@ impl GroupEvaluator {
 }
 
 /// Range queries of `queries` (expression, query offset) from `first` to `last`, on up to as
-/// many threads as there are cores; results in the order of `queries`.
+/// many threads as there are cores (and `most_threads`); results in the order of `queries`.
 fn run_queries(
     engine: &crate::Engine,
     store: &Store,
@@ -220,37 +237,38 @@ fn run_queries(
     first: Timestamp,
     last: Timestamp,
     interval: i64,
+    most_threads: usize,
 ) -> Vec<Result<crate::QueryResult, crate::EvalError>> {
     let run = |(expr, offset): &(&crate::promql::Expr, i64)| {
         engine.range_query(store, expr, first - offset, last - offset, interval)
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(queries.len());
+        .min(queries.len())
+        .min(most_threads);
     if threads <= 1 {
         return queries.iter().map(run).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(query) = queries.get(i) else {
+                return done;
+            };
+            done.push((i, run(query)));
+        }
+    };
+    // This thread is one of the workers.
     let mut results: Vec<(usize, Result<crate::QueryResult, crate::EvalError>)> =
         std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(query) = queries.get(i) else {
-                                return done;
-                            };
-                            done.push((i, run(query)));
-                        }
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
+            let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut results = work();
+            for w in workers {
+                results.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            results
         });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()

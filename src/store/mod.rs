@@ -193,7 +193,8 @@ impl Store {
     /// Forgets samples older than `cutoff` (ms) that no later query can read, to bound the
     /// memory of long runs: a runner that knows how far back its queries reach (their ranges,
     /// offsets and lookback) calls it as time advances. Each series keeps its newest sample of
-    /// each kind, and a series is only compacted when at least half of it goes, so the cost is
+    /// each kind and its newest sample before the cutoff (so what preceded a window still
+    /// reads the same), and a series is only compacted when at least half of it goes, so the cost is
     /// amortised over the appends. Series and their labels stay.
     ///
     /// ```
@@ -202,9 +203,9 @@ impl Store {
     /// let up = Labels::from_pairs([("__name__", "up")]);
     /// store.append_floats(up, (0..100).map(|i| (i * 1000, i as f64))).unwrap();
     /// store.forget_before(90_000);
-    /// assert_eq!(store.num_samples(), 10);
+    /// assert_eq!(store.num_samples(), 11, "the newest sample before the cutoff stays");
     /// let series = store.iter().next().unwrap();
-    /// assert_eq!(series.floats()[0].t, 90_000);
+    /// assert_eq!(series.floats()[0].t, 89_000);
     /// ```
     pub fn forget_before(&mut self, cutoff: Timestamp) {
         let dropped: usize = self

@@ -113,17 +113,22 @@ impl StoredSeries {
         }
     }
 
-    /// Forgets the samples older than `cutoff`, keeping the newest of each kind (appending a
-    /// histogram reads the one before it), when that frees at least half of them. Returns how
+    /// Forgets the samples older than `cutoff` but the newest of them, keeping the newest of
+    /// each kind (appending a histogram reads the one before it), when that frees at least
+    /// half of them. Returns how
     /// many samples were dropped.
     pub(super) fn forget_before(&mut self, cutoff: Timestamp) -> usize {
+        // The newest sample before the cutoff stays too: what came before a window (the last
+        // sample, whether the series had started) reads the same.
         let floats = self
             .floats
             .partition_point(|p| p.t < cutoff)
+            .saturating_sub(1)
             .min(self.floats.len().saturating_sub(1));
         let histograms = self
             .histograms
             .partition_point(|p| p.t < cutoff)
+            .saturating_sub(1)
             .min(self.histograms.len().saturating_sub(1));
         let mut dropped = 0;
         if floats >= 32 && floats * 2 >= self.floats.len() {

@@ -434,7 +434,7 @@ impl<'a> GroupRun<'a> {
         engine_options: &EngineOptions,
     ) -> bool {
         /// Steps per block: the rules' range queries cover this many steps at most.
-        const BLOCK: usize = 512;
+        const BLOCK: usize = 128;
         if self.context.options.step_by_step
             || interval <= 0
             || maxt < mint
@@ -550,7 +550,7 @@ impl<'a> GroupRun<'a> {
             }
             if in_loop && let Some(&next) = steps.get(end) {
                 // Keep what the next step's rules and the pending cases read, and as much
-                // again, so that explanations of empty results see the samples before.
+                // again (explanations of empty results look before the windows).
                 let mut cutoff = next.saturating_sub(rules_reach.saturating_mul(2));
                 for (i, (t, _)) in promql_cases.iter().enumerate() {
                     if promql_due[i] >= end {
@@ -558,7 +558,7 @@ impl<'a> GroupRun<'a> {
                         cutoff = cutoff.min((mint + t).saturating_sub(reach.saturating_mul(2)));
                     }
                 }
-                store.forget_before(cutoff.saturating_sub(3_600_000));
+                store.forget_before(cutoff);
             }
             k = end;
         }
