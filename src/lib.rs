@@ -3,8 +3,10 @@
 //! Test Prometheus queries the way Prometheus's own engine tests do: a PromQL parser (the full
 //! Prometheus 3.x grammar), an in-memory series store fed by the series notation of promtool
 //! fixtures and Prometheus's test scripts, a deterministic PromQL evaluator checked against
-//! Prometheus's engine test corpus, and a runner for those test scripts. Rule files and
-//! `promtool test rules` tests are in progress.
+//! Prometheus's engine test corpus, and a runner for those test scripts; on top of it rule
+//! files and groups ([`rules`]), a promtool-compatible `test rules` runner ([`unittest`]),
+//! explanations, lint and reload safety ([`explain`]), sources ([`source`]), decisions
+//! ([`decision`]) and statistics ([`stats`]).
 //!
 //! Data flows one way through the crate:
 //!
