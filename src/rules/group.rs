@@ -246,16 +246,19 @@ impl GroupEvaluator {
         let offset = group.query_offset.unwrap_or(0);
         let t = ts - offset;
         for (rule, rule_state) in group.rules.iter().zip(state.rules.iter_mut()) {
-            let output = match eval_rule(
-                &self.engine,
-                &self.options,
-                &group,
-                rule,
-                rule_state,
-                store,
-                ts,
-                t,
-            ) {
+            // The rule's query, then its result turned into the samples to write.
+            let output = match query(&self.engine, store, rule, t).and_then(|samples| {
+                apply_result(
+                    &self.engine,
+                    &self.options,
+                    &group,
+                    rule,
+                    rule_state,
+                    store,
+                    ts,
+                    samples,
+                )
+            }) {
                 Ok(output) => output,
                 Err(message) => {
                     rule_state.last_error = Some(message);
@@ -447,22 +450,6 @@ fn append_error(
         StoreError::OutOfOrder { .. } => "out of order sample".to_string(),
         other => other.to_string(),
     }
-}
-
-/// Runs one rule's query and turns the result into the samples to write.
-#[allow(clippy::too_many_arguments)]
-fn eval_rule(
-    engine: &Engine,
-    options: &RuleEvalOptions,
-    group: &RuleGroup,
-    rule: &Rule,
-    state: &mut RuleState,
-    store: &Store,
-    ts: Timestamp,
-    t: Timestamp,
-) -> Result<Vec<(Labels, SampleValue)>, String> {
-    let samples = query(engine, store, rule, t)?;
-    apply_result(engine, options, group, rule, state, store, ts, samples)
 }
 
 /// Turns a rule's query result at `ts` into the samples to write (for an alerting rule, after
