@@ -98,7 +98,8 @@ impl GroupEvaluator {
             1
         };
         let semantics = self.options.engine.semantics;
-        for wave in self.waves() {
+        let waves = self.waves().to_vec();
+        for wave in &waves {
             // The rules of a wave read nothing the others write: their queries run at once,
             // on as many threads as there are cores, and their results are applied in order.
             let queries: Vec<(&crate::promql::Expr, i64)> = wave
@@ -204,7 +205,11 @@ impl GroupEvaluator {
 impl GroupEvaluator {
     /// The rules (group, rule) in evaluation order, cut into waves: runs of consecutive rules
     /// none of which reads what another of the run writes.
-    fn waves(&self) -> Vec<Vec<(usize, usize)>> {
+    fn waves(&self) -> &[Vec<(usize, usize)>] {
+        self.waves.get_or_init(|| self.cut_waves())
+    }
+
+    fn cut_waves(&self) -> Vec<Vec<(usize, usize)>> {
         let groups: Vec<_> = self.groups.iter().map(|g| (*g.group).clone()).collect();
         let graph = DependencyGraph::new(&groups);
         let mut waves: Vec<Vec<(usize, usize)>> = Vec::new();

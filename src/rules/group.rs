@@ -161,6 +161,8 @@ pub struct GroupEvaluator {
     pub(super) groups: Vec<GroupState>,
     pub(super) engine: Engine,
     pub(super) options: RuleEvalOptions,
+    /// The rules cut into waves for block evaluation (`rules::block`), worked out once.
+    pub(super) waves: std::sync::OnceLock<Vec<Vec<(usize, usize)>>>,
 }
 
 impl GroupEvaluator {
@@ -177,6 +179,7 @@ impl GroupEvaluator {
             groups,
             engine: Engine::new(options.engine.clone()),
             options,
+            waves: std::sync::OnceLock::new(),
         }
     }
 

@@ -1,15 +1,7 @@
 //! `promgate diff OLD NEW`: the reload-safety report over `tests/data/diff`, its exit codes
 //! and its JSON form.
 
-use std::process::{Command, Output};
-
-fn promgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_promgate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run promgate")
-}
+use super::promgate;
 
 const FULL: &[&str] = &[
     "diff",

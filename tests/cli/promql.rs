@@ -1,22 +1,6 @@
 //! `promgate promql fmt` and `promgate promql ast`, run as the real binary.
 
-use std::process::{Command, Output};
-
-fn promgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_promgate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run promgate")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use super::{promgate, stderr, stdout};
 
 #[test]
 fn fmt_prints_the_canonical_form() {

@@ -1,23 +1,7 @@
 //! `promgate promqltest` and `promgate query`, run as the real binary.
 
+use super::{promgate, stderr, stdout};
 use std::io::Write as _;
-use std::process::{Command, Output};
-
-fn promgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_promgate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run promgate")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("promgate-cli-{}", std::process::id()));

@@ -3,25 +3,9 @@
 //! is byte-identical across runs and thread counts. No test measures time: each checks the
 //! answer or the limit's error, which the fixed code reaches without the old work.
 
+use super::{promgate, stderr, stdout};
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn promgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_promgate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run promgate")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// A file in a fresh temporary folder.
 fn temp_file(name: &str, content: &[u8]) -> PathBuf {
