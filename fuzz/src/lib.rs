@@ -15,7 +15,7 @@ use promgate::promqltest::{Command, parse_script};
 use promgate::rules::{RuleFile, RuleLoadOptions};
 use promgate::store::{Store, StoreLimits};
 use promgate::template::{AlertData, AlertTemplate, QuerySample, TemplateDialect, TemplateHost};
-use promgate::unittest::{MemoryLoader, TestOptions, run_file};
+use promgate::unittest::{MemoryLoader, TestFile, TestOptions, run_file};
 use std::collections::BTreeMap;
 
 /// Limits small enough that one fuzz input stays well under a second and a few MB.
@@ -146,24 +146,54 @@ pub fn test_file(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    // The runner evaluates rules at every interval up to the largest eval_time; bound the
-    // work of a fuzz input by the size of the numbers in it.
-    let has_big_number = text
-        .split(|c: char| !c.is_ascii_digit())
-        .any(|digits| digits.len() > 4);
-    if has_big_number {
-        let _ = promgate::yaml::from_str::<promgate::unittest::TestFile>(text);
+    // Every input is decoded; it is also run when its evaluation is short. The runner
+    // evaluates the rules at every interval up to the largest eval_time, so a few bytes
+    // (`eval_time: 1000d`, `interval: 1ms`) can ask for hours of honest work.
+    let Ok(file) = promgate::yaml::from_str::<TestFile>(text) else {
+        return;
+    };
+    if !short_enough(&file) {
         return;
     }
     let loader = MemoryLoader::new([(
         "rules.yml",
-        "groups: [{name: g, rules: [{record: r, expr: 'sum(up)'}]}]",
+        "groups: [{name: g, rules: [{record: r, expr: 'sum(up)'}, {alert: A, expr: 'r > 1', for: 1m}]}]",
     )]);
     let options = TestOptions {
         jobs: 1,
         ..TestOptions::default()
     };
     let _ = run_file("fuzz.yml", text, &loader, &options);
+}
+
+/// At most 20,000 evaluation steps per group, and no series notation asking for more than
+/// 100,000 values (the loader's own limit is 50 million: bounded, but slow for a fuzzer).
+fn short_enough(file: &TestFile) -> bool {
+    let duration = |d: &Option<promgate::yaml::Spanned<String>>, default: i64| match d {
+        None => Some(default),
+        Some(d) => promgate::syntax::lex::parse_duration(&d.value).ok(),
+    };
+    let Some(evaluation) = duration(&file.evaluation_interval, 60_000) else {
+        return true;
+    };
+    let evaluation = evaluation.max(1);
+    file.tests.iter().all(|g| {
+        let g = &g.value;
+        let times = g
+            .alert_rule_test
+            .iter()
+            .map(|c| &c.value.eval_time)
+            .chain(g.promql_expr_test.iter().map(|c| &c.value.eval_time));
+        let end = times.filter_map(|t| duration(t, 0)).max().unwrap_or(0);
+        let values_ok = g.input_series.iter().all(|s| {
+            s.value
+                .values
+                .value
+                .split(|c: char| !c.is_ascii_digit())
+                .all(|digits| digits.len() <= 5)
+        });
+        values_ok && end / evaluation <= 20_000
+    })
 }
 
 struct NoQueries;

@@ -172,6 +172,16 @@ fn place_error(input: &[(&str, &str)], err: FixtureError) -> GroupLoadError {
         Some((p, m)) if p.split(':').all(|n| n.parse::<usize>().is_ok()) => (p, m),
         _ => return GroupLoadError::Load(err),
     };
+    if input
+        .get(at.index)
+        .is_some_and(|(series, _)| series.trim().is_empty())
+    {
+        return GroupLoadError::InputSeries {
+            place: format!("input_series[{}] has no `series:`", at.index),
+            promtool: position.to_string(),
+            message: format!("its values were read as the series: {message}"),
+        };
+    }
     let field = match at.field {
         InputSeriesField::Series => "series",
         InputSeriesField::Values => "values",

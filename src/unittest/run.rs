@@ -21,6 +21,8 @@ use crate::yaml::{self, Spanned};
 
 /// What every test group of a file shares.
 struct FileContext<'a> {
+    /// The test file's path, as given.
+    path: &'a str,
     options: &'a TestOptions,
     evaluation_interval: i64,
     fuzzy_compare: bool,
@@ -110,6 +112,7 @@ pub fn run_file(
             crate::explain::EvaluationOrder::new(&groups, &order_options).warnings();
     }
     let context = FileContext {
+        path,
         options,
         evaluation_interval,
         fuzzy_compare: file.fuzzy_compare,
@@ -310,7 +313,14 @@ impl<'a> GroupRun<'a> {
         };
         let mut loader = match LazyLoader::new(&store_for_limits, &pairs, &input_options) {
             Ok(l) => l,
-            Err(e) => return self.setup_failure(e.to_string()),
+            Err(e) => {
+                let mut message = e.to_string();
+                if let Some(hint) = input_series_hint(self.context.path, &group.input_series, &e) {
+                    message.push_str("\n        why: ");
+                    message.push_str(&hint);
+                }
+                return self.setup_failure(message);
+            }
         };
         // (b) Rule files, ordered by group_eval_order.
         let files = match &context.rules {
@@ -788,4 +798,42 @@ fn ordered_groups(files: &[RuleFile], order: &[String]) -> Vec<RuleGroup> {
     }
     groups.sort_by_key(|(p, f, g, _)| (*p, *f, *g));
     groups.into_iter().map(|(_, _, _, g)| g.clone()).collect()
+}
+
+/// Where an input-series error is in the test file, for the `why:` line under promtool's
+/// message (which numbers the lines of the `load` block it builds, not of the file).
+fn input_series_hint(
+    path: &str,
+    input: &[Spanned<crate::unittest::InputSeries>],
+    err: &crate::fixture::FixtureError,
+) -> Option<String> {
+    let pairs: Vec<(&str, &str)> = input
+        .iter()
+        .map(|s| (s.value.series.value.as_str(), s.value.values.value.as_str()))
+        .collect();
+    let at = crate::fixture::locate_input_series_error(&pairs, err)?;
+    let entry = input.get(at.index)?;
+    if entry.value.series.value.trim().is_empty() {
+        return Some(format!(
+            "{path}:{}:{}: input_series[{}] has no `series:`, so its values were read as the series",
+            entry.pos.line, entry.pos.column, at.index
+        ));
+    }
+    let (field, spanned) = match at.field {
+        crate::fixture::InputSeriesField::Series => ("series", &entry.value.series),
+        crate::fixture::InputSeriesField::Values => ("values", &entry.value.values),
+    };
+    let mut place = format!("{path}:{}:{}", spanned.pos.line, spanned.pos.column);
+    if at.line_in_field > 1 {
+        place.push_str(&format!(" (line {} of the value", at.line_in_field));
+    } else {
+        place.push_str(" (");
+    }
+    match at.column {
+        Some(c) if at.line_in_field > 1 => place.push_str(&format!(", column {c})")),
+        Some(c) => place.push_str(&format!("column {c} of the value)")),
+        None if at.line_in_field > 1 => place.push(')'),
+        None => place.truncate(place.len() - 2),
+    }
+    Some(format!("in input_series[{}].{field} at {place}", at.index))
 }
