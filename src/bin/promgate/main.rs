@@ -7,9 +7,16 @@
 /// `println!` that ends the program quietly when standard output is closed early
 /// (`promgate ... | head`), instead of panicking.
 macro_rules! outln {
+    () => {
+        outln!("")
+    };
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+        // Formatted first, then written at once: standard output is line-buffered, and a
+        // large result written piece by piece costs a system call per line.
+        let mut text = format!($($arg)*);
+        text.push('\n');
+        if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
             crate::output_failed(e);
         }
     }};
@@ -19,7 +26,8 @@ macro_rules! outln {
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        if let Err(e) = write!(std::io::stdout(), $($arg)*) {
+        let text = format!($($arg)*);
+        if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
             crate::output_failed(e);
         }
     }};
