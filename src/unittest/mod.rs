@@ -42,7 +42,9 @@ pub use file::{
 };
 pub use fixture::{GroupFixture, GroupLoadError, GroupSelector, load_test_group};
 pub use run::run_file;
-pub use snapshot::rules_table;
+pub use snapshot::{
+    SnapshotError, expr_table, expr_table_from_files, rules_table, rules_table_from_files,
+};
 
 use crate::eval::Semantics;
 use crate::promql::ParseOptions;
