@@ -229,6 +229,43 @@ pub struct GateReport {
     pub paths: Vec<super::Path>,
 }
 
+impl GateReport {
+    /// Its drift alarms folded into episodes ([`crate::stats::drift_episodes`]): one per
+    /// lasting shift, however many times the detector alarmed while it lasted.
+    pub fn drift_episodes(&self) -> Vec<crate::stats::DriftEpisode> {
+        crate::stats::drift_episodes(&self.change_points)
+    }
+}
+
+impl DryRunReport {
+    /// One line on a drift episode: direction, where it began, its first alarm and how long
+    /// the alarms went on.
+    pub fn describe_episode(&self, e: &crate::stats::DriftEpisode) -> String {
+        let time = |i: usize| format_duration(self.start_ms + i as i64 * self.step_ms);
+        let way = match e.shift {
+            crate::stats::Shift::Up => "up",
+            crate::stats::Shift::Down => "down",
+        };
+        let from = e
+            .start_index
+            .map_or(String::new(), |s| format!(" from {} (step {s})", time(s)));
+        let mut line = format!(
+            "level {way}{from}, alarm at {} (step {})",
+            time(e.first_alarm_index),
+            e.first_alarm_index
+        );
+        if e.alarms > 1 {
+            line.push_str(&format!(
+                ", still shifted at {} (step {}; {} alarms as the detector restarted)",
+                time(e.last_alarm_index),
+                e.last_alarm_index,
+                e.alarms
+            ));
+        }
+        line
+    }
+}
+
 /// A risk the report must show: a value that went missing, fell back, or lagged because of
 /// evaluation order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,7 +291,8 @@ pub struct DryRunReport {
     pub gates: Vec<GateReport>,
     /// The early stop, if one tripped: its reason and time.
     pub stop: Option<crate::stats::Stop>,
-    /// The grade, action and graded value, if a ladder is configured and the monitor ran.
+    /// The grade, action and graded value, if a ladder is configured and the monitor ran to its
+    /// end (a run stopped early is not graded).
     pub grade: Option<(String, String, Option<f64>)>,
     /// Residual risks.
     pub risks: Vec<Risk>,
@@ -615,6 +653,11 @@ impl fmt::Display for DryRunReport {
         if let Some((grade, action, value)) = &self.grade {
             let shown = value.map_or("n/a".to_string(), short);
             writeln!(f, "GRADE:   {grade} ({action}; graded value {shown})")?;
+        } else if self.stop.is_some() {
+            writeln!(
+                f,
+                "GRADE:   none (the run stopped early; only a run that reaches its end is graded)"
+            )?;
         }
         if let Some(stop) = &self.stop {
             writeln!(
@@ -692,25 +735,19 @@ impl fmt::Display for DryRunReport {
                 stat(|s| s.mean),
                 stat(|s| s.quantiles.p95),
                 stat(|s| s.max),
-                g.change_points.len()
+                g.drift_episodes().len()
             )?;
         }
         for g in &self.gates {
-            for cp in g.change_points.iter().take(SHOWN_CHANGE_POINTS) {
-                writeln!(
-                    f,
-                    "  drift on {} at {} (alarm step {}, change from step {})",
-                    g.name,
-                    format_duration(self.start_ms + cp.alarm_index as i64 * self.step_ms),
-                    cp.alarm_index,
-                    cp.start_index.map_or("?".to_string(), |s| s.to_string())
-                )?;
+            let episodes = g.drift_episodes();
+            for e in episodes.iter().take(SHOWN_EPISODES) {
+                writeln!(f, "  drift on {}: {}", g.name, self.describe_episode(e))?;
             }
-            if g.change_points.len() > SHOWN_CHANGE_POINTS {
+            if episodes.len() > SHOWN_EPISODES {
                 writeln!(
                     f,
-                    "  ... {} drift alarms on {} in all (the detector restarts after each alarm while the shift lasts)",
-                    g.change_points.len(),
+                    "  ... {} drift episodes on {} in all",
+                    episodes.len(),
                     g.name
                 )?;
             }
@@ -731,7 +768,7 @@ impl fmt::Display for DryRunReport {
 }
 
 /// Drift alarms listed per gate in the text report (the report keeps them all).
-const SHOWN_CHANGE_POINTS: usize = 10;
+const SHOWN_EPISODES: usize = 10;
 
 /// A value for a table: at most 6 significant digits.
 fn short(v: f64) -> String {

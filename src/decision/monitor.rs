@@ -694,7 +694,10 @@ impl<'p> Monitor<'p> {
                 ),
             });
         }
-        let grade = spec.grade.as_ref().and_then(|g| {
+        // A run that stopped early is not graded: its statistics cover part of the run, and
+        // a grade such as "promote" beside a NO-GO would contradict the verdict.
+        let graded = self.stop.is_none();
+        let grade = spec.grade.as_ref().filter(|_| graded).and_then(|g| {
             let index = gate_index(self.plan, &g.signal).ok()?;
             let ladder = g.ladder.clone().unwrap_or_else(GradeLadder::l4);
             let summary = gate_reports[index].summary.as_ref()?;

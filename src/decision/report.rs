@@ -160,6 +160,10 @@ fn write_markdown(md: &mut String, r: &DryRunReport) -> std::fmt::Result {
             "- Grade: **{grade}**, action: **{action}** (graded value {})",
             value.map_or("n/a".into(), short)
         )?,
+        None if r.stop.is_some() => writeln!(
+            md,
+            "- Grade: none (the run stopped early; only a run that reaches its end is graded)"
+        )?,
         None => writeln!(md, "- Grade: none (no ladder, or the monitor did not run)")?,
     }
     writeln!(
@@ -204,7 +208,7 @@ fn write_markdown(md: &mut String, r: &DryRunReport) -> std::fmt::Result {
     )?;
     writeln!(
         md,
-        "| gate | value | threshold | status | path | pass | missing | fallback | mean | p95 | max | drift alarms | chart |"
+        "| gate | value | threshold | status | path | pass | missing | fallback | mean | p95 | max | drift episodes | chart |"
     )?;
     writeln!(
         md,
@@ -232,7 +236,7 @@ fn write_markdown(md: &mut String, r: &DryRunReport) -> std::fmt::Result {
             stat(|s| s.mean),
             stat(|s| s.quantiles.p95),
             stat(|s| s.max),
-            gate.change_points.len(),
+            gate.drift_episodes().len(),
             chart_file_name(&gate.name)
         )?;
     }
@@ -271,31 +275,16 @@ fn write_markdown(md: &mut String, r: &DryRunReport) -> std::fmt::Result {
         None => writeln!(md, "Not computed (no monitor steps).")?,
     }
 
-    writeln!(md, "\n## Drift alarms\n")?;
+    writeln!(md, "\n## Drift\n")?;
     let mut any = false;
     for g in &r.gates {
-        if g.change_points.len() > SHOWN_CHANGE_POINTS {
-            writeln!(
-                md,
-                "- {}: {} alarms in all (the detector restarts after each alarm while the shift lasts); the first {SHOWN_CHANGE_POINTS}:",
-                g.name,
-                g.change_points.len()
-            )?;
-        }
-        for cp in g.change_points.iter().take(SHOWN_CHANGE_POINTS) {
+        let episodes = g.drift_episodes();
+        for e in episodes.iter().take(SHOWN_CHANGE_POINTS) {
             any = true;
-            let time = |i: usize| at(r.start_ms + i as i64 * r.step_ms);
-            writeln!(
-                md,
-                "- {} at {}: level {} (change from {})",
-                g.name,
-                time(cp.alarm_index),
-                match cp.shift {
-                    crate::stats::Shift::Up => "up",
-                    crate::stats::Shift::Down => "down",
-                },
-                cp.start_index.map_or("unknown".into(), time)
-            )?;
+            writeln!(md, "- {}: {}", g.name, r.describe_episode(e))?;
+        }
+        if episodes.len() > SHOWN_CHANGE_POINTS {
+            writeln!(md, "- {}: {} episodes in all", g.name, episodes.len())?;
         }
     }
     if !any {
@@ -321,6 +310,7 @@ fn write_markdown(md: &mut String, r: &DryRunReport) -> std::fmt::Result {
             "**{grade}**: {action} (graded value {})",
             value.map_or("n/a".into(), short)
         )?,
+        None if r.stop.is_some() => writeln!(md, "None: the run stopped early.")?,
         None => writeln!(md, "None.")?,
     }
 

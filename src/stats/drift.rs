@@ -129,6 +129,78 @@ impl ChangePoint {
     }
 }
 
+/// A drift episode: the alarms a detector raised while one shift lasted. After an alarm a
+/// detector restarts its statistic; if the level stays shifted it alarms again a few steps
+/// later, so a lasting shift gives a train of alarms. [`drift_episodes`] folds each train into
+/// one episode.
+///
+/// ```
+/// use promgate::stats::{ChangePoint, DriftEpisode, Shift, drift_episodes};
+/// let alarms = [
+///     ChangePoint { alarm_index: 30, start_index: Some(20), shift: Shift::Up },
+///     ChangePoint { alarm_index: 40, start_index: Some(31), shift: Shift::Up },
+/// ];
+/// let episodes = drift_episodes(&alarms);
+/// assert_eq!(episodes, vec![DriftEpisode { start_index: Some(20), first_alarm_index: 30, last_alarm_index: 40, alarms: 2, shift: Shift::Up }]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DriftEpisode {
+    /// Where the change began, as its first alarm estimated it.
+    pub start_index: Option<usize>,
+    /// The first alarm.
+    pub first_alarm_index: usize,
+    /// The last alarm of the train: the shift lasted at least until here.
+    pub last_alarm_index: usize,
+    /// How many alarms the episode holds.
+    pub alarms: usize,
+    /// Which way the level moved.
+    pub shift: Shift,
+}
+
+/// Alarms of a detector without a start estimate (EWMA) at most this many steps apart, in the
+/// same direction, belong to one episode.
+pub const EPISODE_GAP_STEPS: usize = 30;
+
+/// Folds alarms (in order, as a detector raised them) into episodes. An alarm continues the
+/// previous episode when it moves the same way and the process did not come back in between:
+/// its estimated change start is the step right after the previous alarm (the restarted sum
+/// began to grow at once: CUSUM, Page-Hinkley), or, without an estimate (EWMA), it came at
+/// most [`EPISODE_GAP_STEPS`] steps after the previous alarm.
+///
+/// ```
+/// use promgate::stats::{ChangePoint, Shift, drift_episodes};
+/// let alarms = [
+///     ChangePoint { alarm_index: 30, start_index: Some(20), shift: Shift::Up },
+///     ChangePoint { alarm_index: 90, start_index: Some(60), shift: Shift::Up }, // back in between
+///     ChangePoint { alarm_index: 95, start_index: Some(91), shift: Shift::Down },
+/// ];
+/// assert_eq!(drift_episodes(&alarms).len(), 3);
+/// ```
+pub fn drift_episodes(alarms: &[ChangePoint]) -> Vec<DriftEpisode> {
+    let mut episodes: Vec<DriftEpisode> = Vec::new();
+    for alarm in alarms {
+        if let Some(last) = episodes.last_mut()
+            && last.shift == alarm.shift
+            && match alarm.start_index {
+                Some(start) => start <= last.last_alarm_index + 1,
+                None => alarm.alarm_index <= last.last_alarm_index + EPISODE_GAP_STEPS,
+            }
+        {
+            last.last_alarm_index = alarm.alarm_index;
+            last.alarms += 1;
+            continue;
+        }
+        episodes.push(DriftEpisode {
+            start_index: alarm.start_index,
+            first_alarm_index: alarm.alarm_index,
+            last_alarm_index: alarm.alarm_index,
+            alarms: 1,
+            shift: alarm.shift,
+        });
+    }
+    episodes
+}
+
 /// The baseline as given or being estimated.
 #[derive(Debug, Clone)]
 struct WarmUp {

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | summary of a series | [`summarize`], [`StreamingSummary`], [`SummaryOptions`], [`Summary`] |
 //! | pass probability | [`pass_probability`], [`PassProbability`] |
-//! | drift | [`Cusum`], [`PageHinkley`], [`Ewma`], [`DriftDetector`], [`detect_changes`] |
+//! | drift | [`Cusum`], [`PageHinkley`], [`Ewma`], [`DriftDetector`], [`detect_changes`], [`drift_episodes`] |
 //! | early stop | [`EarlyStop`], [`StopCondition`], [`SignalStatus`], [`Stop`] |
 //! | grades | [`GradeLadder`] (serde), [`GradeLadder::l4`] |
 //! | errors | [`StatsError`] |
@@ -97,8 +97,9 @@ mod summary;
 mod synthetic;
 
 pub use drift::{
-    Baseline, ChangePoint, Cusum, CusumOptions, DriftDetector, DriftOptions, Ewma, EwmaOptions,
-    PageHinkley, PageHinkleyOptions, Shift, detect_changes,
+    Baseline, ChangePoint, Cusum, CusumOptions, DriftDetector, DriftEpisode, DriftOptions,
+    EPISODE_GAP_STEPS, Ewma, EwmaOptions, PageHinkley, PageHinkleyOptions, Shift, detect_changes,
+    drift_episodes,
 };
 pub use early_stop::{EarlyStop, SignalStatus, Stop, StopCondition, StopReason};
 pub use error::StatsError;

@@ -55,6 +55,8 @@ fn heartbeat_stall_stops_the_monitor() {
         matches!(&stop.reason, StopReason::Failing { signal, .. } if signal == "heartbeat_stall"),
         "{stop:?}"
     );
+    // A run that stopped is not graded (its grade would read "promote" beside NO-GO).
+    assert_eq!(r.grade, None);
     // The stall starts at 12 h; changes over 6m drop below 2 about 5m later, plus `for` 2m.
     assert!(
         (43_500_000..=44_000_000).contains(&stop.time_ms),

@@ -125,6 +125,13 @@ pub(crate) fn json(r: &DryRunReport) -> serde_json::Value {
             "max": g.summary.as_ref().map(|s| num(s.max)),
             "p95": g.summary.as_ref().map(|s| num(s.quantiles.p95)),
             "change_points": g.change_points.iter().map(|c| c.alarm_index).collect::<Vec<_>>(),
+            "drift_episodes": g.drift_episodes().iter().map(|e| serde_json::json!({
+                "shift": match e.shift { promgate::stats::Shift::Up => "up", promgate::stats::Shift::Down => "down" },
+                "start_step": e.start_index,
+                "first_alarm_step": e.first_alarm_index,
+                "last_alarm_step": e.last_alarm_index,
+                "alarms": e.alarms,
+            })).collect::<Vec<_>>(),
             "first_missing": g.first_missing.as_ref().map(|(t, why)| serde_json::json!({"time_ms": t, "why": why})),
         })).collect::<Vec<_>>(),
         "early_stop": r.stop.as_ref().map(|s| serde_json::json!({"time_ms": s.time_ms, "step": s.step, "reason": s.reason.to_string()})),
