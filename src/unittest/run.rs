@@ -24,6 +24,8 @@ struct FileContext<'a> {
     options: &'a TestOptions,
     evaluation_interval: i64,
     fuzzy_compare: bool,
+    /// The file's `epsilon` (promgate extension).
+    epsilon: Option<super::Epsilon>,
     /// The rule files, loaded once: their groups, or their problems as promtool prints them.
     rules: Result<Vec<RuleFile>, Vec<String>>,
     /// Group name → position in `group_eval_order`.
@@ -49,6 +51,10 @@ pub fn run_file(
             return report;
         }
     };
+    if let Err(e) = super::ext::validate(&file, options.semantics) {
+        report.error = Some(format!("{path}:{e}"));
+        return report;
+    }
     let evaluation_interval =
         match duration_field(&file.evaluation_interval, 60_000, options.semantics) {
             Ok(0) => 60_000,
@@ -113,6 +119,7 @@ pub fn run_file(
         options,
         evaluation_interval,
         fuzzy_compare: file.fuzzy_compare,
+        epsilon: file.epsilon.as_ref().map(|e| e.value),
         rules,
         order,
     };
@@ -295,11 +302,6 @@ impl<'a> GroupRun<'a> {
         };
         // (a) Input series.
         let store_for_limits = Store::new();
-        let pairs: Vec<(&str, &str)> = group
-            .input_series
-            .iter()
-            .map(|s| (s.value.series.value.as_str(), s.value.values.value.as_str()))
-            .collect();
         let input_options = InputSeriesOptions {
             interval,
             start: mint,
@@ -308,9 +310,9 @@ impl<'a> GroupRun<'a> {
                 Semantics::Prometheus3 => NotationDialect::Prometheus3,
             },
         };
-        let mut loader = match LazyLoader::new(&store_for_limits, &pairs, &input_options) {
+        let mut loader = match super::ext::input_loader(group, &store_for_limits, &input_options) {
             Ok(l) => l,
-            Err(e) => return self.setup_failure(e.to_string()),
+            Err(e) => return self.setup_failure(e),
         };
         // (b) Rule files, ordered by group_eval_order.
         let files = match &context.rules {
@@ -580,6 +582,56 @@ impl<'a> GroupRun<'a> {
         eval_time: i64,
         case: &super::AlertTestCase,
     ) {
+        let dialect = super::ext::regex_dialect(self.context.options.semantics);
+        if let Some(pending) = &case.exp_pending {
+            let actual: Vec<super::ext::ActualAlert> = evaluator
+                .alerts(&case.alertname)
+                .filter(|a| a.state == crate::rules::AlertState::Pending)
+                .map(|a| (a.labels.clone(), a.annotations.clone(), false))
+                .collect();
+            let failure = super::ext::compare_alerts(
+                self.group.name.as_deref(),
+                case,
+                eval_time,
+                &pending.value,
+                actual,
+                true,
+                dialect,
+            );
+            // The firing alerts are checked first, as their failure comes first.
+            let firing = self.firing_failure(evaluator, eval_time, case, dialect);
+            self.failures.extend(firing.map(Failure::Alert));
+            self.failures.extend(failure.map(Failure::Alert));
+            return;
+        }
+        let firing = self.firing_failure(evaluator, eval_time, case, dialect);
+        self.failures.extend(firing.map(Failure::Alert));
+    }
+
+    /// The failure of a case's firing alerts, if they differ from `exp_alerts`.
+    fn firing_failure(
+        &self,
+        evaluator: &GroupEvaluator,
+        eval_time: i64,
+        case: &super::AlertTestCase,
+        dialect: crate::model::RegexDialect,
+    ) -> Option<AlertFailure> {
+        if super::ext::firing_is_extended(case) {
+            let actual: Vec<super::ext::ActualAlert> = evaluator
+                .alerts(&case.alertname)
+                .filter(|a| a.is_firing())
+                .map(|a| (a.labels.clone(), a.annotations.clone(), a.is_kept_firing()))
+                .collect();
+            return super::ext::compare_alerts(
+                self.group.name.as_deref(),
+                case,
+                eval_time,
+                &case.exp_alerts,
+                actual,
+                false,
+                dialect,
+            );
+        }
         let mut got: Vec<(Labels, Labels)> = evaluator
             .alerts(&case.alertname)
             .filter(|a| a.is_firing())
@@ -610,15 +662,14 @@ impl<'a> GroupRun<'a> {
             .collect();
         got.sort();
         expected.sort();
-        if got != expected {
-            self.failures.push(Failure::Alert(AlertFailure {
-                group: self.group.name.clone(),
-                alertname: case.alertname.clone(),
-                eval_time,
-                expected,
-                got,
-            }));
-        }
+        (got != expected).then(|| AlertFailure {
+            group: self.group.name.clone(),
+            alertname: case.alertname.clone(),
+            eval_time,
+            expected,
+            got,
+            extension: None,
+        })
     }
 
     fn check_promql(
@@ -637,6 +688,7 @@ impl<'a> GroupRun<'a> {
                 eval_time,
                 kind,
                 why_empty: None,
+                epsilon: None,
             })
         };
         let expr = match crate::promql::parse_with(expr_text, &self.context.options.parse) {
@@ -714,11 +766,14 @@ impl<'a> GroupRun<'a> {
         expected.sort_by(|a, b| a.0.cmp(&b.0));
         got.sort_by(|a, b| a.0.cmp(&b.0));
         let fuzzy = self.context.fuzzy_compare;
+        let epsilon = super::ext::effective_epsilon(self.context.epsilon, self.group, case);
         let equal = expected.len() == got.len()
-            && expected
-                .iter()
-                .zip(&got)
-                .all(|(e, g)| e.0 == g.0 && floats_equal(e.1, g.1, fuzzy) && e.2 == g.2);
+            && expected.iter().zip(&got).all(|(e, g)| {
+                e.0 == g.0
+                    && (floats_equal(e.1, g.1, fuzzy)
+                        || epsilon.is_some_and(|eps| eps.accepts(e.1, g.1)))
+                    && e.2 == g.2
+            });
         if equal {
             return None;
         }
@@ -749,6 +804,7 @@ impl<'a> GroupRun<'a> {
                 got: print(&got),
             },
             why_empty,
+            epsilon,
         })
     }
 }
