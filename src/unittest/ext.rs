@@ -169,7 +169,7 @@ fn copies(repeat: &Spanned<Repeat>, semantics: Semantics) -> Result<u128, YamlEr
         if labels.contains(&label) {
             return Err(error_at(
                 at,
-                format!("repeat: label {label:?} is repeated twice"),
+                format!("repeat: label {label:?} is given twice"),
             ));
         }
         labels.push(label);
