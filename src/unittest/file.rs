@@ -83,6 +83,18 @@ pub struct InputSeries {
 
 /// promgate's `repeat` of an input series: one axis (`{label: instance, values: [a, b]}`) or a
 /// list of axes, whose cartesian product gives the copies.
+///
+/// ```
+/// use promgate::unittest::InputSeries;
+/// let one: InputSeries = promgate::yaml::from_str(
+///     "{series: up, values: '1', repeat: {label: instance, from: 1, to: 3, format: 'h-{}'}}",
+/// ).unwrap();
+/// assert_eq!(one.repeat.unwrap().value.axes[0].to.as_ref().unwrap().value, 3);
+/// let product: InputSeries = promgate::yaml::from_str(
+///     "{series: up, values: '1', repeat: [{label: a, values: [x, y]}, {label: b, values: [z]}]}",
+/// ).unwrap();
+/// assert_eq!(product.repeat.unwrap().value.axes.len(), 2);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Repeat {
     /// The axes, in file order (the first varies slowest).
@@ -234,7 +246,8 @@ pub struct PromqlTestCase {
 
 /// promgate's float tolerance for `promql_expr_test` values: a float passes when
 /// `|got - exp| <= absolute` or `|got - exp| <= relative * max(|got|, |exp|)`. Both bounds
-/// are optional; NaN still never equals anything, and infinities only themselves.
+/// are optional; NaN still never equals anything, and infinities only themselves. Native
+/// histograms are compared exactly, as promtool compares them.
 ///
 /// ```
 /// use promgate::unittest::Epsilon;

@@ -5,6 +5,12 @@
 //! tests can run from memory); [`run_path`] reads it from disk. The report's
 //! [`FileReport::promtool_output`] is promtool's text, failures included.
 //!
+//! Beyond promtool, a test file may opt into keys only promgate reads (promtool rejects such
+//! a file): [`Epsilon`] tolerances, `exp_pending`, `exp_keep_firing`, `match: subset`
+//! ([`AlertMatch`]), `exp_labels_re` / `exp_annotations_re`, and [`Repeat`] for input series.
+//! They are checked when the file is read, and a file without them runs exactly as promtool
+//! runs it.
+//!
 //! ```
 //! use promgate::unittest::{MemoryLoader, TestOptions, run_file};
 //! let rules = "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n    for: 1m\n";
