@@ -16,6 +16,7 @@ mod error;
 pub mod functions;
 mod lexer;
 mod parser;
+pub(crate) use parser::regex_message;
 mod prec;
 mod print;
 mod tree;

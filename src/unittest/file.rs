@@ -22,6 +22,10 @@ pub struct TestFile {
     /// Accept a one-ULP difference in PromQL test values (Prometheus 3.5+).
     #[serde(default)]
     pub fuzzy_compare: bool,
+    /// promgate extension: the float tolerance of every `promql_expr_test` of the file, unless
+    /// a test group or case sets its own.
+    #[serde(default)]
+    pub epsilon: Option<Spanned<Epsilon>>,
     /// The test groups.
     #[serde(default)]
     pub tests: Vec<Spanned<TestGroup>>,
@@ -55,6 +59,10 @@ pub struct TestGroup {
     /// When the test starts: Unix seconds or RFC 3339 (Prometheus 3.9+).
     #[serde(default)]
     pub start_timestamp: Option<Spanned<String>>,
+    /// promgate extension: the float tolerance of the group's `promql_expr_test` cases, unless
+    /// a case sets its own (replaces the file's as a whole).
+    #[serde(default)]
+    pub epsilon: Option<Spanned<Epsilon>>,
 }
 
 /// One input series.
@@ -67,6 +75,82 @@ pub struct InputSeries {
     /// Its values, in series notation.
     #[serde(default)]
     pub values: Spanned<String>,
+    /// promgate extension: copies of the series, one per value of a label (or per combination
+    /// of several labels), each with the same values.
+    #[serde(default)]
+    pub repeat: Option<Spanned<Repeat>>,
+}
+
+/// promgate's `repeat` of an input series: one axis (`{label: instance, values: [a, b]}`) or a
+/// list of axes, whose cartesian product gives the copies.
+///
+/// ```
+/// use promgate::unittest::InputSeries;
+/// let one: InputSeries = promgate::yaml::from_str(
+///     "{series: up, values: '1', repeat: {label: instance, from: 1, to: 3, format: 'h-{}'}}",
+/// ).unwrap();
+/// assert_eq!(one.repeat.unwrap().value.axes[0].to.as_ref().unwrap().value, 3);
+/// let product: InputSeries = promgate::yaml::from_str(
+///     "{series: up, values: '1', repeat: [{label: a, values: [x, y]}, {label: b, values: [z]}]}",
+/// ).unwrap();
+/// assert_eq!(product.repeat.unwrap().value.axes.len(), 2);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Repeat {
+    /// The axes, in file order (the first varies slowest).
+    pub axes: Vec<RepeatAxis>,
+}
+
+/// One axis of a [`Repeat`]: a label and the values it takes, listed or numbered.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatAxis {
+    /// The label added to (or overridden in) each copy.
+    #[serde(default)]
+    pub label: Spanned<String>,
+    /// The label's values, one copy each.
+    #[serde(default)]
+    pub values: Option<Spanned<Vec<String>>>,
+    /// The first number of a numbered axis (with `to`).
+    #[serde(default)]
+    pub from: Option<Spanned<i64>>,
+    /// The last number of a numbered axis, inclusive.
+    #[serde(default)]
+    pub to: Option<Spanned<i64>>,
+    /// How a number becomes a value: `{}` is replaced by the number (default `{}`).
+    #[serde(default)]
+    pub format: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for Repeat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Repeat, D::Error> {
+        struct RepeatVisitor;
+        impl<'de> serde::de::Visitor<'de> for RepeatVisitor {
+            type Value = Repeat;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a repeat axis or a list of them")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Repeat, A::Error> {
+                let axis =
+                    RepeatAxis::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Repeat { axes: vec![axis] })
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Repeat, A::Error> {
+                let mut axes = Vec::new();
+                while let Some(axis) = seq.next_element::<RepeatAxis>()? {
+                    axes.push(axis);
+                }
+                Ok(Repeat { axes })
+            }
+        }
+        deserializer.deserialize_any(RepeatVisitor)
+    }
 }
 
 /// One alert assertion.
@@ -82,6 +166,40 @@ pub struct AlertTestCase {
     /// The firing alerts expected.
     #[serde(default)]
     pub exp_alerts: Vec<ExpectedAlert>,
+    /// promgate extension: the pending alerts expected. When present, the alerts of this name
+    /// that are pending at `eval_time` must match it; when absent, pending alerts are ignored
+    /// (as promtool does).
+    #[serde(default)]
+    pub exp_pending: Option<Spanned<Vec<ExpectedAlert>>>,
+    /// promgate extension: how expected alerts match actual ones (default `exact`).
+    #[serde(default, rename = "match")]
+    pub match_mode: Option<Spanned<AlertMatch>>,
+}
+
+/// How an expected alert matches an actual one (promgate's `match` key).
+///
+/// ```
+/// use promgate::unittest::AlertMatch;
+/// assert_eq!(AlertMatch::default(), AlertMatch::Exact);
+/// assert_eq!(AlertMatch::Subset.to_string(), "subset");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertMatch {
+    /// The labels and annotations are exactly the expected ones, as promtool compares.
+    #[default]
+    Exact,
+    /// The labels and annotations contain the expected ones; others are ignored.
+    Subset,
+}
+
+impl std::fmt::Display for AlertMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AlertMatch::Exact => "exact",
+            AlertMatch::Subset => "subset",
+        })
+    }
 }
 
 /// One expected alert.
@@ -94,6 +212,17 @@ pub struct ExpectedAlert {
     /// Its annotations, exactly.
     #[serde(default)]
     pub exp_annotations: BTreeMap<String, String>,
+    /// promgate extension: labels whose values must match a regex (fully anchored, as
+    /// Prometheus anchors label matchers).
+    #[serde(default)]
+    pub exp_labels_re: BTreeMap<String, Spanned<String>>,
+    /// promgate extension: annotations whose text must match a regex (fully anchored).
+    #[serde(default)]
+    pub exp_annotations_re: BTreeMap<String, Spanned<String>>,
+    /// promgate extension: whether the firing alert is held only by `keep_firing_for` (its
+    /// condition no longer true). Absent: either.
+    #[serde(default)]
+    pub exp_keep_firing: Option<Spanned<bool>>,
 }
 
 /// One PromQL assertion.
@@ -109,6 +238,52 @@ pub struct PromqlTestCase {
     /// The samples expected (empty: an empty result).
     #[serde(default)]
     pub exp_samples: Vec<Spanned<ExpectedSample>>,
+    /// promgate extension: the float tolerance of this case (replaces the group's and the
+    /// file's as a whole).
+    #[serde(default)]
+    pub epsilon: Option<Spanned<Epsilon>>,
+}
+
+/// promgate's float tolerance for `promql_expr_test` values: a float passes when
+/// `|got - exp| <= absolute` or `|got - exp| <= relative * max(|got|, |exp|)`. Both bounds
+/// are optional; NaN still never equals anything, and infinities only themselves. Native
+/// histograms are compared exactly, as promtool compares them.
+///
+/// ```
+/// use promgate::unittest::Epsilon;
+/// let e = Epsilon { absolute: Some(1e-9), relative: None };
+/// assert!(e.accepts(0.3, 0.1 + 0.2));
+/// assert!(!e.accepts(0.3, 0.31));
+/// let r = Epsilon { absolute: None, relative: Some(0.01) };
+/// assert!(r.accepts(100.0, 100.9));
+/// assert!(!r.accepts(f64::NAN, f64::NAN));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Epsilon {
+    /// The largest absolute difference accepted.
+    #[serde(default)]
+    pub absolute: Option<f64>,
+    /// The largest difference accepted, relative to the larger magnitude of the two.
+    #[serde(default)]
+    pub relative: Option<f64>,
+}
+
+impl Epsilon {
+    /// Whether `got` is close enough to `expected` (equal floats always are; NaN never is).
+    pub fn accepts(&self, expected: f64, got: f64) -> bool {
+        if expected == got {
+            return true;
+        }
+        if !expected.is_finite() || !got.is_finite() {
+            return false;
+        }
+        let difference = (got - expected).abs();
+        self.absolute.is_some_and(|a| difference <= a)
+            || self
+                .relative
+                .is_some_and(|r| difference <= r * got.abs().max(expected.abs()))
+    }
 }
 
 /// One expected sample.

@@ -96,6 +96,7 @@ pub fn load_test_group(
     let file: TestFile = crate::yaml::from_str::<Option<TestFile>>(text)
         .map_err(GroupLoadError::Yaml)?
         .unwrap_or_default();
+    super::ext::validate(&file, semantics).map_err(GroupLoadError::Yaml)?;
     let duration = |field: &'static str, d: &Option<crate::yaml::Spanned<String>>, default| match d
     {
         None => Ok(default),
@@ -149,7 +150,16 @@ pub fn load_test_group(
         },
     };
     let mut store = Store::new();
-    load_input_series_with(&mut store, &input, &options).map_err(|e| place_error(&input, e))?;
+    if super::ext::has_repeat(group) {
+        // The series as written first, so that errors are placed in the file; then the copies.
+        load_input_series_with(&mut Store::new(), &input, &options)
+            .map_err(|e| place_error(&input, e))?;
+        let pairs = super::ext::input_pairs(group);
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(s, v)| (s.as_ref(), *v)).collect();
+        load_input_series_with(&mut store, &pairs, &options).map_err(GroupLoadError::Load)?;
+    } else {
+        load_input_series_with(&mut store, &input, &options).map_err(|e| place_error(&input, e))?;
+    }
     Ok(GroupFixture {
         store,
         engine: EngineOptions {

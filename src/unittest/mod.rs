@@ -5,6 +5,12 @@
 //! tests can run from memory); [`run_path`] reads it from disk. The report's
 //! [`FileReport::promtool_output`] is promtool's text, failures included.
 //!
+//! Beyond promtool, a test file may opt into keys only promgate reads (promtool rejects such
+//! a file): [`Epsilon`] tolerances, `exp_pending`, `exp_keep_firing`, `match: subset`
+//! ([`AlertMatch`]), `exp_labels_re` / `exp_annotations_re`, and [`Repeat`] for input series.
+//! They are checked when the file is read, and a file without them runs exactly as promtool
+//! runs it.
+//!
 //! ```
 //! use promgate::unittest::{MemoryLoader, TestOptions, run_file};
 //! let rules = "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n    for: 1m\n";
@@ -26,6 +32,7 @@
 //! assert!(report.is_success(), "{}", report.promtool_output().1);
 //! ```
 
+mod ext;
 mod file;
 mod fixture;
 mod format;
@@ -38,7 +45,8 @@ use std::path::{Path, PathBuf};
 
 pub use file::parse_start_timestamp;
 pub use file::{
-    AlertTestCase, ExpectedAlert, ExpectedSample, InputSeries, PromqlTestCase, TestFile, TestGroup,
+    AlertMatch, AlertTestCase, Epsilon, ExpectedAlert, ExpectedSample, InputSeries, PromqlTestCase,
+    Repeat, RepeatAxis, TestFile, TestGroup,
 };
 pub use fixture::{GroupFixture, GroupLoadError, GroupSelector, load_test_group};
 pub use run::run_file;
@@ -273,6 +281,38 @@ pub struct AlertFailure {
     pub expected: Vec<(crate::Labels, crate::Labels)>,
     /// Got (labels, annotations), sorted.
     pub got: Vec<(crate::Labels, crate::Labels)>,
+    /// What promgate's extensions add, when the case uses them (`None`: a promtool case,
+    /// printed as promtool prints it).
+    pub extension: Option<AlertExtension>,
+}
+
+/// The part of an [`AlertFailure`] that only promgate's test-file extensions have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertExtension {
+    /// Whether the pending alerts (`exp_pending`) failed, rather than the firing ones.
+    pub pending: bool,
+    /// How expected alerts were matched.
+    pub match_mode: AlertMatch,
+    /// The expected alerts as written, with their regexes, sorted.
+    pub expected: Vec<AlertPattern>,
+    /// For each got alert (in the order of [`AlertFailure::got`]): whether it is held only by
+    /// `keep_firing_for`. Empty for pending alerts.
+    pub got_keep_firing: Vec<bool>,
+}
+
+/// One expected alert of an extended alert assertion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertPattern {
+    /// The labels with exact values (`alertname` included).
+    pub labels: crate::Labels,
+    /// Labels whose values must match a regex (fully anchored): (name, regex), sorted.
+    pub labels_re: Vec<(String, String)>,
+    /// The annotations with exact text.
+    pub annotations: crate::Labels,
+    /// Annotations whose text must match a regex: (name, regex), sorted.
+    pub annotations_re: Vec<(String, String)>,
+    /// Whether the alert must (or must not) be held only by `keep_firing_for`.
+    pub keep_firing: Option<bool>,
 }
 
 /// A PromQL assertion that failed.
@@ -286,6 +326,8 @@ pub struct PromqlFailure {
     pub kind: PromqlFailureKind,
     /// Why the result was empty, when it was and we can tell.
     pub why_empty: Option<String>,
+    /// The float tolerance the comparison used (promgate's `epsilon`), if any.
+    pub epsilon: Option<Epsilon>,
 }
 
 /// How a PromQL assertion failed.
@@ -390,6 +432,9 @@ impl fmt::Display for AlertFailure {
         if let Some(name) = &self.group {
             writeln!(f, "    name: {name},")?;
         }
+        if let Some(extension) = &self.extension {
+            return format::extended_alert_failure(f, self, extension);
+        }
         write!(
             f,
             "    alertname: {}, time: {}, \n        exp:{}, \n        got:{}",
@@ -431,6 +476,9 @@ impl fmt::Display for PromqlFailure {
                     list(expected),
                     list(got)
                 )?;
+                if let Some(epsilon) = &self.epsilon {
+                    write!(f, "\n        {}", format::epsilon(epsilon))?;
+                }
                 if let Some(why) = &self.why_empty {
                     write!(f, "\n        why: {why}")?;
                 }

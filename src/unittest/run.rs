@@ -26,6 +26,8 @@ struct FileContext<'a> {
     options: &'a TestOptions,
     evaluation_interval: i64,
     fuzzy_compare: bool,
+    /// The file's `epsilon` (promgate extension).
+    epsilon: Option<super::Epsilon>,
     /// The rule files, loaded once: their groups, or their problems as promtool prints them.
     rules: Result<Vec<RuleFile>, Vec<String>>,
     /// Group name → position in `group_eval_order`.
@@ -51,6 +53,10 @@ pub fn run_file(
             return report;
         }
     };
+    if let Err(e) = super::ext::validate(&file, options.semantics) {
+        report.error = Some(format!("{path}:{e}"));
+        return report;
+    }
     let evaluation_interval =
         match duration_field(&file.evaluation_interval, 60_000, options.semantics) {
             Ok(0) => 60_000,
@@ -116,6 +122,7 @@ pub fn run_file(
         options,
         evaluation_interval,
         fuzzy_compare: file.fuzzy_compare,
+        epsilon: file.epsilon.as_ref().map(|e| e.value),
         rules,
         order,
     };
@@ -298,11 +305,6 @@ impl<'a> GroupRun<'a> {
         };
         // (a) Input series.
         let store_for_limits = Store::new();
-        let pairs: Vec<(&str, &str)> = group
-            .input_series
-            .iter()
-            .map(|s| (s.value.series.value.as_str(), s.value.values.value.as_str()))
-            .collect();
         let input_options = InputSeriesOptions {
             interval,
             start: mint,
@@ -311,16 +313,14 @@ impl<'a> GroupRun<'a> {
                 Semantics::Prometheus3 => NotationDialect::Prometheus3,
             },
         };
-        let mut loader = match LazyLoader::new(&store_for_limits, &pairs, &input_options) {
+        let mut loader = match super::ext::input_loader(
+            group,
+            &store_for_limits,
+            &input_options,
+            self.context.path,
+        ) {
             Ok(l) => l,
-            Err(e) => {
-                let mut message = e.to_string();
-                if let Some(hint) = input_series_hint(self.context.path, &group.input_series, &e) {
-                    message.push_str("\n        why: ");
-                    message.push_str(&hint);
-                }
-                return self.setup_failure(message);
-            }
+            Err(e) => return self.setup_failure(e),
         };
         // (b) Rule files, ordered by group_eval_order.
         let files = match &context.rules {
@@ -590,6 +590,56 @@ impl<'a> GroupRun<'a> {
         eval_time: i64,
         case: &super::AlertTestCase,
     ) {
+        let dialect = super::ext::regex_dialect(self.context.options.semantics);
+        if let Some(pending) = &case.exp_pending {
+            let actual: Vec<super::ext::ActualAlert> = evaluator
+                .alerts(&case.alertname)
+                .filter(|a| a.state == crate::rules::AlertState::Pending)
+                .map(|a| (a.labels.clone(), a.annotations.clone(), false))
+                .collect();
+            let failure = super::ext::compare_alerts(
+                self.group.name.as_deref(),
+                case,
+                eval_time,
+                &pending.value,
+                actual,
+                true,
+                dialect,
+            );
+            // The firing alerts are checked first, as their failure comes first.
+            let firing = self.firing_failure(evaluator, eval_time, case, dialect);
+            self.failures.extend(firing.map(Failure::Alert));
+            self.failures.extend(failure.map(Failure::Alert));
+            return;
+        }
+        let firing = self.firing_failure(evaluator, eval_time, case, dialect);
+        self.failures.extend(firing.map(Failure::Alert));
+    }
+
+    /// The failure of a case's firing alerts, if they differ from `exp_alerts`.
+    fn firing_failure(
+        &self,
+        evaluator: &GroupEvaluator,
+        eval_time: i64,
+        case: &super::AlertTestCase,
+        dialect: crate::model::RegexDialect,
+    ) -> Option<AlertFailure> {
+        if super::ext::firing_is_extended(case) {
+            let actual: Vec<super::ext::ActualAlert> = evaluator
+                .alerts(&case.alertname)
+                .filter(|a| a.is_firing())
+                .map(|a| (a.labels.clone(), a.annotations.clone(), a.is_kept_firing()))
+                .collect();
+            return super::ext::compare_alerts(
+                self.group.name.as_deref(),
+                case,
+                eval_time,
+                &case.exp_alerts,
+                actual,
+                false,
+                dialect,
+            );
+        }
         let mut got: Vec<(Labels, Labels)> = evaluator
             .alerts(&case.alertname)
             .filter(|a| a.is_firing())
@@ -620,15 +670,14 @@ impl<'a> GroupRun<'a> {
             .collect();
         got.sort();
         expected.sort();
-        if got != expected {
-            self.failures.push(Failure::Alert(AlertFailure {
-                group: self.group.name.clone(),
-                alertname: case.alertname.clone(),
-                eval_time,
-                expected,
-                got,
-            }));
-        }
+        (got != expected).then(|| AlertFailure {
+            group: self.group.name.clone(),
+            alertname: case.alertname.clone(),
+            eval_time,
+            expected,
+            got,
+            extension: None,
+        })
     }
 
     fn check_promql(
@@ -647,6 +696,7 @@ impl<'a> GroupRun<'a> {
                 eval_time,
                 kind,
                 why_empty: None,
+                epsilon: None,
             })
         };
         let expr = match crate::promql::parse_with(expr_text, &self.context.options.parse) {
@@ -724,11 +774,14 @@ impl<'a> GroupRun<'a> {
         expected.sort_by(|a, b| a.0.cmp(&b.0));
         got.sort_by(|a, b| a.0.cmp(&b.0));
         let fuzzy = self.context.fuzzy_compare;
+        let epsilon = super::ext::effective_epsilon(self.context.epsilon, self.group, case);
         let equal = expected.len() == got.len()
-            && expected
-                .iter()
-                .zip(&got)
-                .all(|(e, g)| e.0 == g.0 && floats_equal(e.1, g.1, fuzzy) && e.2 == g.2);
+            && expected.iter().zip(&got).all(|(e, g)| {
+                e.0 == g.0
+                    && (floats_equal(e.1, g.1, fuzzy)
+                        || epsilon.is_some_and(|eps| eps.accepts(e.1, g.1)))
+                    && e.2 == g.2
+            });
         if equal {
             return None;
         }
@@ -759,6 +812,7 @@ impl<'a> GroupRun<'a> {
                 got: print(&got),
             },
             why_empty,
+            epsilon,
         })
     }
 }
@@ -800,8 +854,22 @@ fn ordered_groups(files: &[RuleFile], order: &[String]) -> Vec<RuleGroup> {
     groups.into_iter().map(|(_, _, _, g)| g.clone()).collect()
 }
 
-/// Where an input-series error is in the test file, for the `why:` line under promtool's
-/// message (which numbers the lines of the `load` block it builds, not of the file).
+/// promtool's message for an input-series error, and a `why:` line with its place in the test
+/// file (promtool numbers the lines of the `load` block it builds, not of the file).
+pub(super) fn input_series_message(
+    path: &str,
+    input: &[Spanned<crate::unittest::InputSeries>],
+    err: &crate::fixture::FixtureError,
+) -> String {
+    let mut message = err.to_string();
+    if let Some(hint) = input_series_hint(path, input, err) {
+        message.push_str("\n        why: ");
+        message.push_str(&hint);
+    }
+    message
+}
+
+/// Where an input-series error is in the test file.
 fn input_series_hint(
     path: &str,
     input: &[Spanned<crate::unittest::InputSeries>],

@@ -11,6 +11,7 @@ mod malformed;
 mod monitor;
 mod promtool;
 mod unittest;
+mod unittest_ext;
 
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use promgate::eval::Semantics;
 use promgate::promql::ParseOptions;
-use promgate::unittest::{FileReport, Stream, TestOptions, run_path};
+use promgate::unittest::{AlertMatch, Failure, FileReport, Stream, TestOptions, run_path};
 
 use crate::query::SemanticsArg;
 
@@ -156,9 +156,80 @@ fn json(reports: &[FileReport]) -> serde_json::Value {
                 "skipped": g.skipped,
                 "success": g.failures.is_empty(),
                 "failures": g.failures.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+                "details": g.failures.iter().map(failure_json).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// A failure as data: its kind and, for alert and PromQL assertions, what promgate's
+/// test-file extensions add (alert state, match mode, regexes, keep-firing, tolerance).
+fn failure_json(failure: &Failure) -> serde_json::Value {
+    let labels = |l: &promgate::Labels| -> serde_json::Map<String, serde_json::Value> {
+        l.iter()
+            .map(|l| (l.name().to_string(), l.value().into()))
+            .collect()
+    };
+    let pairs = |p: &[(String, String)]| -> serde_json::Map<String, serde_json::Value> {
+        p.iter()
+            .map(|(k, v)| (k.clone(), v.as_str().into()))
+            .collect()
+    };
+    match failure {
+        Failure::Setup(_) => serde_json::json!({"kind": "setup"}),
+        Failure::RuleEval(_) => serde_json::json!({"kind": "rule_eval"}),
+        Failure::Alert(a) => {
+            let extension = a.extension.as_ref();
+            let expected: Vec<serde_json::Value> = match extension {
+                Some(e) => e
+                    .expected
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "labels": labels(&p.labels),
+                            "labels_re": pairs(&p.labels_re),
+                            "annotations": labels(&p.annotations),
+                            "annotations_re": pairs(&p.annotations_re),
+                            "keep_firing": p.keep_firing,
+                        })
+                    })
+                    .collect(),
+                None => a
+                    .expected
+                    .iter()
+                    .map(|(l, an)| serde_json::json!({"labels": labels(l), "annotations": labels(an)}))
+                    .collect(),
+            };
+            let got: Vec<serde_json::Value> = a
+                .got
+                .iter()
+                .enumerate()
+                .map(|(i, (l, an))| {
+                    let mut item =
+                        serde_json::json!({"labels": labels(l), "annotations": labels(an)});
+                    if let Some(k) = extension.and_then(|e| e.got_keep_firing.get(i)) {
+                        item["keep_firing"] = (*k).into();
+                    }
+                    item
+                })
+                .collect();
+            serde_json::json!({
+                "kind": "alert",
+                "alertname": a.alertname,
+                "eval_time_ms": a.eval_time,
+                "state": if extension.is_some_and(|e| e.pending) { "pending" } else { "firing" },
+                "match": extension.map_or(AlertMatch::Exact, |e| e.match_mode).to_string(),
+                "expected": expected,
+                "got": got,
+            })
+        }
+        Failure::Promql(p) => serde_json::json!({
+            "kind": "promql",
+            "expr": p.expr,
+            "eval_time_ms": p.eval_time,
+            "epsilon": p.epsilon.map(|e| serde_json::json!({"absolute": e.absolute, "relative": e.relative})),
+        }),
+    }
 }
 
 fn xml_escape(s: &str) -> String {

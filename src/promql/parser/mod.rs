@@ -22,6 +22,8 @@ mod duration;
 mod expr;
 mod selector;
 
+pub(crate) use selector::regex_message;
+
 use std::cell::Cell;
 use std::sync::Arc;
 

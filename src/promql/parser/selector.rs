@@ -189,7 +189,7 @@ impl<'a> Parser<'a> {
 }
 
 /// The regex engine's error in Prometheus's form: `error parsing regexp: <reason>: `<regex>``.
-fn regex_message(error: &regex::Error, pattern: &str) -> String {
+pub(crate) fn regex_message(error: &regex::Error, pattern: &str) -> String {
     let text = error.to_string();
     // The syntax error's last line is `error: <reason>`; other errors are one line.
     let reason = text
