@@ -48,6 +48,7 @@ impl Extras {
         loader: &LazyLoader,
         rules: &[RuleGroup],
         mint: Timestamp,
+        engine: &crate::eval::EngineOptions,
     ) {
         let mut store = Store::new();
         let _ = loader.clone().append_till(&mut store, i64::MAX);
@@ -97,11 +98,33 @@ impl Extras {
                     .push(StrictFinding::UnreadInputSeries { index, series });
             }
         }
-        // Cases evaluated after all their input has ended.
-        let mut ended = |case: CaseRef, what: String, t: i64, exprs: &[&Expr]| {
-            let (read, _) = strict::reads(exprs, rules);
+        // Cases evaluated when every input series they read has ended: its last sample is
+        // further back than the expression and the rules it reads can look (their reach
+        // added up, and an alert's keep_firing_for). Tests of absent() are meant to run then.
+        let horizon = |exprs: &[&Expr], reached: &[(usize, usize)]| -> Option<i64> {
+            let reach = |e: &Expr| {
+                crate::eval::reach(e, engine.lookback_delta, engine.default_subquery_step)
+            };
+            let mut total = 0i64;
+            for expr in exprs
+                .iter()
+                .copied()
+                .chain(reached.iter().map(|&(g, r)| &rules[g].rules[r].expr))
+            {
+                if calls_absent(expr) {
+                    return None;
+                }
+                total = total.checked_add(reach(expr)?)?;
+            }
+            Some(total)
+        };
+        let mut ended = |case: CaseRef, what: String, t: i64, exprs: &[&Expr], extra: i64| {
+            let (read, reached) = strict::reads(exprs, rules);
+            let Some(horizon) = horizon(exprs, &reached) else {
+                return;
+            };
             if let Some(last) = strict::last_input_sample(&read, &inputs)
-                && t > last
+                && t > last.saturating_add(horizon).saturating_add(extra)
             {
                 self.strict.push(StrictFinding::InputEnded {
                     case,
@@ -113,18 +136,32 @@ impl Extras {
         };
         for (i, case) in group.alert_rule_test.iter().enumerate() {
             let case = &case.value;
-            let exprs: Vec<&Expr> = rules
+            let named: Vec<&crate::rules::Rule> = rules
                 .iter()
                 .flat_map(|g| &g.rules)
                 .filter(|r| r.is_alert() && r.name == case.alertname)
-                .map(|r| &r.expr)
                 .collect();
+            let exprs: Vec<&Expr> = named.iter().map(|r| &r.expr).collect();
+            let keep_firing = named
+                .iter()
+                .map(|r| match &r.kind {
+                    crate::rules::RuleKind::Alerting(a) => a.keep_firing_for,
+                    crate::rules::RuleKind::Recording => 0,
+                })
+                .max()
+                .unwrap_or(0);
             let t = eval_time(&case.eval_time);
-            ended(CaseRef::Alert(i), case.alertname.clone(), t, &exprs);
+            ended(
+                CaseRef::Alert(i),
+                case.alertname.clone(),
+                t,
+                &exprs,
+                keep_firing,
+            );
         }
         for (i, t, text, expr) in &promql {
             if let Some(expr) = expr {
-                ended(CaseRef::Promql(*i), text.clone(), *t, &[expr]);
+                ended(CaseRef::Promql(*i), text.clone(), *t, &[expr], 0);
             }
         }
     }
@@ -210,6 +247,17 @@ impl Extras {
             });
         }
     }
+}
+
+/// Does the expression call `absent` or `absent_over_time`?
+fn calls_absent(expr: &Expr) -> bool {
+    let mut found = false;
+    expr.walk(&mut |e| {
+        if let crate::promql::ExprKind::Call(c) = &e.kind {
+            found |= matches!(c.func.name, "absent" | "absent_over_time");
+        }
+    });
+    found
 }
 
 /// A case's `eval_time` in ms (0 when it does not parse: the group fails on it anyway).

@@ -389,13 +389,6 @@ impl<'a> GroupRun<'a> {
             .chain(promql_cases.iter().map(|(t, _)| *t))
             .max()
             .unwrap_or(0);
-        if options.strict
-            && let Some(extras) = self.extras
-        {
-            extras
-                .borrow_mut()
-                .strict_inputs(options, group, &loader, &groups, mint);
-        }
         let engine_options = EngineOptions {
             semantics,
             delayed_name_removal: options.delayed_name_removal,
@@ -403,6 +396,18 @@ impl<'a> GroupRun<'a> {
             timeout: Some(EngineOptions::DEFAULT_TIMEOUT),
             ..EngineOptions::default()
         };
+        if options.strict
+            && let Some(extras) = self.extras
+        {
+            extras.borrow_mut().strict_inputs(
+                options,
+                group,
+                &loader,
+                &groups,
+                mint,
+                &engine_options,
+            );
+        }
         let mut evaluator = GroupEvaluator::new(
             groups,
             RuleEvalOptions {

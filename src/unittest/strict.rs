@@ -63,9 +63,13 @@ pub enum StrictFinding {
         /// The annotation, `PromQL warning: ...` or `PromQL info: ...`, with its position.
         annotation: String,
     },
-    /// A case's `eval_time` comes after the last sample of every input series it reads
-    /// (through its expression, or for an alert case the rules with that name, and the
-    /// recording rules those read): every input has ended by then.
+    /// A case's `eval_time` comes after every input series it reads has ended: the input
+    /// series its expression selects (for an alert case, the alerting rules with that name),
+    /// and those the rules it reads select, followed by metric name, all have their last
+    /// sample further back than the expression and those rules can look (their ranges,
+    /// offsets and lookback added up, plus an alert's `keep_firing_for`). So the case sees
+    /// no input at all. Expressions calling `absent` or `absent_over_time` are left out, as
+    /// they are meant to run on missing data.
     InputEnded {
         /// The case.
         case: CaseRef,
@@ -115,7 +119,7 @@ impl fmt::Display for StrictFinding {
                 };
                 write!(
                     f,
-                    "{case} ({what}, time: {}): every input series it reads ends before eval_time (last sample at {})",
+                    "{case} ({what}, time: {}): every input series it reads has ended by then (last sample at {})",
                     format_duration(*eval_time),
                     format_duration(*last_sample)
                 )

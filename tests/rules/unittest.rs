@@ -397,7 +397,7 @@ fn strict_finds_each_kind() {
         found[1],
         StrictFinding::InputEnded {
             case: CaseRef::Promql(1),
-            eval_time: 600_000,
+            eval_time: 900_000,
             last_sample: 120_000,
             ..
         }
@@ -418,20 +418,28 @@ fn strict_finds_each_kind() {
 #[test]
 fn strict_reads_through_rules_and_alerts() {
     use promgate::unittest::StrictFinding;
-    // `raw` is read only through the recording rule an alert reads; the alert case at 10m
-    // comes after `raw` ended (3m).
+    // `raw` is read only through the recording rule an alert reads: its last sample (3m) is
+    // out of reach (5m lookback twice) at 14m, not at 13m.
     let rules = "groups:\n- name: g\n  rules:\n  - record: r\n    expr: raw * 2\n  - alert: A\n    expr: r > 100\n";
-    let test = "rule_files: [rules.yml]\ntests:\n- input_series: [{series: raw, values: '1 2 3 4'}]\n  alert_rule_test: [{alertname: A, eval_time: 10m}, {alertname: A, eval_time: 3m}]\n";
+    let test = "rule_files: [rules.yml]\ntests:\n- input_series: [{series: raw, values: '1 2 3 4'}]\n  alert_rule_test: [{alertname: A, eval_time: 14m}, {alertname: A, eval_time: 13m}]\n";
     let loader = MemoryLoader::new([("rules.yml", rules)]);
     let options = TestOptions {
         strict: true,
         ..TestOptions::default()
     };
     let report = run_file("t.yml", test, &loader, &options);
-    assert!(matches!(
-        report.groups[0].strict.as_slice(),
-        [StrictFinding::InputEnded { eval_time: 600_000, last_sample: 180_000, .. }]
-    ), "{:?}", report.groups[0].strict);
+    assert!(
+        matches!(
+            report.groups[0].strict.as_slice(),
+            [StrictFinding::InputEnded {
+                eval_time: 840_000,
+                last_sample: 180_000,
+                ..
+            }]
+        ),
+        "{:?}",
+        report.groups[0].strict
+    );
 }
 
 #[test]
@@ -452,7 +460,10 @@ fn coverage_counts_what_each_definition_says() {
     let count = by_name("job:up:count");
     assert_eq!(
         count.usage,
-        RuleUsage::Recording { produced: true, read: false }
+        RuleUsage::Recording {
+            produced: true,
+            read: false
+        }
     );
     assert!(!count.exercised);
     // Asserted firing at 4m and silent at 1m.
@@ -464,7 +475,11 @@ fn coverage_counts_what_each_definition_says() {
     // Pending, never asserted.
     assert!(matches!(
         by_name("LongDown").usage,
-        RuleUsage::Alerting { active: true, fired: false, .. }
+        RuleUsage::Alerting {
+            active: true,
+            fired: false,
+            ..
+        }
     ));
     assert_eq!((coverage.exercised(), coverage.total()), (3, 7));
 }
@@ -483,7 +498,10 @@ fn a_recording_rule_read_only_before_it_produces_is_not_exercised() {
     let rule = &report.coverage.as_ref().unwrap().rules[0];
     assert_eq!(
         rule.usage,
-        promgate::unittest::RuleUsage::Recording { produced: true, read: true }
+        promgate::unittest::RuleUsage::Recording {
+            produced: true,
+            read: true
+        }
     );
     assert!(!rule.exercised, "read at 1m, first produced at 3m");
 }
