@@ -117,7 +117,7 @@ pub struct RuleCoverage {
     pub name: String,
     /// How the tests use it.
     pub usage: RuleUsage,
-    /// Whether the tests exercise it (see the module documentation of [`Coverage`]).
+    /// Whether the tests exercise it (see [`Coverage`]).
     pub exercised: bool,
 }
 

@@ -142,3 +142,22 @@ fn the_l4_rules_coverage() {
     assert_eq!(out.status.code(), Some(0), "{}", super::stderr(&out));
     insta::assert_snapshot!("flags_l4_coverage", super::stdout(&out));
 }
+
+#[test]
+fn strict_findings_reach_the_junit_report() {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("strict-junit.xml");
+    let _ = std::fs::remove_file(&path);
+    let out = super::promgate(&[
+        "test",
+        "--junit",
+        path.to_str().unwrap(),
+        "rules",
+        "--strict",
+        "tests/data/unittest/flags/strict_test.yml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(
+        "flags_strict_junit",
+        std::fs::read_to_string(&path).unwrap()
+    );
+}

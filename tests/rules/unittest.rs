@@ -297,28 +297,29 @@ fn flag_files() -> Vec<std::path::PathBuf> {
 }
 
 /// The parts of a report the flags add, with the time taken left out.
-fn flag_parts(
-    report: &promgate::unittest::FileReport,
-) -> (
-    Option<promgate::unittest::Coverage>,
-    Vec<Vec<promgate::unittest::StrictFinding>>,
-    Vec<Option<Option<String>>>,
-    String,
-) {
-    (
-        report.coverage.clone(),
-        report.groups.iter().map(|g| g.strict.clone()).collect(),
-        report
+#[derive(Debug, PartialEq)]
+struct FlagParts {
+    coverage: Option<promgate::unittest::Coverage>,
+    strict: Vec<Vec<promgate::unittest::StrictFinding>>,
+    dumps: Vec<Option<Option<String>>>,
+    stderr: String,
+}
+
+fn flag_parts(report: &promgate::unittest::FileReport) -> FlagParts {
+    FlagParts {
+        coverage: report.coverage.clone(),
+        strict: report.groups.iter().map(|g| g.strict.clone()).collect(),
+        dumps: report
             .groups
             .iter()
             .map(|g| g.debug.as_ref().map(|d| d.dump.clone()))
             .collect(),
         // The time taken varies.
-        regex::Regex::new(r"took \S+")
+        stderr: regex::Regex::new(r"took \S+")
             .unwrap()
             .replace_all(&report.promtool_output().1, "took <d>")
             .into_owned(),
-    )
+    }
 }
 
 #[test]

@@ -334,16 +334,27 @@ fn xml_escape(s: &str) -> String {
 fn junit_xml(reports: &[FileReport]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
     for r in reports {
-        let failures = r.groups.iter().filter(|g| !g.failures.is_empty()).count();
+        let failures = r
+            .groups
+            .iter()
+            .filter(|g| !g.failures.is_empty() || !g.strict.is_empty())
+            .count();
         let skipped = r.groups.iter().filter(|g| g.skipped).count();
         out.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{skipped}\">\n",
             xml_escape(&r.path),
             r.groups.len(),
-            usize::from(r.error.is_some())
+            usize::from(r.error.is_some()) + r.strict.len()
         ));
         if let Some(e) = &r.error {
             out.push_str(&format!("    <error>{}</error>\n", xml_escape(e)));
+        }
+        // --strict: file-level findings as errors, a group's as failures of its case.
+        for f in &r.strict {
+            out.push_str(&format!(
+                "    <error>strict: {}</error>\n",
+                xml_escape(&f.to_string())
+            ));
         }
         for g in &r.groups {
             let name = g
@@ -357,6 +368,12 @@ fn junit_xml(reports: &[FileReport]) -> String {
             for f in &g.failures {
                 out.push_str(&format!(
                     "<failure>{}</failure>",
+                    xml_escape(&f.to_string())
+                ));
+            }
+            for f in &g.strict {
+                out.push_str(&format!(
+                    "<failure>strict: {}</failure>",
                     xml_escape(&f.to_string())
                 ));
             }
