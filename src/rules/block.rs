@@ -159,6 +159,23 @@ impl GroupEvaluator {
                                 return Err(BlockFallback);
                             }
                         }
+                        // The first step with a result, as `apply_result` notes it step by step.
+                        let first_point = out
+                            .iter()
+                            .flat_map(|(_, s)| {
+                                s.floats
+                                    .first()
+                                    .map(|p| p.t)
+                                    .into_iter()
+                                    .chain(s.histograms.first().map(|p| p.t))
+                            })
+                            .min();
+                        if let Some(t) = first_point
+                            && state.first_output.is_none()
+                        {
+                            state.first_output =
+                                Some(steps[((t - first + offset) / interval) as usize]);
+                        }
                         write_block(store, steps, offset, out, &mut state.written)?;
                         state.last_error = None;
                     }

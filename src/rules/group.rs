@@ -134,6 +134,11 @@ pub(super) struct RuleState {
     pub(super) written: FxHashSet<Labels>,
     pub(super) alerts: AlertTable,
     pub(super) last_error: Option<String>,
+    /// The first evaluation time with a non-empty result (recording rule) or with an alert
+    /// pending or firing (alerting rule), for coverage.
+    pub(super) first_output: Option<Timestamp>,
+    /// The first evaluation time with an alert firing.
+    pub(super) first_firing: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]
@@ -382,6 +387,20 @@ impl GroupEvaluator {
         })
     }
 
+    /// Each rule's first evaluation time with a non-empty result (a recording rule) or a
+    /// pending or firing alert (an alerting rule), and its first time with a firing alert:
+    /// (group, rule index, first output, first firing), in evaluation order.
+    pub(crate) fn activity(
+        &self,
+    ) -> impl Iterator<Item = (&RuleGroup, usize, Option<Timestamp>, Option<Timestamp>)> {
+        self.groups.iter().flat_map(|g| {
+            g.rules
+                .iter()
+                .enumerate()
+                .map(move |(i, s)| (&*g.group, i, s.first_output, s.first_firing))
+        })
+    }
+
     /// Every alert of every rule: (group, rule, alert).
     pub fn all_alerts(&self) -> impl Iterator<Item = (&RuleGroup, &Rule, &Alert)> {
         self.groups.iter().flat_map(|g| {
@@ -497,6 +516,9 @@ pub(super) fn apply_result(
                     out.len()
                 ));
             }
+            if !out.is_empty() {
+                state.first_output.get_or_insert(ts);
+            }
             Ok(out)
         }
         RuleKind::Alerting(spec) => {
@@ -546,6 +568,18 @@ pub(super) fn apply_result(
                     "exceeded limit of {} with {active} alerts",
                     group.limit
                 ));
+            }
+            for a in state.alerts.active.values() {
+                match a.state {
+                    AlertState::Inactive => {}
+                    AlertState::Pending => {
+                        state.first_output.get_or_insert(ts);
+                    }
+                    AlertState::Firing => {
+                        state.first_output.get_or_insert(ts);
+                        state.first_firing.get_or_insert(ts);
+                    }
+                }
             }
             if !options.write_alert_series {
                 return Ok(Vec::new());

@@ -19,7 +19,7 @@
 mod alert;
 mod block;
 mod check;
-mod deps;
+pub(crate) mod deps;
 pub(crate) mod file;
 mod group;
 

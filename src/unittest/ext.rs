@@ -577,6 +577,7 @@ pub(crate) fn compare_alerts(
             .map(|p| (p.labels.clone(), p.annotations.clone()))
             .collect(),
         got: actual.iter().map(|a| (a.0.clone(), a.1.clone())).collect(),
+        diff: None,
         extension: Some(AlertExtension {
             pending,
             match_mode: mode,

@@ -32,17 +32,23 @@
 //! assert!(report.is_success(), "{}", report.promtool_output().1);
 //! ```
 
+mod coverage;
+mod debug;
 mod ext;
+mod extras;
 mod file;
 mod fixture;
 mod format;
 mod run;
 mod snapshot;
+mod strict;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use coverage::{Coverage, RuleCoverage, RuleUsage};
+pub use debug::{DiffStyle, GroupDebug};
 pub use file::parse_start_timestamp;
 pub use file::{
     AlertMatch, AlertTestCase, Epsilon, ExpectedAlert, ExpectedSample, InputSeries, PromqlTestCase,
@@ -53,6 +59,7 @@ pub use run::run_file;
 pub use snapshot::{
     SnapshotError, expr_table, expr_table_from_files, rules_table, rules_table_from_files,
 };
+pub use strict::{CaseRef, StrictFinding};
 
 use crate::eval::Semantics;
 use crate::promql::ParseOptions;
@@ -83,6 +90,19 @@ pub struct TestOptions {
     /// which gives the same results (same samples written, same alerts at every step) faster
     /// and forgets samples no later query can read; this switch is for comparing the two.
     pub step_by_step: bool,
+    /// Record what promtool 3.x's `--debug` prints for each test group: its time and a dump of
+    /// every series after its assertions ([`GroupReport::debug`], printed by
+    /// [`FileReport::promtool_chunks`]).
+    pub debug: bool,
+    /// Show alert mismatches as a JSON diff of the expected and got alerts, as promtool 3.x's
+    /// `--diff` ([`AlertFailure::diff`]).
+    pub diff: Option<DiffStyle>,
+    /// Fail on what promtool lets pass (see [`StrictFinding`]): rule-file patterns matching no
+    /// file, query warnings and infos on test expressions, cases whose `eval_time` comes after
+    /// every input series they read has ended, and input series nothing reads.
+    pub strict: bool,
+    /// Work out which rules the tests exercise ([`FileReport::coverage`], [`Coverage`]).
+    pub coverage: bool,
 }
 
 /// Reads the rule files a test file names.
@@ -237,6 +257,12 @@ pub struct FileReport {
     pub order_warnings: Vec<String>,
     /// Each test group's outcome, in file order.
     pub groups: Vec<GroupReport>,
+    /// File-level findings of [`TestOptions::strict`] (rule-file patterns matching no file);
+    /// each fails the file.
+    pub strict: Vec<StrictFinding>,
+    /// With [`TestOptions::coverage`], every rule of the loaded rule files and how the test
+    /// groups use it (`None` when the rule files did not load, or without the option).
+    pub coverage: Option<Coverage>,
 }
 
 /// The outcome of one test group.
@@ -253,6 +279,14 @@ pub struct GroupReport {
     /// Whether its rules were evaluated a block of steps at a time (see
     /// [`TestOptions::step_by_step`]) rather than one step at a time.
     pub evaluated_in_blocks: bool,
+    /// Findings of [`TestOptions::strict`] in this group, in order: unread input series, cases
+    /// whose input has ended, query annotations. Each fails the file.
+    pub strict: Vec<StrictFinding>,
+    /// With [`TestOptions::debug`], what promtool's `--debug` prints for the group.
+    pub debug: Option<GroupDebug>,
+    /// With [`TestOptions::coverage`], this group's coverage of the loaded rules (`None` when
+    /// it was skipped or stopped early).
+    pub coverage: Option<Coverage>,
 }
 
 /// One failed assertion or error.
@@ -284,6 +318,9 @@ pub struct AlertFailure {
     /// What promgate's extensions add, when the case uses them (`None`: a promtool case,
     /// printed as promtool prints it).
     pub extension: Option<AlertExtension>,
+    /// With [`TestOptions::diff`], the JSON diff of expected and got that promtool 3.x's
+    /// `--diff` prints instead of the two lists.
+    pub diff: Option<String>,
 }
 
 /// The part of an [`AlertFailure`] that only promgate's test-file extensions have.
@@ -353,14 +390,54 @@ pub enum PromqlFailureKind {
 
 impl FileReport {
     /// Did every test group pass (and nothing stop the file)?
+    ///
+    /// With [`TestOptions::strict`], a strict finding fails the file too.
     pub fn is_success(&self) -> bool {
-        self.error.is_none() && self.groups.iter().all(|g| g.failures.is_empty())
+        self.error.is_none()
+            && self.strict.is_empty()
+            && self
+                .groups
+                .iter()
+                .all(|g| g.failures.is_empty() && g.strict.is_empty())
     }
 
-    /// How many failures there are, over all groups (a file-level error counts as one).
+    /// How many failures there are, over all groups (a file-level error and each strict
+    /// finding count as one).
     pub fn failure_count(&self) -> usize {
         usize::from(self.error.is_some())
-            + self.groups.iter().map(|g| g.failures.len()).sum::<usize>()
+            + self.strict.len()
+            + self
+                .groups
+                .iter()
+                .map(|g| g.failures.len() + g.strict.len())
+                .sum::<usize>()
+    }
+
+    /// The strict findings with where they are, one line each:
+    /// `<file>: test group "<name>": <finding>` (unnamed groups are `unnamed#<index>`).
+    ///
+    /// ```
+    /// use promgate::unittest::{MemoryLoader, TestOptions, run_file};
+    /// let test = "tests:\n- name: t\n  input_series: [{series: up, values: '1'}]\n";
+    /// let options = TestOptions { strict: true, ..TestOptions::default() };
+    /// let report = run_file("t.yml", test, &MemoryLoader::default(), &options);
+    /// assert_eq!(
+    ///     report.strict_messages(),
+    ///     ["t.yml: test group \"t\": input_series[0] up: no rule and no promql_expr_test expression selects it"]
+    /// );
+    /// ```
+    pub fn strict_messages(&self) -> Vec<String> {
+        let file = self.strict.iter().map(|f| format!("{}: {f}", self.path));
+        let groups = self.groups.iter().flat_map(|g| {
+            let name = match g.name.as_deref() {
+                Some(n) if !n.is_empty() => crate::syntax::lex::quote(n),
+                _ => format!("unnamed#{}", g.index),
+            };
+            g.strict
+                .iter()
+                .map(move |f| format!("{}: test group {name}: {f}", self.path))
+        });
+        file.chain(groups).collect()
     }
 
     /// promtool's output for this file: (stdout, stderr), for Prometheus 3 (no
@@ -387,6 +464,21 @@ impl FileReport {
         for w in &self.warnings {
             chunks.push((Stream::Stderr, format!("  WARNING: {w}\n")));
         }
+        for g in &self.groups {
+            let Some(debug) = &g.debug else { continue };
+            let name = debug::test_name(g.name.as_deref(), g.index);
+            chunks.push((Stream::Stderr, format!("DEBUG: Starting test {name}\n")));
+            if let Some(dump) = &debug.dump {
+                chunks.push((Stream::Stderr, dump.clone()));
+            }
+            chunks.push((
+                Stream::Stderr,
+                format!(
+                    "DEBUG: Test {name} finished, took {}\n",
+                    debug::go_duration(debug.elapsed.as_nanos())
+                ),
+            ));
+        }
         if self.is_success() {
             chunks.push((Stream::Stdout, "  SUCCESS\n".to_string()));
         } else {
@@ -397,7 +489,11 @@ impl FileReport {
                     .flat_map(|g| &g.failures)
                     .map(|f| f.to_string()),
             );
-            for e in errors {
+            let strict = self
+                .strict_messages()
+                .into_iter()
+                .map(|m| format!("    strict: {m}"));
+            for e in errors.chain(strict) {
                 chunks.push((Stream::Stderr, format!("{e}\n")));
                 chunks.push((Stream::Stdout, "\n".to_string()));
             }
@@ -434,6 +530,16 @@ impl fmt::Display for AlertFailure {
         }
         if let Some(extension) = &self.extension {
             return format::extended_alert_failure(f, self, extension);
+        }
+        if let Some(diff) = &self.diff {
+            // promtool indents the diff's lines under its first.
+            return write!(
+                f,
+                "    alertname: {}, time: {}, \n        diff: {}",
+                self.alertname,
+                crate::syntax::lex::format_duration(self.eval_time),
+                diff.replace('\n', "\n            ")
+            );
         }
         write!(
             f,

@@ -2,10 +2,11 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::extras::Extras;
 use super::file::{PromqlTestCase, TestFile, TestGroup, parse_start_timestamp};
 use super::{
     AlertFailure, Failure, FileLoader, FileReport, GroupReport, PromqlFailure, PromqlFailureKind,
-    TestOptions,
+    StrictFinding, TestOptions,
 };
 use crate::Labels;
 use crate::eval::{Engine, EngineOptions, Semantics, Value};
@@ -92,9 +93,16 @@ pub fn run_file(
             clean_path(&dir.join(&pattern.value).display().to_string())
         };
         match loader.glob(&joined) {
-            Ok(paths) if paths.is_empty() => report
-                .warnings
-                .push(format!("no file match pattern {joined}")),
+            Ok(paths) if paths.is_empty() => {
+                report
+                    .warnings
+                    .push(format!("no file match pattern {joined}"));
+                if options.strict {
+                    report
+                        .strict
+                        .push(StrictFinding::UnmatchedRuleFiles { pattern: joined });
+                }
+            }
             Ok(paths) => rule_paths.extend(paths),
             Err(e) => {
                 report.error = Some(format!("{path}: rule_files: {e}"));
@@ -127,6 +135,15 @@ pub fn run_file(
         order,
     };
     report.groups = run_groups(&context, &file.tests);
+    if options.coverage
+        && let Ok(files) = &context.rules
+    {
+        let mut coverage = super::coverage::base(files);
+        for group in report.groups.iter().filter_map(|g| g.coverage.as_ref()) {
+            coverage.merge(group);
+        }
+        report.coverage = Some(coverage);
+    }
     report
 }
 
@@ -249,8 +266,15 @@ fn run_group(context: &FileContext<'_>, index: usize, group: &TestGroup) -> Grou
         return report;
     }
     let in_blocks = std::cell::Cell::new(false);
-    report.failures = GroupRun::new(context, group, &in_blocks).run();
+    let extras = std::cell::RefCell::new(Extras::default());
+    let started = std::time::Instant::now();
+    report.failures = GroupRun::new(context, group, &in_blocks)
+        .with_extras(&extras)
+        .run();
     report.evaluated_in_blocks = in_blocks.get();
+    extras
+        .into_inner()
+        .fill(&mut report, context.options, started.elapsed());
     report
 }
 
@@ -260,6 +284,8 @@ struct GroupRun<'a> {
     failures: Vec<Failure>,
     /// Set when the steps ran in blocks.
     in_blocks: &'a std::cell::Cell<bool>,
+    /// What `--strict`, `--coverage` and `--debug` collect.
+    extras: Option<&'a std::cell::RefCell<Extras>>,
 }
 
 impl<'a> GroupRun<'a> {
@@ -273,7 +299,13 @@ impl<'a> GroupRun<'a> {
             group,
             failures: Vec::new(),
             in_blocks,
+            extras: None,
         }
+    }
+
+    fn with_extras(mut self, extras: &'a std::cell::RefCell<Extras>) -> Self {
+        self.extras = Some(extras);
+        self
     }
 
     fn setup_failure(mut self, message: String) -> Vec<Failure> {
@@ -374,6 +406,18 @@ impl<'a> GroupRun<'a> {
             timeout: Some(EngineOptions::DEFAULT_TIMEOUT),
             ..EngineOptions::default()
         };
+        if options.strict
+            && let Some(extras) = self.extras
+        {
+            extras.borrow_mut().strict_inputs(
+                options,
+                group,
+                &loader,
+                &groups,
+                mint,
+                &engine_options,
+            );
+        }
         let mut evaluator = GroupEvaluator::new(
             groups,
             RuleEvalOptions {
@@ -422,12 +466,36 @@ impl<'a> GroupRun<'a> {
         }
         let engine = Engine::new(engine_options);
         let rule_groups: Vec<RuleGroup> = evaluator.groups().cloned().collect();
-        for (t, case) in promql_cases {
-            if let Some(f) = self.check_promql(&engine, &store, &rule_groups, mint, t, case) {
+        for (t, case) in &promql_cases {
+            if let Some(f) = self.check_promql(&engine, &store, &rule_groups, mint, *t, case) {
                 self.failures.push(Failure::Promql(f));
             }
         }
+        self.finish(&evaluator, &engine, &store, &promql_cases, mint, max_eval);
         self.failures
+    }
+
+    /// Notes what the extras need once a group ran to its end: its coverage and debug dump.
+    fn finish(
+        &self,
+        evaluator: &GroupEvaluator,
+        engine: &Engine,
+        store: &Store,
+        promql_cases: &[(i64, &PromqlTestCase)],
+        mint: Timestamp,
+        max_eval: i64,
+    ) {
+        let Some(extras) = self.extras else { return };
+        let options = self.context.options;
+        let mut extras = extras.borrow_mut();
+        if options.coverage
+            && let Ok(files) = &self.context.rules
+        {
+            extras.coverage(files, evaluator, promql_cases, mint, &options.parse);
+        }
+        if options.debug {
+            extras.dump = Some(super::debug::dump(engine, store, mint, max_eval));
+        }
     }
 
     /// Runs the steps as [`GroupRun::run`] does, but a block of steps at a time with one range
@@ -528,6 +596,9 @@ impl<'a> GroupRun<'a> {
         let rule_groups: Vec<RuleGroup> = evaluator.groups().cloned().collect();
         let mut store = Store::new();
         let failures_before = self.failures.len();
+        let extras_before = self.extras.map(|e| e.borrow().checkpoint());
+        // The debug dump reads every sample, and strict mode compares annotations.
+        let keep_samples = self.context.options.debug || self.context.options.strict;
         let mut promql_failures: Vec<Option<PromqlFailure>> = vec![None; promql_cases.len()];
         let mut next_alert = 0;
         let mut k = 0;
@@ -543,6 +614,9 @@ impl<'a> GroupRun<'a> {
                 || evaluator.eval_block(&mut store, &steps[k..end]).is_err()
             {
                 self.failures.truncate(failures_before);
+                if let (Some(extras), Some(at)) = (self.extras, extras_before) {
+                    extras.borrow_mut().rewind(at);
+                }
                 return false;
             }
             while let Some((t, case)) = alert_cases.get(next_alert) {
@@ -558,7 +632,10 @@ impl<'a> GroupRun<'a> {
                         self.check_promql(&engine, &store, &rule_groups, mint, *t, case);
                 }
             }
-            if in_loop && let Some(&next) = steps.get(end) {
+            if in_loop
+                && !keep_samples
+                && let Some(&next) = steps.get(end)
+            {
                 // Keep what the next step's rules and the pending cases read, and as much
                 // again (explanations of empty results look before the windows).
                 let mut cutoff = next.saturating_sub(rules_reach.saturating_mul(2));
@@ -580,6 +657,7 @@ impl<'a> GroupRun<'a> {
         }
         self.failures
             .extend(promql_failures.into_iter().flatten().map(Failure::Promql));
+        self.finish(&evaluator, &engine, &store, promql_cases, mint, maxt - mint);
         self.in_blocks.set(true);
         true
     }
@@ -608,12 +686,31 @@ impl<'a> GroupRun<'a> {
             );
             // The firing alerts are checked first, as their failure comes first.
             let firing = self.firing_failure(evaluator, eval_time, case, dialect);
+            self.record_alert_check(case, eval_time, firing.is_none() && failure.is_none());
             self.failures.extend(firing.map(Failure::Alert));
             self.failures.extend(failure.map(Failure::Alert));
             return;
         }
         let firing = self.firing_failure(evaluator, eval_time, case, dialect);
+        self.record_alert_check(case, eval_time, firing.is_none());
         self.failures.extend(firing.map(Failure::Alert));
+    }
+
+    /// Notes an alert case for `--coverage`.
+    fn record_alert_check(&self, case: &super::AlertTestCase, eval_time: i64, passed: bool) {
+        if let Some(extras) = self.extras
+            && self.context.options.coverage
+        {
+            extras
+                .borrow_mut()
+                .alert_checks
+                .push(super::coverage::AlertCheck {
+                    alertname: case.alertname.clone(),
+                    eval_time,
+                    expected_firing: !case.exp_alerts.is_empty(),
+                    passed,
+                });
+        }
     }
 
     /// The failure of a case's firing alerts, if they differ from `exp_alerts`.
@@ -670,13 +767,21 @@ impl<'a> GroupRun<'a> {
             .collect();
         got.sort();
         expected.sort();
-        (got != expected).then(|| AlertFailure {
-            group: self.group.name.clone(),
-            alertname: case.alertname.clone(),
-            eval_time,
-            expected,
-            got,
-            extension: None,
+        (got != expected).then(|| {
+            let diff = self
+                .context
+                .options
+                .diff
+                .map(|style| super::debug::alerts_diff(&expected, &got, style));
+            AlertFailure {
+                group: self.group.name.clone(),
+                alertname: case.alertname.clone(),
+                eval_time,
+                expected,
+                got,
+                extension: None,
+                diff,
+            }
         })
     }
 
@@ -708,6 +813,13 @@ impl<'a> GroupRun<'a> {
             Ok(r) => r,
             Err(e) => return failure(PromqlFailureKind::Error(e.to_string())),
         };
+        if let Some(extras) = self.extras
+            && self.context.options.strict
+        {
+            extras
+                .borrow_mut()
+                .annotations(self.group, case, eval_time, &result.annotations);
+        }
         let got_samples = match result.value {
             Value::Vector(v) => v,
             Value::Scalar(f) => vec![crate::eval::Sample::float(Labels::empty(), f)],

@@ -7,6 +7,7 @@ mod query;
 mod report;
 mod robust;
 mod stats;
+mod test_rules;
 
 use std::process::{Command, Output};
 

@@ -278,3 +278,248 @@ tests:
         "the cases without expectations fail"
     );
 }
+
+/// The files the runner flags are checked over: the flags folder, the promtool-compared files
+/// and the L4 tests.
+fn flag_files() -> Vec<std::path::PathBuf> {
+    let mut files = super::yaml_files("unittest/flags");
+    files.retain(|p| p.to_string_lossy().ends_with("_test.yml"));
+    let mut plain = super::yaml_files("unittest");
+    plain.retain(|p| !p.to_string_lossy().contains("rules"));
+    files.extend(plain);
+    let mut l4: Vec<_> = std::fs::read_dir("testdata/l4/tests")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    l4.sort();
+    files.extend(l4);
+    files
+}
+
+/// The parts of a report the flags add, with the time taken left out.
+#[derive(Debug, PartialEq)]
+struct FlagParts {
+    coverage: Option<promgate::unittest::Coverage>,
+    strict: Vec<Vec<promgate::unittest::StrictFinding>>,
+    dumps: Vec<Option<Option<String>>>,
+    stderr: String,
+}
+
+fn flag_parts(report: &promgate::unittest::FileReport) -> FlagParts {
+    FlagParts {
+        coverage: report.coverage.clone(),
+        strict: report.groups.iter().map(|g| g.strict.clone()).collect(),
+        dumps: report
+            .groups
+            .iter()
+            .map(|g| g.debug.as_ref().map(|d| d.dump.clone()))
+            .collect(),
+        // The time taken varies.
+        stderr: regex::Regex::new(r"took \S+")
+            .unwrap()
+            .replace_all(&report.promtool_output().1, "took <d>")
+            .into_owned(),
+    }
+}
+
+#[test]
+fn coverage_strict_and_debug_are_the_same_in_blocks_and_steps_and_on_any_thread_count() {
+    let mut in_blocks = 0;
+    for path in flag_files() {
+        let mut seen = Vec::new();
+        for (step_by_step, jobs) in [(true, 1), (false, 1), (false, 4)] {
+            let options = TestOptions {
+                step_by_step,
+                jobs,
+                coverage: true,
+                strict: true,
+                debug: true,
+                ..TestOptions::default()
+            };
+            let report = run_path(&path, &options);
+            in_blocks += report
+                .groups
+                .iter()
+                .filter(|g| g.evaluated_in_blocks)
+                .count();
+            seen.push(flag_parts(&report));
+        }
+        assert_eq!(seen[0], seen[1], "{} (blocks)", path.display());
+        assert_eq!(seen[0], seen[2], "{} (threads)", path.display());
+    }
+    assert!(in_blocks >= 5, "only {in_blocks} groups ran in blocks");
+}
+
+#[test]
+fn without_the_flags_reports_carry_nothing_new_and_coverage_changes_no_output() {
+    for path in flag_files() {
+        let plain = run_path(&path, &TestOptions::default());
+        assert!(plain.coverage.is_none() && plain.strict.is_empty());
+        assert!(
+            plain
+                .groups
+                .iter()
+                .all(|g| g.strict.is_empty() && g.debug.is_none() && g.coverage.is_none())
+        );
+        let with_coverage = TestOptions {
+            coverage: true,
+            ..TestOptions::default()
+        };
+        let covered = run_path(&path, &with_coverage);
+        assert_eq!(
+            covered.promtool_chunks(false),
+            plain.promtool_chunks(false),
+            "{}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn strict_finds_each_kind() {
+    use promgate::unittest::{CaseRef, StrictFinding};
+    let path = super::data("unittest/flags/strict_test.yml");
+    let strict = TestOptions {
+        strict: true,
+        ..TestOptions::default()
+    };
+    let report = run_path(&path, &strict);
+    assert!(!report.is_success());
+    assert!(matches!(
+        report.strict.as_slice(),
+        [StrictFinding::UnmatchedRuleFiles { pattern }] if pattern.ends_with("missing_*.yml")
+    ));
+    let found = &report.groups[0].strict;
+    assert!(matches!(
+        found[0],
+        StrictFinding::UnreadInputSeries { index: 2, .. }
+    ));
+    assert!(matches!(
+        found[1],
+        StrictFinding::InputEnded {
+            case: CaseRef::Promql(1),
+            eval_time: 900_000,
+            last_sample: 120_000,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &found[2],
+        StrictFinding::QueryAnnotation { case: CaseRef::Promql(0), annotation, .. }
+            if annotation.starts_with("PromQL info: metric might not be a counter")
+    ));
+    assert_eq!(found.len(), 3);
+    assert!(report.groups[1].strict.is_empty(), "the clean group");
+    // Without --strict the same file passes, with promtool's warning.
+    let plain = run_path(&path, &TestOptions::default());
+    assert!(plain.is_success());
+    assert_eq!(plain.warnings.len(), 1);
+}
+
+#[test]
+fn strict_reads_through_rules_and_alerts() {
+    use promgate::unittest::StrictFinding;
+    // `raw` is read only through the recording rule an alert reads: its last sample (3m) is
+    // out of reach (5m lookback twice) at 14m, not at 13m.
+    let rules = "groups:\n- name: g\n  rules:\n  - record: r\n    expr: raw * 2\n  - alert: A\n    expr: r > 100\n";
+    let test = "rule_files: [rules.yml]\ntests:\n- input_series: [{series: raw, values: '1 2 3 4'}]\n  alert_rule_test: [{alertname: A, eval_time: 14m}, {alertname: A, eval_time: 13m}]\n";
+    let loader = MemoryLoader::new([("rules.yml", rules)]);
+    let options = TestOptions {
+        strict: true,
+        ..TestOptions::default()
+    };
+    let report = run_file("t.yml", test, &loader, &options);
+    assert!(
+        matches!(
+            report.groups[0].strict.as_slice(),
+            [StrictFinding::InputEnded {
+                eval_time: 840_000,
+                last_sample: 180_000,
+                ..
+            }]
+        ),
+        "{:?}",
+        report.groups[0].strict
+    );
+}
+
+#[test]
+fn coverage_counts_what_each_definition_says() {
+    use promgate::unittest::RuleUsage;
+    let path = super::data("unittest/flags/coverage_test.yml");
+    let options = TestOptions {
+        coverage: true,
+        ..TestOptions::default()
+    };
+    let report = run_path(&path, &options);
+    assert!(report.is_success());
+    let coverage = report.coverage.clone().unwrap();
+    let by_name = |n: &str| coverage.rules.iter().find(|r| r.name == n).unwrap().clone();
+    // Read by a promql test at 5m, produced from 0s.
+    assert!(by_name("job:up:sum").exercised);
+    // Produced, never read.
+    let count = by_name("job:up:count");
+    assert_eq!(
+        count.usage,
+        RuleUsage::Recording {
+            produced: true,
+            read: false
+        }
+    );
+    assert!(!count.exercised);
+    // Asserted firing at 4m and silent at 1m.
+    assert_eq!(by_name("InstanceDown").usage.asserted(), "both");
+    assert!(by_name("InstanceDown").exercised);
+    // Silent only: not exercised.
+    assert_eq!(by_name("TooMany").usage.asserted(), "silent");
+    assert!(!by_name("TooMany").exercised);
+    // Pending, never asserted.
+    assert!(matches!(
+        by_name("LongDown").usage,
+        RuleUsage::Alerting {
+            active: true,
+            fired: false,
+            ..
+        }
+    ));
+    assert_eq!((coverage.exercised(), coverage.total()), (3, 7));
+}
+
+#[test]
+fn a_recording_rule_read_only_before_it_produces_is_not_exercised() {
+    let rules = "groups:\n- name: g\n  rules:\n  - record: late\n    expr: up > 1\n";
+    let test = "rule_files: [rules.yml]\ntests:\n- input_series: [{series: up, values: '1 1 1 5'}]\n  promql_expr_test:\n  - {expr: late, eval_time: 1m}\n  - {expr: up, eval_time: 3m, exp_samples: [{labels: up, value: 5}]}\n";
+    let loader = MemoryLoader::new([("rules.yml", rules)]);
+    let options = TestOptions {
+        coverage: true,
+        ..TestOptions::default()
+    };
+    let report = run_file("t.yml", test, &loader, &options);
+    assert!(report.is_success(), "{:?}", report.promtool_output());
+    let rule = &report.coverage.as_ref().unwrap().rules[0];
+    assert_eq!(
+        rule.usage,
+        promgate::unittest::RuleUsage::Recording {
+            produced: true,
+            read: true
+        }
+    );
+    assert!(!rule.exercised, "read at 1m, first produced at 3m");
+}
+
+#[test]
+fn diff_replaces_the_lists_of_an_alert_mismatch() {
+    use promgate::unittest::DiffStyle;
+    let path = super::data("unittest/flags/diff_test.yml");
+    let options = TestOptions {
+        diff: Some(DiffStyle::Ansi),
+        ..TestOptions::default()
+    };
+    let (_, err) = run_path(&path, &options).promtool_output();
+    assert!(err.contains("\n        diff: [\n"), "{err}");
+    assert!(
+        err.contains("\"summary\": \u{1b}[0;33m\"b is down\" => \"a is down\"\u{1b}[0m"),
+        "{err:?}"
+    );
+    assert!(!err.contains("exp:["));
+}
