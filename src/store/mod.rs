@@ -38,11 +38,37 @@ pub struct StoreLimits {
 }
 
 impl Default for StoreLimits {
+    /// 50 million samples and 1 million series, unless a program changed the process-wide
+    /// defaults with [`StoreLimits::set_default`].
     fn default() -> Self {
         StoreLimits {
-            max_samples: 50_000_000,
-            max_series: 1_000_000,
+            max_samples: DEFAULT_MAX_SAMPLES.load(std::sync::atomic::Ordering::Relaxed),
+            max_series: DEFAULT_MAX_SERIES.load(std::sync::atomic::Ordering::Relaxed),
         }
+    }
+}
+
+static DEFAULT_MAX_SAMPLES: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(50_000_000);
+static DEFAULT_MAX_SERIES: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(1_000_000);
+
+impl StoreLimits {
+    /// Changes what [`StoreLimits::default`] gives for the rest of the process: what the
+    /// command line's `--max-store-samples` and `--max-series` do, so every store a command
+    /// builds (fixtures, test groups, the dry-run) gets them. A library that wants other
+    /// limits for one store should pass them to [`Store::with_limits`] instead.
+    ///
+    /// ```
+    /// use promgate::store::StoreLimits;
+    /// let before = StoreLimits::default();
+    /// StoreLimits::set_default(StoreLimits { max_samples: 1_000, ..before });
+    /// assert_eq!(StoreLimits::default().max_samples, 1_000);
+    /// StoreLimits::set_default(before);
+    /// ```
+    pub fn set_default(limits: StoreLimits) {
+        DEFAULT_MAX_SAMPLES.store(limits.max_samples, std::sync::atomic::Ordering::Relaxed);
+        DEFAULT_MAX_SERIES.store(limits.max_series, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -61,7 +87,7 @@ impl Default for StoreLimits {
 pub enum StoreError {
     /// Adding the samples would pass [`StoreLimits::max_samples`].
     #[error(
-        "series {series}: {requested} more samples would exceed the limit of {limit} samples (the store holds {held}; a histogram counts as its size; raise StoreLimits::max_samples)"
+        "series {series}: {requested} more samples would exceed the limit of {limit} samples (the store holds {held}; a histogram counts as its size; raise StoreLimits::max_samples, or --max-store-samples on the command line)"
     )]
     TooManySamples {
         /// The series being added to.
@@ -74,7 +100,9 @@ pub enum StoreError {
         limit: usize,
     },
     /// Adding the series would pass [`StoreLimits::max_series`].
-    #[error("series {series}: would exceed the limit of {limit} series")]
+    #[error(
+        "series {series}: would exceed the limit of {limit} series (raise StoreLimits::max_series, or --max-series on the command line)"
+    )]
     TooManySeries {
         /// The series being created.
         series: Labels,

@@ -132,11 +132,29 @@ impl fmt::Debug for Span {
     }
 }
 
-/// The largest file the loaders read (256 MiB).
+/// The largest file the loaders read by default (256 MiB).
 pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
-/// Reads a text file of at most [`MAX_FILE_BYTES`] (so `/dev/zero` fails fast); errors name
-/// the file, and for invalid UTF-8 the line, column and byte offset.
+static FILE_LIMIT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(MAX_FILE_BYTES);
+
+/// Sets the largest file [`read_text_file`] reads, for the rest of the process (the command
+/// line's `--max-file-size`).
+///
+/// ```
+/// promgate::syntax::set_max_file_bytes(4);
+/// let path = std::env::temp_dir().join("promgate-doc-limit.txt");
+/// std::fs::write(&path, "12345").unwrap();
+/// let err = promgate::syntax::read_text_file(&path).unwrap_err();
+/// assert!(err.ends_with("larger than the limit of 4 bytes (--max-file-size)"), "{err}");
+/// promgate::syntax::set_max_file_bytes(promgate::syntax::MAX_FILE_BYTES);
+/// ```
+pub fn set_max_file_bytes(bytes: u64) {
+    FILE_LIMIT.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Reads a text file of at most [`MAX_FILE_BYTES`] (or what [`set_max_file_bytes`] set), so
+/// `/dev/zero` fails fast; errors name the file, and for invalid UTF-8 the line, column and
+/// byte offset.
 ///
 /// ```
 /// let err = promgate::syntax::read_text_file(std::path::Path::new("/nonexistent")).unwrap_err();
@@ -147,13 +165,18 @@ pub fn read_text_file(path: &std::path::Path) -> Result<String, String> {
     let name = path.display();
     let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    let limit = FILE_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+    file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| format!("{name}: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+    if bytes.len() as u64 > limit {
+        let shown = if limit % (1 << 20) == 0 && limit > 0 {
+            format!("{} MiB", limit >> 20)
+        } else {
+            format!("{limit} bytes")
+        };
         return Err(format!(
-            "{name}: larger than the limit of {} MiB",
-            MAX_FILE_BYTES >> 20
+            "{name}: larger than the limit of {shown} (--max-file-size)"
         ));
     }
     String::from_utf8(bytes).map_err(|e| {

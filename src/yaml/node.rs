@@ -39,11 +39,34 @@ pub struct YamlLimits {
 }
 
 impl Default for YamlLimits {
+    /// Depth 128 and 10 million nodes, unless a program changed the process-wide defaults
+    /// with [`YamlLimits::set_default`].
     fn default() -> Self {
         YamlLimits {
-            max_depth: 128,
-            max_nodes: 10_000_000,
+            max_depth: DEFAULT_MAX_DEPTH.load(std::sync::atomic::Ordering::Relaxed),
+            max_nodes: DEFAULT_MAX_NODES.load(std::sync::atomic::Ordering::Relaxed),
         }
+    }
+}
+
+static DEFAULT_MAX_DEPTH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(128);
+static DEFAULT_MAX_NODES: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(10_000_000);
+
+impl YamlLimits {
+    /// Changes what [`YamlLimits::default`] gives for the rest of the process (the command
+    /// line's `--yaml-max-depth` and `--yaml-max-nodes`), for every YAML file read after it.
+    ///
+    /// ```
+    /// use promgate::yaml::YamlLimits;
+    /// let before = YamlLimits::default();
+    /// YamlLimits::set_default(YamlLimits { max_depth: 16, ..before });
+    /// assert_eq!(YamlLimits::default().max_depth, 16);
+    /// YamlLimits::set_default(before);
+    /// ```
+    pub fn set_default(limits: YamlLimits) {
+        DEFAULT_MAX_DEPTH.store(limits.max_depth, std::sync::atomic::Ordering::Relaxed);
+        DEFAULT_MAX_NODES.store(limits.max_nodes, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -350,7 +373,7 @@ impl Builder<'_> {
                     return Err(YamlError::new(
                         YamlErrorKind::Limit,
                         format!(
-                            "nesting deeper than {} levels (YamlLimits::max_depth)",
+                            "nesting deeper than {} levels (YamlLimits::max_depth, --yaml-max-depth)",
                             self.limits.max_depth
                         ),
                         Some(start),
@@ -395,7 +418,7 @@ impl Builder<'_> {
             return Err(YamlError::new(
                 YamlErrorKind::Limit,
                 format!(
-                    "more than {} nodes after expanding aliases (YamlLimits::max_nodes)",
+                    "more than {} nodes after expanding aliases (YamlLimits::max_nodes, --yaml-max-nodes)",
                     self.limits.max_nodes
                 ),
                 Some(pos),

@@ -272,6 +272,101 @@ fn deep_yaml_nesting_fails_fast_with_a_position() {
 }
 
 #[test]
+fn the_limits_are_flags_of_every_command() {
+    let fixture = temp_file("two.test", b"load 1m\n  a 1 2 3\n  b{x=\"y\"} 1 2 3\n");
+    let fixture = fixture.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let output = promgate(args);
+        (output.status.code(), stderr(&output))
+    };
+    let (code, err) = run(&[
+        "query",
+        "--max-file-size",
+        "16",
+        "--fixture",
+        fixture,
+        "--time",
+        "0",
+        "a",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("larger than the limit of 16 bytes (--max-file-size)"),
+        "{err}"
+    );
+    let (code, err) = run(&[
+        "query",
+        "--max-series",
+        "1",
+        "--fixture",
+        fixture,
+        "--time",
+        "0",
+        "a",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("would exceed the limit of 1 series") && err.contains("--max-series"),
+        "{err}"
+    );
+    let (code, err) = run(&[
+        "query",
+        "--max-store-samples",
+        "4",
+        "--fixture",
+        fixture,
+        "--time",
+        "0",
+        "a",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("limit of 4 samples") && err.contains("--max-store-samples"),
+        "{err}"
+    );
+    // Raised limits let the same input through.
+    let (code, err) = run(&[
+        "query",
+        "--max-file-size",
+        "1MiB",
+        "--max-series",
+        "2",
+        "--fixture",
+        fixture,
+        "--time",
+        "0",
+        "a",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let deep = temp_file("nested.yml", b"groups: [[[[[[1]]]]]]\n");
+    let output = promgate(&[
+        "check",
+        "rules",
+        "--yaml-max-depth",
+        "3",
+        deep.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let all = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(
+        all.contains("nesting deeper than 3 levels (YamlLimits::max_depth, --yaml-max-depth)"),
+        "{all}"
+    );
+    let (code, err) = run(&[
+        "query",
+        "--max-file-size",
+        "12X",
+        "--fixture",
+        fixture,
+        "--time",
+        "0",
+        "a",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unknown unit"), "{err}");
+}
+
+#[test]
 fn an_endless_fixture_stops_at_the_file_size_limit() {
     let output = promgate(&["query", "--fixture", "/dev/zero", "--time", "0", "m"]);
     assert_eq!(output.status.code(), Some(1));

@@ -59,6 +59,65 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    limits: Limits,
+}
+
+/// Limits on input, for every command (see the README's "Limits").
+#[derive(Debug, clap::Args)]
+struct Limits {
+    /// The largest input file read, in bytes or with a binary suffix (`512MiB`, `2G`).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    max_file_size: Option<u64>,
+    /// The most samples a fixture's or test group's store holds (a histogram counts as its size).
+    #[arg(long, global = true, value_name = "N")]
+    max_store_samples: Option<usize>,
+    /// The most series a fixture's or test group's store holds.
+    #[arg(long, global = true, value_name = "N")]
+    max_series: Option<usize>,
+    /// The deepest nesting of a YAML file.
+    #[arg(long, global = true, value_name = "N")]
+    yaml_max_depth: Option<usize>,
+    /// The most nodes a YAML file may have after expanding aliases.
+    #[arg(long, global = true, value_name = "N")]
+    yaml_max_nodes: Option<usize>,
+}
+
+impl Limits {
+    /// Makes the limits given the process-wide defaults the library's loaders use.
+    fn apply(&self) {
+        if let Some(bytes) = self.max_file_size {
+            promgate::syntax::set_max_file_bytes(bytes);
+        }
+        let store = promgate::store::StoreLimits::default();
+        promgate::store::StoreLimits::set_default(promgate::store::StoreLimits {
+            max_samples: self.max_store_samples.unwrap_or(store.max_samples),
+            max_series: self.max_series.unwrap_or(store.max_series),
+        });
+        let yaml = promgate::yaml::YamlLimits::default();
+        promgate::yaml::YamlLimits::set_default(promgate::yaml::YamlLimits {
+            max_depth: self.yaml_max_depth.unwrap_or(yaml.max_depth),
+            max_nodes: self.yaml_max_nodes.unwrap_or(yaml.max_nodes),
+        });
+    }
+}
+
+/// A size in bytes: digits with an optional `K`, `M`, `G` (binary: `KiB`, `MiB`, `GiB` too).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &text[digits.len()..];
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("unknown unit {unit:?} (use K, M or G)")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 512MiB)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +182,7 @@ fn output_failed(error: std::io::Error) -> ! {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli.limits.apply();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Decide(args) => decide::run(&args),
