@@ -42,6 +42,13 @@ pub fn run_file(
         path: path.to_string(),
         ..FileReport::default()
     };
+    // promtool 2.42 decodes with its own (older) types, so newer keys fail the whole file.
+    if options.semantics == Semantics::Prometheus2
+        && let Some(message) = super::file::unknown_fields_2_42(text)
+    {
+        report.error = Some(message);
+        return report;
+    }
     let file: TestFile = match yaml::from_str::<Option<TestFile>>(text) {
         Ok(f) => f.unwrap_or_default(),
         Err(e) => {
