@@ -296,7 +296,13 @@ impl<'a> GroupRun<'a> {
                 }
             },
         };
-        let interval = match duration_field(&group.interval, evaluation_interval, semantics) {
+        // promtool 2.42 leaves a missing interval at 0s, so every input sample lands at t=0
+        // and the first value of each series wins (fixed in 2.48: the evaluation interval).
+        let default_interval = match semantics {
+            Semantics::Prometheus2 => 0,
+            Semantics::Prometheus3 => evaluation_interval,
+        };
+        let interval = match duration_field(&group.interval, default_interval, semantics) {
             Ok(d) => d,
             Err(e) => return self.setup_failure(format!("interval: {e}")),
         };
