@@ -213,14 +213,23 @@ fn compile_cached(pattern: &str, dialect: RegexDialect) -> Result<Arc<regex::Reg
     Ok(compiled)
 }
 
-/// Compiles `pattern` fully anchored, as Prometheus does for matchers and `label_replace`.
+/// Compiles `pattern` (Go syntax) fully anchored, as Prometheus does for matchers and
+/// `label_replace`. A pattern Go rejects is a [`regex::Error::Syntax`] holding Go's message
+/// (`error parsing regexp: <code>: `<expr>``).
 pub(crate) fn compile_anchored(
     pattern: &str,
     dialect: RegexDialect,
 ) -> Result<regex::Regex, regex::Error> {
+    use crate::syntax::go_regexp::{GoVersion, translate};
+    let version = match dialect {
+        RegexDialect::Prometheus3 => GoVersion::Go122,
+        RegexDialect::Prometheus2 => GoVersion::Go119,
+    };
+    let translated =
+        translate(pattern, version).map_err(|e| regex::Error::Syntax(e.to_string()))?;
     let source = match dialect {
-        RegexDialect::Prometheus3 => format!("^(?s:{pattern})$"),
-        RegexDialect::Prometheus2 => format!("^(?:{pattern})$"),
+        RegexDialect::Prometheus3 => format!("^(?s:{translated})$"),
+        RegexDialect::Prometheus2 => format!("^(?:{translated})$"),
     };
     regex::RegexBuilder::new(&source)
         .size_limit(1 << 24)
