@@ -225,13 +225,14 @@ pub(crate) fn compile_anchored(
         RegexDialect::Prometheus3 => GoVersion::Go122,
         RegexDialect::Prometheus2 => GoVersion::Go119,
     };
-    let translated =
-        translate(pattern, version).map_err(|e| regex::Error::Syntax(e.to_string()))?;
+    // Prometheus compiles the anchored text, so Go's errors quote it (`^(?:()$`).
     let source = match dialect {
-        RegexDialect::Prometheus3 => format!("^(?s:{translated})$"),
-        RegexDialect::Prometheus2 => format!("^(?:{translated})$"),
+        RegexDialect::Prometheus3 => format!("^(?s:{pattern})$"),
+        RegexDialect::Prometheus2 => format!("^(?:{pattern})$"),
     };
-    regex::RegexBuilder::new(&source)
+    let translated =
+        translate(&source, version).map_err(|e| regex::Error::Syntax(e.to_string()))?;
+    regex::RegexBuilder::new(&translated)
         .size_limit(1 << 24)
         .dfa_size_limit(1 << 24)
         .build()

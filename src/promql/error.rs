@@ -598,6 +598,19 @@ impl ParseError {
         let (line, col) = self.line_col();
         format!("{line}:{col}: parse error: {}", self.kind)
     }
+
+    /// [`ParseError::prometheus_message`] as a Prometheus of the given regex dialect prints
+    /// it: a regex error quotes the anchored pattern, `^(?:re)$` in Prometheus 2 and
+    /// `^(?s:re)$` in 3 (the parser compiles matchers in Prometheus 3's dialect).
+    pub(crate) fn prometheus_message_in(&self, dialect: crate::model::RegexDialect) -> String {
+        let message = self.prometheus_message();
+        match (&self.kind, dialect) {
+            (ParseErrorKind::InvalidRegex { .. }, crate::model::RegexDialect::Prometheus2) => {
+                message.replacen("`^(?s:", "`^(?:", 1)
+            }
+            _ => message,
+        }
+    }
 }
 
 /// The parser's internal error: a kind and a span, without the source text. It is boxed so

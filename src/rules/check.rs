@@ -223,7 +223,13 @@ fn check_rule(
                 let detail = Diagnostic::new(err.kind.to_string(), Span::new(start, end));
                 push(
                     &[e.pos],
-                    format!("could not parse expression: {}", err.prometheus_message()),
+                    format!(
+                        "could not parse expression: {}",
+                        err.prometheus_message_in(match semantics {
+                            Semantics::Prometheus2 => crate::model::RegexDialect::Prometheus2,
+                            Semantics::Prometheus3 => crate::model::RegexDialect::Prometheus3,
+                        })
+                    ),
                     Some(detail),
                 );
                 None

@@ -654,7 +654,13 @@ impl<'a> GroupRun<'a> {
         };
         let expr = match crate::promql::parse_with(expr_text, &self.context.options.parse) {
             Ok(e) => e,
-            Err(e) => return failure(PromqlFailureKind::Error(e.prometheus_message())),
+            Err(e) => {
+                let dialect = match self.context.options.semantics {
+                    Semantics::Prometheus2 => crate::model::RegexDialect::Prometheus2,
+                    Semantics::Prometheus3 => crate::model::RegexDialect::Prometheus3,
+                };
+                return failure(PromqlFailureKind::Error(e.prometheus_message_in(dialect)));
+            }
         };
         let t = mint + eval_time;
         let result = match engine.instant_query(store, &expr, t) {
