@@ -600,16 +600,29 @@ impl ParseError {
     }
 
     /// [`ParseError::prometheus_message`] as a Prometheus of the given regex dialect prints
-    /// it: a regex error quotes the anchored pattern, `^(?:re)$` in Prometheus 2 and
-    /// `^(?s:re)$` in 3 (the parser compiles matchers in Prometheus 3's dialect).
+    /// it. The parser compiles matchers as Prometheus 3 does, parsing the pattern alone, so
+    /// Go's whole-pattern errors quote the pattern (`` missing closing ): `(` ``); 2.42 compiles
+    /// `^(?:pattern)$` at once, and quotes that (`` `^(?:()$` ``).
     pub(crate) fn prometheus_message_in(&self, dialect: crate::model::RegexDialect) -> String {
         let message = self.prometheus_message();
-        match (&self.kind, dialect) {
-            (ParseErrorKind::InvalidRegex { .. }, crate::model::RegexDialect::Prometheus2) => {
-                message.replacen("`^(?s:", "`^(?:", 1)
-            }
-            _ => message,
+        if dialect == crate::model::RegexDialect::Prometheus3
+            || !matches!(self.kind, ParseErrorKind::InvalidRegex { .. })
+        {
+            return message;
         }
+        for (code, before, after) in [
+            ("missing closing ): `", "^(?:", ")$"),
+            ("unexpected ): `", "^(?:", ")$"),
+            ("missing closing ]: `", "", ")$"),
+        ] {
+            if let Some(at) = message.find(code)
+                && let Some(quoted) = message[at + code.len()..].strip_suffix('`')
+            {
+                let head = &message[..at + code.len()];
+                return format!("{head}{before}{quoted}{after}`");
+            }
+        }
+        message
     }
 }
 
