@@ -150,7 +150,7 @@ pub(crate) fn translate(pattern: &str, version: GoVersion) -> Result<String, GoR
                         }
                         Some((min, max, len)) => {
                             let bad =
-                                min < 0 || min > 1000 || max > 1000 || (max >= 0 && min > max);
+                                !(0..=1000).contains(&min) || max > 1000 || (max >= 0 && min > max);
                             if bad {
                                 return Err(err(INVALID_REPEAT_SIZE, &rest[..len]));
                             }

@@ -633,7 +633,7 @@ mod tests {
         let b = value_node(&d, "b");
         assert_eq!(
             (b.pos.line, b.pos.column, b.pos.offset),
-            (8, 4, text.len() - 2)
+            (9, 4, text.len() - 2)
         );
         let d_node = value_node(a, "d");
         assert_eq!((d_node.pos.line, d_node.pos.column), (4, 6));
