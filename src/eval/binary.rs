@@ -479,12 +479,13 @@ fn vector_binop(
     for (i, s) in one.iter().enumerate() {
         let (prev, new) = one_index.find_or_insert(&s.metric, i, |j| &one[j].metric);
         if !new {
-            let (mut first, mut second) = (one[i].metric.clone(), one[prev].metric.clone());
-            if first.to_string() > second.to_string() {
-                std::mem::swap(&mut first, &mut second);
-            }
+            let (first, second) = match ev.opts.semantics {
+                super::Semantics::Prometheus3 => duplicate_pair_sorted(&one[i], &one[prev]),
+                super::Semantics::Prometheus2 => duplicate_pair_2_42(ev, subset, &one)
+                    .unwrap_or_else(|| duplicate_pair_sorted(&one[i], &one[prev])),
+            };
             return Err(EvalError::ManyToManyMatching {
-                group: subset.labels(&one[i].metric),
+                group: subset.labels(&first),
                 side: if one_to_many { "left" } else { "right" },
                 first,
                 second,
@@ -622,4 +623,38 @@ fn do_op(
         drop_name: b.return_bool,
     });
     Ok(())
+}
+
+/// Prometheus 3 names the two duplicates of a match group in label order ("make the error
+/// message consistent").
+fn duplicate_pair_sorted(a: &Sample, b: &Sample) -> (Labels, Labels) {
+    let (mut first, mut second) = (a.metric.clone(), b.metric.clone());
+    if first.to_string() > second.to_string() {
+        std::mem::swap(&mut first, &mut second);
+    }
+    (first, second)
+}
+
+/// Prometheus 2.42 walks the "one" side in its storage order (the order the series were
+/// created in: input series first, in file order, then rule outputs) and names the series it
+/// is at, then the earlier one of the same match group. Samples whose labels are not stored
+/// series (computed results) come after the stored ones, in the order they have.
+fn duplicate_pair_2_42(
+    ev: &Evaluator<'_>,
+    subset: Subset<'_>,
+    one: &[Sample],
+) -> Option<(Labels, Labels)> {
+    let mut order: Vec<usize> = (0..one.len()).collect();
+    order.sort_by_key(|&i| {
+        let id = ev.store.find(&one[i].metric);
+        (id.is_none(), id, i)
+    });
+    let mut index = SubsetIndex::new(subset);
+    for i in order {
+        let (prev, new) = index.find_or_insert(&one[i].metric, i, |j| &one[j].metric);
+        if !new {
+            return Some((one[i].metric.clone(), one[prev].metric.clone()));
+        }
+    }
+    None
 }

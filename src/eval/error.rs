@@ -140,7 +140,7 @@ pub enum EvalError {
     InvalidLabelReplaceRegex {
         /// The regex as written.
         regex: String,
-        /// Why it does not compile (`unclosed group`, `unclosed character class`, ...).
+        /// Why it does not compile, in Go's words (``missing closing ): `(` ``, ...).
         reason: String,
         /// The regex argument in the expression.
         span: Span,
@@ -236,7 +236,7 @@ impl EvalError {
     /// let err = Engine::default().instant_query(&Store::new(), &expr, 0).unwrap_err();
     /// assert_eq!(err.to_string(), "invalid regular expression in label_replace(): (");
     /// assert_eq!(err.span().map(|s| (s.start, s.end)), Some((33, 36)));
-    /// assert_eq!(err.hint().as_deref(), Some("the regex engine says: unclosed group"));
+    /// assert_eq!(err.hint().as_deref(), Some("the regex engine says: missing closing ): `^(?s:()$`"));
     /// ```
     pub fn span(&self) -> Option<Span> {
         match self {

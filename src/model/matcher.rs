@@ -203,7 +203,7 @@ fn compile_cached(pattern: &str, dialect: RegexDialect) -> Result<Arc<regex::Reg
             return Ok(found.clone());
         }
     }
-    let compiled = Arc::new(compile_anchored(pattern, dialect)?);
+    let compiled = Arc::new(compile_matcher_regex(pattern, dialect)?);
     if let Ok(mut guard) = cache.lock() {
         if guard.len() >= REGEX_CACHE_CAPACITY {
             guard.clear();
@@ -213,16 +213,40 @@ fn compile_cached(pattern: &str, dialect: RegexDialect) -> Result<Arc<regex::Reg
     Ok(compiled)
 }
 
-/// Compiles `pattern` fully anchored, as Prometheus does for matchers and `label_replace`.
+/// Compiles a matcher's `pattern` (Go syntax) fully anchored. Prometheus 3 parses the pattern
+/// alone first, so its errors quote the pattern (`(`); 2.42 compiles the anchored text at
+/// once, so its whole-pattern errors quote that (`^(?:()$`), as [`compile_anchored`] does.
+fn compile_matcher_regex(
+    pattern: &str,
+    dialect: RegexDialect,
+) -> Result<regex::Regex, regex::Error> {
+    use crate::syntax::go_regexp::{GoVersion, translate};
+    if dialect == RegexDialect::Prometheus3 {
+        translate(pattern, GoVersion::Go122).map_err(|e| regex::Error::Syntax(e.to_string()))?;
+    }
+    compile_anchored(pattern, dialect)
+}
+
+/// Compiles `pattern` (Go syntax) fully anchored, as Prometheus does for `label_replace` (and
+/// 2.42 for matchers). A pattern Go rejects is a [`regex::Error::Syntax`] holding Go's message
+/// (`error parsing regexp: <code>: `<expr>``).
 pub(crate) fn compile_anchored(
     pattern: &str,
     dialect: RegexDialect,
 ) -> Result<regex::Regex, regex::Error> {
+    use crate::syntax::go_regexp::{GoVersion, translate};
+    let version = match dialect {
+        RegexDialect::Prometheus3 => GoVersion::Go122,
+        RegexDialect::Prometheus2 => GoVersion::Go119,
+    };
+    // Prometheus compiles the anchored text, so Go's errors quote it (`^(?:()$`).
     let source = match dialect {
         RegexDialect::Prometheus3 => format!("^(?s:{pattern})$"),
         RegexDialect::Prometheus2 => format!("^(?:{pattern})$"),
     };
-    regex::RegexBuilder::new(&source)
+    let translated =
+        translate(&source, version).map_err(|e| regex::Error::Syntax(e.to_string()))?;
+    regex::RegexBuilder::new(&translated)
         .size_limit(1 << 24)
         .dfa_size_limit(1 << 24)
         .build()

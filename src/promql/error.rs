@@ -598,6 +598,32 @@ impl ParseError {
         let (line, col) = self.line_col();
         format!("{line}:{col}: parse error: {}", self.kind)
     }
+
+    /// [`ParseError::prometheus_message`] as a Prometheus of the given regex dialect prints
+    /// it. The parser compiles matchers as Prometheus 3 does, parsing the pattern alone, so
+    /// Go's whole-pattern errors quote the pattern (`` missing closing ): `(` ``); 2.42 compiles
+    /// `^(?:pattern)$` at once, and quotes that (`` `^(?:()$` ``).
+    pub(crate) fn prometheus_message_in(&self, dialect: crate::model::RegexDialect) -> String {
+        let message = self.prometheus_message();
+        if dialect == crate::model::RegexDialect::Prometheus3
+            || !matches!(self.kind, ParseErrorKind::InvalidRegex { .. })
+        {
+            return message;
+        }
+        for (code, before, after) in [
+            ("missing closing ): `", "^(?:", ")$"),
+            ("unexpected ): `", "^(?:", ")$"),
+            ("missing closing ]: `", "", ")$"),
+        ] {
+            if let Some(at) = message.find(code)
+                && let Some(quoted) = message[at + code.len()..].strip_suffix('`')
+            {
+                let head = &message[..at + code.len()];
+                return format!("{head}{before}{quoted}{after}`");
+            }
+        }
+        message
+    }
 }
 
 /// The parser's internal error: a kind and a span, without the source text. It is boxed so

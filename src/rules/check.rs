@@ -27,10 +27,11 @@ pub(crate) fn load(
         problems,
         text: Arc::from(text),
     };
-    let (raw, layout, ignored_documents) = match file::decode(text, options.ignore_unknown_fields) {
-        Ok(decoded) => decoded,
-        Err(errors) => return Err(fail(errors.into_iter().map(RuleProblem::decode).collect())),
-    };
+    let (raw, layout, ignored_documents) =
+        match file::decode(text, options.ignore_unknown_fields, options.semantics) {
+            Ok(decoded) => decoded,
+            Err(errors) => return Err(fail(errors.into_iter().map(RuleProblem::decode).collect())),
+        };
     let mut problems = Vec::new();
     let mut groups = Vec::new();
     let mut seen_names: BTreeMap<&str, ()> = BTreeMap::new();
@@ -50,19 +51,6 @@ pub(crate) fn load(
                     Semantics::Prometheus3 => e.to_string(),
                 };
                 return Err(fail(vec![RuleProblem::at(message, d.pos)]));
-            }
-        }
-        if options.semantics == Semantics::Prometheus2 {
-            for (field, present) in [
-                ("labels", group.value.labels.is_some()),
-                ("query_offset", group.value.query_offset.is_some()),
-            ] {
-                if present {
-                    return Err(fail(vec![RuleProblem::at(
-                        format!("unknown field {field:?} (Prometheus 2.42 has no group {field})"),
-                        group.pos,
-                    )]));
-                }
             }
         }
     }
@@ -235,7 +223,13 @@ fn check_rule(
                 let detail = Diagnostic::new(err.kind.to_string(), Span::new(start, end));
                 push(
                     &[e.pos],
-                    format!("could not parse expression: {}", err.prometheus_message()),
+                    format!(
+                        "could not parse expression: {}",
+                        err.prometheus_message_in(match semantics {
+                            Semantics::Prometheus2 => crate::model::RegexDialect::Prometheus2,
+                            Semantics::Prometheus3 => crate::model::RegexDialect::Prometheus3,
+                        })
+                    ),
                     Some(detail),
                 );
                 None

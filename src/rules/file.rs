@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::eval::Semantics;
 use crate::yaml::{self, Node, NodeKind, Spanned, YamlError};
 
 /// A rule file as written, before validation: every value keeps its YAML position.
@@ -59,6 +60,8 @@ const GROUP_FIELDS: &[&str] = &[
     "labels",
     "rules",
 ];
+/// A group's keys in Prometheus 2.42, which has neither `query_offset` (2.53) nor `labels` (3.0).
+const GROUP_FIELDS_2_42: &[&str] = &["name", "interval", "limit", "rules"];
 const RULE_FIELDS: &[&str] = &[
     "record",
     "alert",
@@ -81,11 +84,17 @@ pub(crate) enum Layout {
 
 /// Decodes a rule file's text. Returns the groups of every rule document (one for Prometheus
 /// files, as Prometheus reads only the first document; every `PrometheusRule` for manifests),
-/// the layout, and how many documents were ignored.
+/// the layout, and how many documents were ignored. Under [`Semantics::Prometheus2`] the group
+/// keys newer than 2.42 are unknown fields, as 2.42 reports them (with their line).
 pub(crate) fn decode(
     text: &str,
     ignore_unknown_fields: bool,
+    semantics: Semantics,
 ) -> Result<(RawRuleFile, Layout, usize), Vec<YamlError>> {
+    let levels: &[&[&str]] = match semantics {
+        Semantics::Prometheus3 => &[FILE_FIELDS, GROUP_FIELDS, RULE_FIELDS],
+        Semantics::Prometheus2 => &[FILE_FIELDS, GROUP_FIELDS_2_42, RULE_FIELDS],
+    };
     let mut docs =
         yaml::parse_documents(text, &yaml::YamlLimits::default()).map_err(|e| vec![e])?;
     let manifests: Vec<Node> = docs.iter().flat_map(operator_specs).collect();
@@ -93,9 +102,9 @@ pub(crate) fn decode(
         let mut file = RawRuleFile::default();
         for mut spec in manifests {
             if ignore_unknown_fields {
-                prune(&mut spec, &[FILE_FIELDS, GROUP_FIELDS, RULE_FIELDS]);
+                prune(&mut spec, levels);
             } else {
-                unknown_fields(&spec)?;
+                unknown_fields(&spec, levels)?;
             }
             let part: RawRuleFile = yaml::from_node(&spec).map_err(|e| vec![e])?;
             file.groups.extend(part.groups);
@@ -107,9 +116,9 @@ pub(crate) fn decode(
         return Ok((RawRuleFile::default(), Layout::Prometheus, 0));
     };
     if ignore_unknown_fields {
-        prune(&mut doc, &[FILE_FIELDS, GROUP_FIELDS, RULE_FIELDS]);
+        prune(&mut doc, levels);
     } else {
-        unknown_fields(&doc)?;
+        unknown_fields(&doc, levels)?;
     }
     let file: Option<RawRuleFile> = yaml::from_node(&doc).map_err(|e| vec![e])?;
     Ok((file.unwrap_or_default(), Layout::Prometheus, ignored))
@@ -147,9 +156,9 @@ fn operator_specs(doc: &Node) -> Vec<Node> {
 
 /// Every unknown key of a rule file, as promtool lists them all (the decoder stops at the
 /// first). Returns `Ok` when there are none.
-fn unknown_fields(doc: &Node) -> Result<(), Vec<YamlError>> {
+fn unknown_fields(doc: &Node, levels: &[&'static [&'static str]]) -> Result<(), Vec<YamlError>> {
     let mut found = Vec::new();
-    walk_keys(doc, &[FILE_FIELDS, GROUP_FIELDS, RULE_FIELDS], &mut found);
+    walk_keys(doc, levels, &mut found);
     if found.is_empty() {
         return Ok(());
     }
@@ -225,7 +234,7 @@ mod tests {
     #[test]
     fn decodes_groups_and_rules_with_positions() {
         let text = "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: up\n";
-        let (file, layout, ignored) = decode(text, false).unwrap();
+        let (file, layout, ignored) = decode(text, false, Semantics::Prometheus3).unwrap();
         assert_eq!((layout, ignored), (Layout::Prometheus, 0));
         let g = &file.groups[0];
         assert_eq!((g.pos.line, g.pos.column), (2, 5));
@@ -237,26 +246,26 @@ mod tests {
     #[test]
     fn unknown_fields_fail_unless_ignored() {
         let text = "groups:\n  - name: g\n    owner: me\n    rules: []\n";
-        let err = decode(text, false).unwrap_err();
+        let err = decode(text, false, Semantics::Prometheus3).unwrap_err();
         assert_eq!(
             err[0].to_string(),
             "3:5: unknown field \"owner\", expected one of \"name\", \"interval\", \"query_offset\", \"limit\", \"labels\", \"rules\""
         );
         let two = "groups:\n  - name: g\n    owner: me\n    rules:\n      - record: r\n        expr: up\n        labls: {}\n";
-        let err = decode(two, false).unwrap_err();
+        let err = decode(two, false, Semantics::Prometheus3).unwrap_err();
         assert_eq!(err.len(), 2);
         assert_eq!(
             err[1].to_string(),
             "7:9: unknown field \"labls\", did you mean \"labels\"?"
         );
-        let (file, _, _) = decode(text, true).unwrap();
+        let (file, _, _) = decode(text, true, Semantics::Prometheus3).unwrap();
         assert_eq!(file.groups.len(), 1);
     }
 
     #[test]
     fn operator_manifests_in_multi_document_streams() {
         let text = "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: a}\nspec:\n  groups:\n    - name: a\n      rules: []\n---\nkind: ConfigMap\n---\nkind: PrometheusRule\nspec:\n  groups:\n    - name: b\n";
-        let (file, layout, _) = decode(text, false).unwrap();
+        let (file, layout, _) = decode(text, false, Semantics::Prometheus3).unwrap();
         assert_eq!(layout, Layout::Operator);
         let names: Vec<_> = file
             .groups
@@ -268,7 +277,12 @@ mod tests {
 
     #[test]
     fn only_the_first_document_of_a_rule_file_counts() {
-        let (file, _, ignored) = decode("groups: []\n---\ngroups: [{name: x}]\n", false).unwrap();
+        let (file, _, ignored) = decode(
+            "groups: []\n---\ngroups: [{name: x}]\n",
+            false,
+            Semantics::Prometheus3,
+        )
+        .unwrap();
         assert!(file.groups.is_empty());
         assert_eq!(ignored, 1);
     }
@@ -276,7 +290,7 @@ mod tests {
     #[test]
     fn empty_files_have_no_groups() {
         for text in ["", "groups:\n", "# nothing\n"] {
-            let (file, _, _) = decode(text, false).unwrap();
+            let (file, _, _) = decode(text, false, Semantics::Prometheus3).unwrap();
             assert!(file.groups.is_empty(), "{text:?}");
         }
     }

@@ -83,17 +83,33 @@ impl Store {
     /// assert_eq!(store.select(&[Matcher::equal("__name__", "req"), five]).len(), 1);
     /// ```
     pub fn select(&self, matchers: &[Matcher]) -> Vec<&StoredSeries> {
+        self.selected_ids(matchers)
+            .iter()
+            .map(|id| self.series(*id))
+            .collect()
+    }
+
+    /// The series matching all `matchers`, in the order they were created: Prometheus 2's
+    /// storage order, which its engine keeps wherever it does not sort (ties in `topk`, the
+    /// series a many-to-many error names).
+    pub(crate) fn select_in_creation_order(&self, matchers: &[Matcher]) -> Vec<&StoredSeries> {
+        let mut ids = self.selected_ids(matchers).to_vec();
+        ids.sort_unstable();
+        ids.iter().map(|id| self.series(*id)).collect()
+    }
+
+    /// The ids of the series matching all `matchers`, in label order, from the cache.
+    fn selected_ids(&self, matchers: &[Matcher]) -> Arc<[SeriesId]> {
         let key = (
             matchers.to_vec(),
             matchers.iter().map(Matcher::dialect).collect(),
         );
         if let Some(ids) = self.selections.get(&key) {
-            return ids.iter().map(|id| self.series(*id)).collect();
+            return ids;
         }
         let ids: Arc<[SeriesId]> = self.select_ids(matchers).into();
-        let found = ids.iter().map(|id| self.series(*id)).collect();
-        self.selections.insert(key, ids);
-        found
+        self.selections.insert(key, ids.clone());
+        ids
     }
 
     /// The ids of the series matching all `matchers`, in label order.

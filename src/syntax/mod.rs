@@ -7,6 +7,7 @@
 
 mod diagnostic;
 pub(crate) mod go;
+pub(crate) mod go_regexp;
 pub mod lex;
 
 pub use diagnostic::{Diagnostic, LineIndex};

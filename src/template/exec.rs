@@ -98,6 +98,14 @@ pub(crate) fn execute<'t, 'a>(
 }
 
 impl<'t, 'a> Exec<'t, 'a> {
+    /// The Go that built the Prometheus whose regexp syntax the template functions follow.
+    fn go_version(&self) -> crate::syntax::go_regexp::GoVersion {
+        match self.dialect {
+            TemplateDialect::Prometheus2 => crate::syntax::go_regexp::GoVersion::Go119,
+            TemplateDialect::Prometheus3 => crate::syntax::go_regexp::GoVersion::Go122,
+        }
+    }
+
     fn at_pos_and_context(&self) -> Option<(usize, String)> {
         match self.at {
             At::None => None,
@@ -915,14 +923,14 @@ impl<'t, 'a> Exec<'t, 'a> {
             }
             Func::ReReplaceAll => {
                 let pattern = text(0);
-                let re = funcs::compile_regexp(pattern).map_err(|err| {
+                let re = funcs::compile_regexp(pattern, self.go_version()).map_err(|err| {
                     format!("regexp: Compile({}): {err}", funcs::regexp_quote(pattern))
                 })?;
                 Value::str(&re.replace_all(text(2), text(1)))
             }
             Func::Match => {
                 let pattern = text(0);
-                let re = funcs::compile_regexp(pattern)?;
+                let re = funcs::compile_regexp(pattern, self.go_version())?;
                 Value::Bool(re.is_match(text(1)))
             }
             Func::SafeHtml => Value::Html(Rc::from(text(0))),

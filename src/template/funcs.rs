@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::TemplateDialect;
 use super::gofmt::format_g;
+use crate::syntax::go_regexp::{GoVersion, translate};
 
 /// A function a template can call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -498,51 +499,9 @@ pub(crate) fn strip_domain(host_port: &str) -> String {
 /// Compiles a Go (RE2) regular expression with Rust's `regex`, which accepts nearly the same
 /// syntax; Err is Go's error text (`error parsing regexp: <code>: `<expr>``), best effort since
 /// the two word their errors differently.
-pub(crate) fn compile_regexp(pattern: &str) -> Result<regex::Regex, String> {
-    if let Some(operators) = nested_repetition(pattern) {
-        return Err(format!(
-            "error parsing regexp: invalid nested repetition operator: `{operators}`"
-        ));
-    }
-    regex::Regex::new(pattern).map_err(|err| regexp_error(pattern, &err))
-}
-
-/// RE2 rejects a repetition operator applied to another (`a**`, `a+*`); Rust's `regex` accepts
-/// it. Returns the offending operators.
-fn nested_repetition(pattern: &str) -> Option<&str> {
-    let b = pattern.as_bytes();
-    let mut i = 0;
-    let mut in_class = false;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 1,
-            b'[' if !in_class => {
-                in_class = true;
-                // A `]` right after `[` or `[^` is literal.
-                if b.get(i + 1) == Some(&b'^') {
-                    i += 1;
-                }
-                if b.get(i + 1) == Some(&b']') {
-                    i += 1;
-                }
-            }
-            b']' if in_class => in_class = false,
-            b'*' | b'+' | b'?' if !in_class && i > 0 => {
-                let start = i;
-                let mut j = i + 1;
-                if b.get(j) == Some(&b'?') {
-                    j += 1;
-                }
-                if matches!(b.get(j), Some(b'*' | b'+' | b'?')) {
-                    return Some(&pattern[start..=j]);
-                }
-                i = j - 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
+pub(crate) fn compile_regexp(pattern: &str, version: GoVersion) -> Result<regex::Regex, String> {
+    let translated = translate(pattern, version).map_err(|e| e.to_string())?;
+    regex::Regex::new(&translated).map_err(|err| regexp_error(pattern, &err))
 }
 
 /// Go's `regexp` compile error text for a pattern Rust's `regex` rejected.

@@ -380,6 +380,104 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
     Some(seconds * 1000 + millis)
 }
 
+/// A type of promtool 2.42's test-file decoder (`cmd/promtool/unittest.go`): its Go name, as
+/// yaml.v2 prints it, and its keys, each with the element type of a list of structs.
+struct GoType {
+    name: &'static str,
+    fields: &'static [(&'static str, Option<&'static GoType>)],
+}
+
+const SAMPLE_2_42: GoType = GoType {
+    name: "main.sample",
+    fields: &[("labels", None), ("value", None)],
+};
+const PROMQL_TEST_CASE_2_42: GoType = GoType {
+    name: "main.promqlTestCase",
+    fields: &[
+        ("expr", None),
+        ("eval_time", None),
+        ("exp_samples", Some(&SAMPLE_2_42)),
+    ],
+};
+const ALERT_2_42: GoType = GoType {
+    name: "main.alert",
+    fields: &[("exp_labels", None), ("exp_annotations", None)],
+};
+const ALERT_TEST_CASE_2_42: GoType = GoType {
+    name: "main.alertTestCase",
+    fields: &[
+        ("eval_time", None),
+        ("alertname", None),
+        ("exp_alerts", Some(&ALERT_2_42)),
+    ],
+};
+const SERIES_2_42: GoType = GoType {
+    name: "main.series",
+    fields: &[("series", None), ("values", None)],
+};
+const TEST_GROUP_2_42: GoType = GoType {
+    name: "main.testGroup",
+    fields: &[
+        ("interval", None),
+        ("input_series", Some(&SERIES_2_42)),
+        ("alert_rule_test", Some(&ALERT_TEST_CASE_2_42)),
+        ("promql_expr_test", Some(&PROMQL_TEST_CASE_2_42)),
+        ("external_labels", None),
+        ("external_url", None),
+        ("name", None),
+    ],
+};
+const UNIT_TEST_FILE_2_42: GoType = GoType {
+    name: "main.unitTestFile",
+    fields: &[
+        ("rule_files", None),
+        ("evaluation_interval", None),
+        ("group_eval_order", None),
+        ("tests", Some(&TEST_GROUP_2_42)),
+    ],
+};
+
+/// The keys promtool 2.42 does not know in a test file (`fuzzy_compare`, `start_timestamp`,
+/// `exp_samples[].histogram` and any misspelt one), as its yaml.v2 `UnmarshalStrict` reports
+/// them all: `yaml: unmarshal errors:` and one `  line <n>: field <key> not found in type
+/// <Go type>` line per key, in document order. `None` when there are none or the text is not
+/// YAML (the ordinary decoder reports that).
+pub(crate) fn unknown_fields_2_42(text: &str) -> Option<String> {
+    let docs = crate::yaml::parse_documents(text, &crate::yaml::YamlLimits::default()).ok()?;
+    let mut lines = Vec::new();
+    walk_2_42(docs.first()?, &UNIT_TEST_FILE_2_42, &mut lines);
+    if lines.is_empty() {
+        return None;
+    }
+    Some(format!("yaml: unmarshal errors:\n{}", lines.join("\n")))
+}
+
+fn walk_2_42(node: &crate::yaml::Node, go_type: &GoType, lines: &mut Vec<String>) {
+    use crate::yaml::NodeKind;
+    let NodeKind::Mapping(entries) = &node.kind else {
+        return;
+    };
+    for (key, value) in entries {
+        let NodeKind::Scalar { value: name, .. } = &key.kind else {
+            continue;
+        };
+        match go_type.fields.iter().find(|(field, _)| field == name) {
+            None => lines.push(format!(
+                "  line {}: field {name} not found in type {}",
+                key.pos.line, go_type.name
+            )),
+            Some((_, Some(element))) => {
+                if let NodeKind::Sequence(items) = &value.kind {
+                    for item in items {
+                        walk_2_42(item, element, lines);
+                    }
+                }
+            }
+            Some((_, None)) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,5 +493,18 @@ mod tests {
         );
         assert_eq!(parse_start_timestamp("yesterday"), None);
         assert_eq!(parse_start_timestamp("2024-13-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn keys_newer_than_2_42_are_unknown_to_it() {
+        let text = "fuzzy_compare: true\ntests:\n  - start_timestamp: 0\n    promql_expr_test:\n      - expr: m\n        exp_samples:\n          - labels: m\n            histogram: '{{}}'\n";
+        assert_eq!(
+            unknown_fields_2_42(text).unwrap(),
+            "yaml: unmarshal errors:\n  line 1: field fuzzy_compare not found in type main.unitTestFile\n  line 3: field start_timestamp not found in type main.testGroup\n  line 8: field histogram not found in type main.sample"
+        );
+        assert_eq!(
+            unknown_fields_2_42("tests: [{interval: 1m, external_url: x}]\n"),
+            None
+        );
     }
 }

@@ -47,6 +47,13 @@ pub fn run_file(
         path: path.to_string(),
         ..FileReport::default()
     };
+    // promtool 2.42 decodes with its own (older) types, so newer keys fail the whole file.
+    if options.semantics == Semantics::Prometheus2
+        && let Some(message) = super::file::unknown_fields_2_42(text)
+    {
+        report.error = Some(message);
+        return report;
+    }
     let file: TestFile = match yaml::from_str::<Option<TestFile>>(text) {
         Ok(f) => f.unwrap_or_default(),
         Err(e) => {
@@ -331,7 +338,13 @@ impl<'a> GroupRun<'a> {
                 }
             },
         };
-        let interval = match duration_field(&group.interval, evaluation_interval, semantics) {
+        // promtool 2.42 leaves a missing interval at 0s, so every input sample lands at t=0
+        // and the first value of each series wins (fixed in 2.48: the evaluation interval).
+        let default_interval = match semantics {
+            Semantics::Prometheus2 => 0,
+            Semantics::Prometheus3 => evaluation_interval,
+        };
+        let interval = match duration_field(&group.interval, default_interval, semantics) {
             Ok(d) => d,
             Err(e) => return self.setup_failure(format!("interval: {e}")),
         };
@@ -806,7 +819,13 @@ impl<'a> GroupRun<'a> {
         };
         let expr = match crate::promql::parse_with(expr_text, &self.context.options.parse) {
             Ok(e) => e,
-            Err(e) => return failure(PromqlFailureKind::Error(e.prometheus_message())),
+            Err(e) => {
+                let dialect = match self.context.options.semantics {
+                    Semantics::Prometheus2 => crate::model::RegexDialect::Prometheus2,
+                    Semantics::Prometheus3 => crate::model::RegexDialect::Prometheus3,
+                };
+                return failure(PromqlFailureKind::Error(e.prometheus_message_in(dialect)));
+            }
         };
         let t = mint + eval_time;
         let result = match engine.instant_query(store, &expr, t) {

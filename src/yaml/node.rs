@@ -1,5 +1,6 @@
 //! The YAML node tree with positions, built from saphyr's events.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
@@ -213,9 +214,125 @@ pub(crate) fn scalar_offset(
 
 /// Parses every document of a YAML stream into node trees. An empty stream gives no
 /// documents.
+///
+/// go-yaml (libyaml) accepts a quoted scalar whose continuation lines sit at or left of its
+/// key's column; saphyr does not ("invalid indentation in quoted scalar"). Leading spaces on a
+/// continuation line are folded away, so such a scalar is parsed from a copy of the text with
+/// those lines indented further, and positions are mapped back to the text as written.
 pub(crate) fn parse_documents(text: &str, limits: &YamlLimits) -> Result<Vec<Node>, YamlError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let offsets = CharOffsets::new(text);
+    let mut padded = Padded {
+        text: Cow::Borrowed(text),
+        pads: Vec::new(),
+    };
+    loop {
+        match parse_padded(text, &padded, limits) {
+            Err((error, Some(quote))) if error.message == QUOTED_INDENTATION => {
+                if !padded.indent_quoted_scalar(quote) {
+                    return Err(error);
+                }
+            }
+            result => return result.map_err(|(error, _)| error),
+        }
+    }
+}
+
+const QUOTED_INDENTATION: &str = "invalid indentation in quoted scalar";
+
+/// The text saphyr parses: the text as written, or a copy with spaces added at the start of
+/// some lines (`pads`: where, in the copy, and how many, in order).
+struct Padded<'t> {
+    text: Cow<'t, str>,
+    pads: Vec<(usize, usize)>,
+}
+
+impl Padded<'_> {
+    /// The byte offset in the text as written of byte `offset` of the copy.
+    fn original(&self, offset: usize) -> usize {
+        let mut shift = 0;
+        for &(at, count) in &self.pads {
+            if offset < at {
+                break;
+            }
+            shift += (offset - at).min(count);
+        }
+        offset - shift
+    }
+
+    /// Indents the continuation lines of the quoted scalar whose opening quote is at byte
+    /// `quote` of the copy past the quote's column. False when there is nothing to indent.
+    fn indent_quoted_scalar(&mut self, quote: usize) -> bool {
+        let text = self.text.to_mut();
+        let bytes = text.as_bytes();
+        let Some(&q) = bytes.get(quote) else {
+            return false;
+        };
+        if q != b'\'' && q != b'"' {
+            return false;
+        }
+        let line_start = text[..quote].rfind('\n').map_or(0, |p| p + 1);
+        let need = text[line_start..quote].chars().count() + 1;
+        let mut inserts = Vec::new();
+        let mut i = quote + 1;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' if q == b'"' => i += 1,
+                b'\'' if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 1,
+                c if c == q => break,
+                b'\n' => {
+                    let line = &text[i + 1..];
+                    let indent = line
+                        .bytes()
+                        .take_while(|b| *b == b' ' || *b == b'\t')
+                        .count();
+                    let blank = matches!(line.as_bytes().get(indent), None | Some(b'\n' | b'\r'));
+                    // A document marker at column 0 ends the document for go-yaml too.
+                    let marker = line.starts_with("---") || line.starts_with("...");
+                    if !blank && !marker && indent < need {
+                        inserts.push((i + 1, need - indent));
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if inserts.is_empty() {
+            return false;
+        }
+        // Insert from the end, so that earlier positions stay valid; record in order.
+        for &(at, count) in inserts.iter().rev() {
+            text.insert_str(at, &" ".repeat(count));
+        }
+        let mut added = 0;
+        for (at, count) in inserts {
+            self.pads.push((at + added, count));
+            added += count;
+        }
+        true
+    }
+}
+
+/// Parses `padded` (a copy of `text`, or `text` itself); positions are `text`'s. On error,
+/// also the byte offset in the copy of where the error points.
+fn parse_padded(
+    text: &str,
+    padded: &Padded<'_>,
+    limits: &YamlLimits,
+) -> Result<Vec<Node>, (YamlError, Option<usize>)> {
+    let offsets = CharOffsets::new(&padded.text);
+    let position = |index: usize, line: usize, col: usize| {
+        let pos = offsets.position(index, line, col);
+        if padded.pads.is_empty() {
+            return pos;
+        }
+        let offset = padded.original(pos.offset).min(text.len());
+        let line_start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+        Position {
+            line,
+            column: text[line_start..offset].chars().count() + 1,
+            offset,
+        }
+    };
     let mut builder = Builder {
         text,
         limits,
@@ -224,12 +341,21 @@ pub(crate) fn parse_documents(text: &str, limits: &YamlLimits) -> Result<Vec<Nod
         anchors: HashMap::new(),
         nodes: 0,
     };
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str(&padded.text);
     while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(|e| scan_error(&e, &offsets))?;
-        let start = offsets.position(span.start.index(), span.start.line(), span.start.col());
-        let end = offsets.byte(span.end.index());
-        if builder.on_event(event, start, end)? {
+        let (event, span) = event.map_err(|e| {
+            let m = e.marker();
+            let error = scan_error(&e, position(m.index(), m.line(), m.col()));
+            (error, Some(offsets.byte(m.index())))
+        })?;
+        let start = position(span.start.index(), span.start.line(), span.start.col());
+        let end = match padded.pads.is_empty() {
+            true => offsets.byte(span.end.index()),
+            false => padded
+                .original(offsets.byte(span.end.index()))
+                .min(text.len()),
+        };
+        if builder.on_event(event, start, end).map_err(|e| (e, None))? {
             break;
         }
     }
@@ -261,18 +387,13 @@ fn scalar_start(text: &str, start: Position, style: ScalarStyle) -> (Position, u
     }
 }
 
-fn scan_error(e: &ScanError, offsets: &CharOffsets) -> YamlError {
-    let m = e.marker();
+fn scan_error(e: &ScanError, at: Position) -> YamlError {
     let kind = if e.info().contains("recursion limit") {
         YamlErrorKind::Limit
     } else {
         YamlErrorKind::Syntax
     };
-    YamlError::new(
-        kind,
-        e.info().to_string(),
-        Some(offsets.position(m.index(), m.line(), m.col())),
-    )
+    YamlError::new(kind, e.info().to_string(), Some(at))
 }
 
 /// Character index to byte offset, for saphyr's character-counting markers.
@@ -516,6 +637,32 @@ mod tests {
             .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar { value, .. } if value == key))
             .unwrap()
             .1
+    }
+
+    #[test]
+    fn quoted_scalars_continued_left_of_their_key_as_go_yaml_reads_them() {
+        let text =
+            "a:\n  expr: 'up{\n  job=\"x\"} == 0'\n  d: \"x\n\n y\"\n  s: 'it''s\nz'\nb: 1\n";
+        let d = doc(text);
+        let a = value_node(&d, "a");
+        let scalar = |n: &Node| match &n.kind {
+            NodeKind::Scalar { value, .. } => value.clone(),
+            _ => panic!("not a scalar"),
+        };
+        assert_eq!(scalar(value_node(a, "expr")), "up{ job=\"x\"} == 0");
+        assert_eq!(scalar(value_node(a, "d")), "x\ny");
+        assert_eq!(scalar(value_node(a, "s")), "it's z");
+        // Positions are the text's as written.
+        let b = value_node(&d, "b");
+        assert_eq!(
+            (b.pos.line, b.pos.column, b.pos.offset),
+            (9, 4, text.len() - 2)
+        );
+        let d_node = value_node(a, "d");
+        assert_eq!((d_node.pos.line, d_node.pos.column), (4, 6));
+        assert_eq!(&text[d_node.end - 1..d_node.end], "\"");
+        // A document marker inside stays an error, as in go-yaml.
+        assert!(parse_documents("a: 'x\n---\n'\n", &YamlLimits::default()).is_err());
     }
 
     #[test]

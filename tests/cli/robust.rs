@@ -95,9 +95,9 @@ fn an_empty_inner_expression_makes_a_long_subquery_free() {
 fn label_replace_with_a_bad_regex_points_at_it_with_the_reason() {
     let path = temp_file("l.test", b"load 1m\n  m 1\n");
     for (regex, reason) in [
-        ("(", "unclosed group"),
-        ("a[", "unclosed character class"),
-        ("a)", "unopened group"),
+        ("(", "missing closing ): `^(?s:()$`"),
+        ("a[", "missing closing ]: `[)$`"),
+        ("a)", "unexpected ): `^(?s:a))$`"),
     ] {
         let expr = format!(r#"label_replace(m, "a", "b", "c", "{regex}")"#);
         let output = promgate(&[

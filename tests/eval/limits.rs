@@ -249,5 +249,8 @@ fn label_replace_errors_carry_the_regex_position() {
     );
     let span = err.span().unwrap();
     assert_eq!((span.start, span.end), (35, 39));
-    assert_eq!(err.hint().unwrap(), "the regex engine says: unclosed group");
+    assert_eq!(
+        err.hint().unwrap(),
+        "the regex engine says: missing closing ): `^(?s:x()$`"
+    );
 }

@@ -9,6 +9,7 @@ mod lint;
 mod live;
 mod malformed;
 mod monitor;
+mod prometheus2;
 mod promtool;
 mod unittest;
 mod unittest_ext;

@@ -224,6 +224,10 @@ impl<'s> Evaluator<'s> {
             Semantics::Prometheus2 => RegexDialect::Prometheus2,
         };
         let compiled = compile_anchored(pattern, dialect).map_err(|error| {
+            let text = error.to_string();
+            if let Some(go) = text.strip_prefix("error parsing regexp: ") {
+                return go.to_string();
+            }
             let alone = regex::Regex::new(pattern).err().unwrap_or(error);
             regex_reason(&alone)
         });

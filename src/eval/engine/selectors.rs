@@ -21,7 +21,7 @@ impl<'s> Evaluator<'s> {
                             .unwrap_or_else(|_| m.clone())
                     })
                     .collect();
-                self.store.select(&matchers)
+                self.store.select_in_creation_order(&matchers)
             }
         };
         let found = Rc::new(found);
@@ -523,7 +523,12 @@ impl<'s> Evaluator<'s> {
         }
         self.range_eval_start = saved_start;
         self.samples = saved_samples;
-        series.sort_by(|a, b| a.0.cmp(&b.0));
+        // Prometheus 3 sorts a subquery's series; 2.42 keeps the order its steps produced them
+        // in (storage order over selectors; a Go map's order over computed series, which we
+        // take to be the same).
+        if self.opts.semantics == Semantics::Prometheus3 {
+            series.sort_by(|a, b| a.0.cmp(&b.0));
+        }
         let mut held = 0;
         let out: Vec<RangeSeries<'s>> = series
             .into_iter()

@@ -389,9 +389,10 @@ impl<'a> RuleFileIn<'a> {
         let index = LineIndex::new(source.text);
         // The file loaded, so it decodes again and its raw groups are the validated ones, in
         // order. Unknown fields are dropped: the file may have loaded with them ignored.
-        let raw = crate::rules::file::decode(source.text, true)
-            .map(|(raw, _, _)| raw)
-            .unwrap_or_default();
+        let raw =
+            crate::rules::file::decode(source.text, true, crate::eval::Semantics::Prometheus3)
+                .map(|(raw, _, _)| raw)
+                .unwrap_or_default();
         let places = raw
             .groups
             .iter()

@@ -191,6 +191,10 @@ impl<'a> Parser<'a> {
 /// The regex engine's error in Prometheus's form: `error parsing regexp: <reason>: `<regex>``.
 pub(crate) fn regex_message(error: &regex::Error, pattern: &str) -> String {
     let text = error.to_string();
+    if text.starts_with("error parsing regexp: ") {
+        // Already Go's message (the pattern is not Go syntax).
+        return text;
+    }
     // The syntax error's last line is `error: <reason>`; other errors are one line.
     let reason = text
         .lines()
