@@ -385,11 +385,15 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
 struct GoType {
     name: &'static str,
     fields: &'static [(&'static str, Option<&'static GoType>)],
+    /// promgate's own extension keys on this type: not 2.42's, but opt-in and accepted under
+    /// both semantics.
+    extensions: &'static [(&'static str, Option<&'static GoType>)],
 }
 
 const SAMPLE_2_42: GoType = GoType {
     name: "main.sample",
     fields: &[("labels", None), ("value", None)],
+    extensions: &[],
 };
 const PROMQL_TEST_CASE_2_42: GoType = GoType {
     name: "main.promqlTestCase",
@@ -398,10 +402,16 @@ const PROMQL_TEST_CASE_2_42: GoType = GoType {
         ("eval_time", None),
         ("exp_samples", Some(&SAMPLE_2_42)),
     ],
+    extensions: &[("epsilon", None)],
 };
 const ALERT_2_42: GoType = GoType {
     name: "main.alert",
     fields: &[("exp_labels", None), ("exp_annotations", None)],
+    extensions: &[
+        ("exp_labels_re", None),
+        ("exp_annotations_re", None),
+        ("exp_keep_firing", None),
+    ],
 };
 const ALERT_TEST_CASE_2_42: GoType = GoType {
     name: "main.alertTestCase",
@@ -410,10 +420,12 @@ const ALERT_TEST_CASE_2_42: GoType = GoType {
         ("alertname", None),
         ("exp_alerts", Some(&ALERT_2_42)),
     ],
+    extensions: &[("match", None), ("exp_pending", Some(&ALERT_2_42))],
 };
 const SERIES_2_42: GoType = GoType {
     name: "main.series",
     fields: &[("series", None), ("values", None)],
+    extensions: &[("repeat", None)],
 };
 const TEST_GROUP_2_42: GoType = GoType {
     name: "main.testGroup",
@@ -426,6 +438,7 @@ const TEST_GROUP_2_42: GoType = GoType {
         ("external_url", None),
         ("name", None),
     ],
+    extensions: &[("epsilon", None)],
 };
 const UNIT_TEST_FILE_2_42: GoType = GoType {
     name: "main.unitTestFile",
@@ -435,10 +448,12 @@ const UNIT_TEST_FILE_2_42: GoType = GoType {
         ("group_eval_order", None),
         ("tests", Some(&TEST_GROUP_2_42)),
     ],
+    extensions: &[("epsilon", None)],
 };
 
 /// The keys promtool 2.42 does not know in a test file (`fuzzy_compare`, `start_timestamp`,
-/// `exp_samples[].histogram` and any misspelt one), as its yaml.v2 `UnmarshalStrict` reports
+/// `exp_samples[].histogram` and any misspelt one; promgate's own extension keys are not
+/// among them), as its yaml.v2 `UnmarshalStrict` reports
 /// them all: `yaml: unmarshal errors:` and one `  line <n>: field <key> not found in type
 /// <Go type>` line per key, in document order. `None` when there are none or the text is not
 /// YAML (the ordinary decoder reports that).
@@ -461,7 +476,8 @@ fn walk_2_42(node: &crate::yaml::Node, go_type: &GoType, lines: &mut Vec<String>
         let NodeKind::Scalar { value: name, .. } = &key.kind else {
             continue;
         };
-        match go_type.fields.iter().find(|(field, _)| field == name) {
+        let mut known = go_type.fields.iter().chain(go_type.extensions);
+        match known.find(|(field, _)| field == name) {
             None => lines.push(format!(
                 "  line {}: field {name} not found in type {}",
                 key.pos.line, go_type.name

@@ -74,7 +74,7 @@ fn bad_extension_values_are_load_errors_with_positions() {
         ),
         (
             alert("    exp_pending:\n    - exp_annotations_re: {s: '*'}\n"),
-            r#"t.yml:5:31: exp_annotations_re: "s": error parsing regexp: repetition operator missing expression: `*`"#,
+            r#"t.yml:5:31: exp_annotations_re: "s": error parsing regexp: missing argument to repetition operator: `*`"#,
         ),
         (
             series("{label: i, values: [a], from: 1, to: 2}"),
