@@ -1034,9 +1034,6 @@ fn reload_step(
         .iter()
         .map(|(s, v)| (s.as_str(), v.as_str()))
         .collect();
-    let mut store = Store::new();
-    crate::fixture::load_input_series(&mut store, &pairs, interval)
-        .map_err(|e| DryRunError(format!("scenario: {e}")))?;
     let simulation = ReloadSimulation {
         at,
         gap,
@@ -1044,6 +1041,15 @@ fn reload_step(
         ..ReloadSimulation::default()
     };
     let end = at + gap + simulation.horizon;
+    // The simulation reads nothing after its end: load the scenario up to there only.
+    let mut store = Store::new();
+    let options = crate::fixture::InputSeriesOptions {
+        interval,
+        ..Default::default()
+    };
+    crate::fixture::LazyLoader::new(&store, &pairs, &options)
+        .and_then(|mut loader| loader.append_till(&mut store, end))
+        .map_err(|e| DryRunError(format!("scenario: {e}")))?;
     let options = DiffOptions {
         gates: plan
             .gates
