@@ -810,7 +810,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            r#"series {a="2"}: would exceed the limit of 1 series"#
+            r#"series {a="2"}: would exceed the limit of 1 series (raise StoreLimits::max_series, or --max-series on the command line)"#
         );
         assert_eq!(store.num_series(), 1);
     }
