@@ -57,8 +57,8 @@ pub enum ReportError {
     },
 }
 
-/// Drift alarms listed per gate in the Markdown (the charts mark them all).
-const SHOWN_CHANGE_POINTS: usize = 10;
+/// Drift episodes listed per gate in the Markdown (the charts mark every alarm).
+const SHOWN_EPISODES: usize = 10;
 
 /// The chart's size in pixels: the plot, then the legend to its right.
 const WIDTH: u32 = 1000;
@@ -279,11 +279,11 @@ fn write_markdown(md: &mut String, r: &DryRunReport) -> std::fmt::Result {
     let mut any = false;
     for g in &r.gates {
         let episodes = g.drift_episodes();
-        for e in episodes.iter().take(SHOWN_CHANGE_POINTS) {
+        for e in episodes.iter().take(SHOWN_EPISODES) {
             any = true;
             writeln!(md, "- {}: {}", g.name, r.describe_episode(e))?;
         }
-        if episodes.len() > SHOWN_CHANGE_POINTS {
+        if episodes.len() > SHOWN_EPISODES {
             writeln!(md, "- {}: {} episodes in all", g.name, episodes.len())?;
         }
     }

@@ -355,13 +355,8 @@ pub(crate) fn input_loader(
         .iter()
         .map(|s| (s.value.series.value.as_str(), s.value.values.value.as_str()))
         .collect();
-    let loader = LazyLoader::new(store, &written, options).map_err(|e| match options.dialect {
-        // promtool 2.42 numbers every series error line 1: its message alone.
-        crate::fixture::NotationDialect::Promtool242 => e.to_string(),
-        crate::fixture::NotationDialect::Prometheus3 => {
-            super::run::input_series_message(path, &group.input_series, &e)
-        }
-    })?;
+    let loader = LazyLoader::new(store, &written, options)
+        .map_err(|e| super::run::input_series_message(path, &group.input_series, &written, &e))?;
     if !has_repeat(group) {
         return Ok(loader);
     }

@@ -987,13 +987,15 @@ fn ordered_groups(files: &[RuleFile], order: &[String]) -> Vec<RuleGroup> {
 
 /// promtool's message for an input-series error, and a `why:` line with its place in the test
 /// file (promtool numbers the lines of the `load` block it builds, not of the file).
+/// (promtool 2.42 numbers every series error line 1: there is no entry to point at, and no hint.)
 pub(super) fn input_series_message(
     path: &str,
     input: &[Spanned<crate::unittest::InputSeries>],
+    pairs: &[(&str, &str)],
     err: &crate::fixture::FixtureError,
 ) -> String {
     let mut message = err.to_string();
-    if let Some(hint) = input_series_hint(path, input, err) {
+    if let Some(hint) = input_series_hint(path, input, pairs, err) {
         message.push_str("\n        why: ");
         message.push_str(&hint);
     }
@@ -1004,13 +1006,10 @@ pub(super) fn input_series_message(
 fn input_series_hint(
     path: &str,
     input: &[Spanned<crate::unittest::InputSeries>],
+    pairs: &[(&str, &str)],
     err: &crate::fixture::FixtureError,
 ) -> Option<String> {
-    let pairs: Vec<(&str, &str)> = input
-        .iter()
-        .map(|s| (s.value.series.value.as_str(), s.value.values.value.as_str()))
-        .collect();
-    let at = crate::fixture::locate_input_series_error(&pairs, err)?;
+    let at = crate::fixture::locate_input_series_error(pairs, err)?;
     let entry = input.get(at.index)?;
     if entry.value.series.value.trim().is_empty() {
         return Some(format!(
