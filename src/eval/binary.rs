@@ -1,7 +1,7 @@
 //! Binary operators: arithmetic, comparisons, set operators and vector matching.
 
 use super::annotations::{Annotation, AnnotationLevel};
-use super::engine::{Evaluator, drop_metric_name};
+use super::engine::{BinopLabelsMemo, Evaluator, drop_metric_name};
 use super::error::EvalError;
 use super::subset::{Subset, SubsetIndex};
 use super::value::{Sample, Val};
@@ -495,7 +495,17 @@ fn vector_binop(
 
     // Signatures are identified by the position of their "one" side sample; signatures only
     // the "many" side has (met with `fill_right`) get positions after those.
-    let mut state = MatchState::default();
+    let mut state = MatchState {
+        labels: ev.repeats.then(|| {
+            let mut memo = ev
+                .binop_labels
+                .remove(&(b as *const BinaryExpr))
+                .unwrap_or_default();
+            memo.start_step();
+            memo
+        }),
+        ..MatchState::default()
+    };
     let mut unmatched: Vec<Labels> = Vec::new();
     let mut unmatched_index = SubsetIndex::new(subset);
     for ls in &many {
@@ -548,8 +558,14 @@ fn vector_binop(
         }
     }
     let MatchState {
-        mut out, last_note, ..
+        mut out,
+        last_note,
+        labels,
+        ..
     } = state;
+    if let Some(memo) = labels {
+        ev.binop_labels.insert(b as *const BinaryExpr, memo);
+    }
     if let Some(note) = last_note {
         ev.annotations.add(note);
     }
@@ -572,6 +588,8 @@ struct MatchState {
     /// Result label sets per signature in many-to-one matching.
     many: FxHashMap<usize, FxHashSet<Labels>>,
     last_note: Option<Annotation>,
+    /// Result label sets across the steps of a query (`repeats`).
+    labels: Option<BinopLabelsMemo>,
 }
 
 /// One matched pair: computes the value and the result labels, and enforces the cardinality.
@@ -605,7 +623,12 @@ fn do_op(
     } else {
         (result.f, result.h)
     };
-    let metric = result_metric(ev, &ls.metric, &rs.metric, b, matching);
+    let metric = match &mut state.labels {
+        Some(memo) => memo.get(&ls.metric, &rs.metric, || {
+            result_metric(ev, &ls.metric, &rs.metric, b, matching)
+        }),
+        None => result_metric(ev, &ls.metric, &rs.metric, b, matching),
+    };
     if matching.card == VectorMatchCardinality::OneToOne {
         if !state.one_to_one.insert(sig) {
             return Err(EvalError::MultipleMatchesOneToOne);

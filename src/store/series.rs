@@ -371,6 +371,32 @@ impl StoredSeries {
         let float = window
             .last(|i| self.floats[i].t, self.floats.len(), mint, maxt)
             .map(|i| self.floats[i]);
+        self.latest_of(float, mint, maxt, window)
+    }
+
+    /// [`StoredSeries::latest`] starting from the answer at a nearby time (`hint`, updated):
+    /// what a query evaluating the series at consecutive steps asks.
+    pub(crate) fn latest_near(
+        &self,
+        mint: Timestamp,
+        maxt: Timestamp,
+        window: Window,
+        hint: &mut u32,
+    ) -> Option<(Timestamp, SampleValue)> {
+        let float = window
+            .last_near(|i| self.floats[i].t, self.floats.len(), mint, maxt, hint)
+            .map(|i| self.floats[i]);
+        self.latest_of(float, mint, maxt, window)
+    }
+
+    /// The newer of the float `float` and the newest histogram in the window.
+    fn latest_of(
+        &self,
+        float: Option<FPoint>,
+        mint: Timestamp,
+        maxt: Timestamp,
+        window: Window,
+    ) -> Option<(Timestamp, SampleValue)> {
         let histogram = window
             .last(|i| self.histograms[i].t, self.histograms.len(), mint, maxt)
             .map(|i| &self.histograms[i]);

@@ -86,6 +86,22 @@ impl Window {
         let last = partition(len, |i| times(i) <= maxt).checked_sub(1)?;
         self.contains(mint, maxt, times(last)).then_some(last)
     }
+
+    /// [`Window::last`] starting from the answer for a nearby window (`hint`, updated: the
+    /// number of samples at or before `maxt`).
+    pub(super) fn last_near(
+        self,
+        times: impl Fn(usize) -> Timestamp,
+        len: usize,
+        mint: Timestamp,
+        maxt: Timestamp,
+        hint: &mut u32,
+    ) -> Option<usize> {
+        let end = partition_near(len, *hint as usize, |i| times(i) <= maxt);
+        *hint = end as u32;
+        let last = end.checked_sub(1)?;
+        self.contains(mint, maxt, times(last)).then_some(last)
+    }
 }
 
 /// The first index in `0..len` for which `pred` is false (`pred` must be monotone).

@@ -80,12 +80,9 @@ fn grouping_subset(grouping: &[String], without: bool) -> Subset<'_> {
 
 pub(crate) use crate::model::gomath::kahan_inc;
 
-#[derive(Default)]
 struct Group {
     /// The output labels.
     labels: Labels,
-    /// The labels of the group's first sample, which later samples are compared with.
-    representative: Labels,
     float_value: f64,
     float_mean: f64,
     float_kahan: f64,
@@ -104,6 +101,54 @@ struct Group {
     counter_reset_seen: bool,
     not_counter_reset_seen: bool,
     drop_name: bool,
+}
+
+impl Group {
+    /// A group with these output labels that has seen no sample.
+    fn new(labels: Labels) -> Group {
+        Group {
+            labels,
+            float_value: 0.0,
+            float_mean: 0.0,
+            float_kahan: 0.0,
+            histogram: None,
+            histogram_kahan: None,
+            histogram_mean: None,
+            histogram_incremental_mean: false,
+            count: 0.0,
+            values: Vec::new(),
+            seen: false,
+            has_float: false,
+            has_histogram: false,
+            incompatible: false,
+            incremental_mean: false,
+            counter_reset_seen: false,
+            not_counter_reset_seen: false,
+            drop_name: false,
+        }
+    }
+
+    /// Starts the group again from its first sample's float value: everything but the labels
+    /// as [`Group::new`] has it, then seen with one sample.
+    fn start(&mut self, f: f64, drop_name: bool) {
+        self.float_value = f;
+        self.float_mean = f;
+        self.float_kahan = 0.0;
+        self.histogram = None;
+        self.histogram_kahan = None;
+        self.histogram_mean = None;
+        self.histogram_incremental_mean = false;
+        self.count = 1.0;
+        self.values.clear();
+        self.seen = true;
+        self.has_float = false;
+        self.has_histogram = false;
+        self.incompatible = false;
+        self.incremental_mean = false;
+        self.counter_reset_seen = false;
+        self.not_counter_reset_seen = false;
+        self.drop_name = drop_name;
+    }
 }
 
 /// The aggregations that fold each group into one sample (all but the k-selections).
@@ -145,45 +190,34 @@ fn aggregate(
         keys.start_step();
         keys
     });
+    // Without `keys`: the labels of each group's first sample, which later samples are
+    // compared with.
+    let mut representatives: Vec<Labels> = Vec::new();
     for sample in input {
-        let (gi, new) = match &mut keys {
+        let gi = match &mut keys {
             Some(keys) => {
                 let (gi, new, labels) =
                     keys.group(subset, &sample.metric, groups.len(), &mut ev.group_labels);
                 if new {
-                    groups.push(Group {
-                        labels: labels.clone(),
-                        representative: sample.metric.clone(),
-                        ..Group::default()
-                    });
+                    groups.push(Group::new(labels.clone()));
                 }
-                (gi, false)
+                gi
             }
             None => {
-                index.find_or_insert(&sample.metric, groups.len(), |i| &groups[i].representative)
+                let (gi, new) =
+                    index.find_or_insert(&sample.metric, groups.len(), |i| &representatives[i]);
+                if new {
+                    groups.push(Group::new(subset.labels(&sample.metric)));
+                    representatives.push(sample.metric.clone());
+                }
+                gi
             }
         };
-        if new {
-            groups.push(Group {
-                labels: subset.labels(&sample.metric),
-                representative: sample.metric.clone(),
-                ..Group::default()
-            });
-        }
         let group = &mut groups[gi];
         let f = sample.f;
         let h = sample.h.as_deref();
         if !group.seen {
-            *group = Group {
-                labels: std::mem::take(&mut group.labels),
-                representative: std::mem::take(&mut group.representative),
-                seen: true,
-                float_value: f,
-                float_mean: f,
-                count: 1.0,
-                drop_name: sample.drop_name,
-                ..Group::default()
-            };
+            group.start(f, sample.drop_name);
             match op {
                 AggregateOp::Sum | AggregateOp::Avg => match h {
                     None => group.has_float = true,
@@ -211,7 +245,7 @@ fn aggregate(
                         group.seen = false;
                         ignored(ev, "quantile");
                     }
-                    group.values = vec![f];
+                    group.values.push(f);
                 }
                 AggregateOp::Group => group.float_value = 1.0,
                 AggregateOp::Min | AggregateOp::Max if h.is_some() => {

@@ -34,6 +34,36 @@ mod time;
 /// What `label_replace` made of each input label set: identity → (the label set, the result).
 pub type RelabelMemo = FxHashMap<usize, (Labels, Option<Labels>)>;
 
+/// The result label sets of one vector binary operation, by the identities of the two
+/// operands' label sets (both kept alive beside it), from its last evaluation and from this
+/// one: label sets that recur from step to step are built once, and the memo never holds more
+/// than two steps' worth.
+#[derive(Debug, Default)]
+pub struct BinopLabelsMemo {
+    last: FxHashMap<(usize, usize), (Labels, Labels, Labels)>,
+    this: FxHashMap<(usize, usize), (Labels, Labels, Labels)>,
+}
+
+impl BinopLabelsMemo {
+    /// Starts an evaluation: what the one before built becomes the last.
+    pub fn start_step(&mut self) {
+        std::mem::swap(&mut self.last, &mut self.this);
+        self.this.clear();
+    }
+
+    /// The result labels of `lhs` with `rhs`: the last evaluation's, or `build`'s.
+    pub fn get(&mut self, lhs: &Labels, rhs: &Labels, build: impl FnOnce() -> Labels) -> Labels {
+        let key = (lhs.identity(), rhs.identity());
+        let entry = match self.last.remove(&key) {
+            Some(entry) => entry,
+            None => (lhs.clone(), rhs.clone(), build()),
+        };
+        let metric = entry.2.clone();
+        self.this.insert(key, entry);
+        metric
+    }
+}
+
 pub(crate) fn drop_metric_name(labels: &Labels) -> Labels {
     labels.drop_metric_name()
 }
@@ -84,9 +114,14 @@ pub(crate) struct Evaluator<'s> {
     /// Per range selector and selected series: the sample positions of its last window, where
     /// the next step's search starts (`repeats`).
     pub window_hints: FxHashMap<*const VectorSelector, Vec<(u32, u32)>>,
+    /// Per instant selector and selected series: how many samples its last lookup found at
+    /// or before its time, where the next step's search starts (`repeats`).
+    pub latest_hints: FxHashMap<*const VectorSelector, Vec<u32>>,
     /// Per `label_replace` call: each input label set (by identity, kept alive) and what it
     /// became (`None`: the regex did not match), across the steps of a query (`repeats`).
     pub relabeled: FxHashMap<*const crate::promql::Call, RelabelMemo>,
+    /// Per vector binary operation: its result label sets (`repeats`).
+    pub binop_labels: FxHashMap<*const crate::promql::BinaryExpr, BinopLabelsMemo>,
     /// Whether the query evaluates expressions at more than one step (a range query or a
     /// subquery).
     pub repeats: bool,
@@ -124,7 +159,9 @@ impl<'s> Evaluator<'s> {
             group_labels: SubsetLabelsMemo::default(),
             aggregation_groups: FxHashMap::default(),
             window_hints: FxHashMap::default(),
+            latest_hints: FxHashMap::default(),
             relabeled: FxHashMap::default(),
+            binop_labels: FxHashMap::default(),
             repeats: false,
             unique_without_name: FxHashMap::default(),
             regexes: FxHashMap::default(),
@@ -316,7 +353,11 @@ impl<'s> Evaluator<'s> {
                 return Err(EvalError::InvalidRangeQueryType("range vector"));
             }
         }
-        let mut series: BTreeMap<Labels, (Series, bool)> = BTreeMap::new();
+        // The result's series in the order met, where each label set is among them, and the
+        // series each sample of the last step went to.
+        let mut series: Vec<(Series, bool)> = Vec::new();
+        let mut by_labels: BTreeMap<Labels, usize> = BTreeMap::new();
+        let (mut last_step, mut this_step): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
         // The metric of each series as produced (before delayed name removal), to detect two
         // results with the same labels at one step.
         let count = ((self.end - self.start) / self.interval) as u64 + 1;
@@ -340,16 +381,30 @@ impl<'s> Evaluator<'s> {
             }
             match val {
                 Val::Scalar(f) => {
-                    let entry = series
-                        .entry(Labels::empty())
-                        .or_insert_with(|| (empty_series(Labels::empty()), false));
-                    entry.0.floats.push(FPoint { t, f });
+                    let index = *by_labels.entry(Labels::empty()).or_insert_with(|| {
+                        series.push((empty_series(Labels::empty()), false));
+                        series.len() - 1
+                    });
+                    series[index].0.floats.push(FPoint { t, f });
                 }
                 Val::Vector(vector) => {
                     for sample in vector {
-                        let entry = series.entry(sample.metric.clone()).or_insert_with(|| {
-                            (empty_series(sample.metric.clone()), sample.drop_name)
-                        });
+                        // Most steps produce the label sets of the step before in the same
+                        // order, often the very same: the one at this position last step is
+                        // tried first (one comparison, or none when shared), then the search.
+                        let guess = last_step
+                            .get(this_step.len())
+                            .filter(|&&i| series[i].0.metric == sample.metric);
+                        let index = match guess {
+                            Some(&i) => i,
+                            None => *by_labels.entry(sample.metric.clone()).or_insert_with(|| {
+                                series
+                                    .push((empty_series(sample.metric.clone()), sample.drop_name));
+                                series.len() - 1
+                            }),
+                        };
+                        this_step.push(index);
+                        let entry = &mut series[index];
                         let last_t = entry
                             .0
                             .floats
@@ -369,12 +424,17 @@ impl<'s> Evaluator<'s> {
                 Val::String(_) => return Err(EvalError::InvalidRangeQueryType("string")),
                 Val::Matrix(_) => return Err(EvalError::InvalidRangeQueryType("range vector")),
             }
+            std::mem::swap(&mut last_step, &mut this_step);
+            this_step.clear();
             t = match t.checked_add(self.interval) {
                 Some(next) => next,
                 None => break,
             };
         }
-        let matrix = finish_matrix(series.into_values())?;
+        let in_order = by_labels
+            .into_values()
+            .map(|i| std::mem::replace(&mut series[i], (empty_series(Labels::empty()), false)));
+        let matrix = finish_matrix(in_order)?;
         Ok(QueryResult {
             value: Value::Matrix(matrix),
             annotations: self.annotations,

@@ -78,9 +78,14 @@ impl<'s> Evaluator<'s> {
         let lookback = self.opts.lookback_delta;
         let stats = self.is_stats_selector(vs);
         let mut out = Vec::with_capacity(series.len());
-        for s in series.iter() {
-            let Some((ts, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window)
-            else {
+        let mut hints = self.take_latest_hints(vs, series.len());
+        for (i, s) in series.iter().enumerate() {
+            let mint = ref_t.saturating_sub(lookback);
+            let found = match hints.get_mut(i) {
+                Some(hint) => s.latest_near(mint, ref_t, self.window, hint),
+                None => s.latest(mint, ref_t, self.window),
+            };
+            let Some((ts, value)) = found else {
                 continue;
             };
             match value {
@@ -108,8 +113,30 @@ impl<'s> Evaluator<'s> {
                 }
             }
         }
+        self.keep_latest_hints(vs, hints);
         self.account(out.iter().map(Sample::cost).sum())?;
         Ok(out)
+    }
+
+    /// Over several steps (`repeats`), the instant selector's search starts per series, for
+    /// `StoredSeries::latest_near`; otherwise none.
+    fn take_latest_hints(&mut self, vs: &VectorSelector, series: usize) -> Vec<u32> {
+        if !self.repeats {
+            return Vec::new();
+        }
+        let mut hints = self
+            .latest_hints
+            .remove(&(vs as *const VectorSelector))
+            .unwrap_or_default();
+        hints.resize(series, 0);
+        hints
+    }
+
+    /// Keeps the hints [`Evaluator::take_latest_hints`] gave, updated, for the next step.
+    fn keep_latest_hints(&mut self, vs: &VectorSelector, hints: Vec<u32>) {
+        if self.repeats {
+            self.latest_hints.insert(vs as *const VectorSelector, hints);
+        }
     }
 
     /// The timestamp of each series' sample seen by an instant selector (for `timestamp()`).
@@ -131,9 +158,14 @@ impl<'s> Evaluator<'s> {
         let series = self.select(vs);
         let lookback = self.opts.lookback_delta;
         let mut out = Vec::with_capacity(series.len());
-        for s in series.iter() {
-            let Some((ts, value)) = s.latest(ref_t.saturating_sub(lookback), ref_t, self.window)
-            else {
+        let mut hints = self.take_latest_hints(vs, series.len());
+        for (i, s) in series.iter().enumerate() {
+            let mint = ref_t.saturating_sub(lookback);
+            let found = match hints.get_mut(i) {
+                Some(hint) => s.latest_near(mint, ref_t, self.window, hint),
+                None => s.latest(mint, ref_t, self.window),
+            };
+            let Some((ts, value)) = found else {
                 continue;
             };
             if value.is_stale() {
@@ -142,6 +174,7 @@ impl<'s> Evaluator<'s> {
             let start_time = start_time_at(s, ts);
             out.push((s.labels().clone(), ts, start_time));
         }
+        self.keep_latest_hints(vs, hints);
         self.account(out.len())?;
         Ok(out)
     }
