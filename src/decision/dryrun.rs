@@ -13,6 +13,7 @@ use crate::eval::EngineOptions;
 use crate::fixture::{InputSeriesOptions, LazyLoader};
 use crate::model::{Timestamp, format_float_g};
 use crate::rules::{DependencyGraph, GroupEvaluator, RuleEvalOptions, RuleFile, RuleGroup};
+use crate::source::Prefetched;
 use crate::stats::{
     ChangePoint, DriftOptions, GradeLadder, PassProbability, StopCondition, Summary,
 };
@@ -532,40 +533,61 @@ fn run_in_blocks<'p>(
     }
     let mut rules = rules.clone();
     let mut monitor = Monitor::with_schedule(&input.plan, 0, schedule)?;
-    let mut store = Store::new();
     let last_step = schedule.duration_ms - schedule.duration_ms.rem_euclid(step);
-    let mut steps_run = 0;
-    while !monitor.is_finished() {
-        let first = monitor.next_offset();
-        let last = (first + (BLOCK_STEPS - 1) * step).min(last_step);
-        if last < first {
-            return Ok(None);
-        }
-        let steps: Vec<Timestamp> = (0..=(last - first) / step)
-            .map(|i| first + i * step)
-            .collect();
-        if loader.append_till(&mut store, last).is_err()
-            || rules.eval_block(&mut store, &steps).is_err()
-        {
-            return Ok(None);
-        }
-        let source = StoreSource::with_options(&store, engine_options.clone());
-        let Ok(window) = crate::source::Prefetched::fetch(&source, &exprs, first, last, step)
-        else {
-            return Ok(None);
-        };
-        for &ts in &steps {
-            if monitor.is_finished() {
-                break;
+    // This thread steps the monitor through each block while another evaluates the next
+    // block's rules and gates (the monitor reads only the block's fetched window). The
+    // evaluating thread stops when the monitor hangs up (done, stopped early, or failed), and
+    // a block it cannot evaluate ends the channel early: the run then goes step by step.
+    let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<Timestamp>, Prefetched)>(1);
+    let evaluate = move || -> bool {
+        let mut store = Store::new();
+        let mut first = 0;
+        while first <= last_step {
+            let last = (first + (BLOCK_STEPS - 1) * step).min(last_step);
+            let steps: Vec<Timestamp> = (0..=(last - first) / step)
+                .map(|i| first + i * step)
+                .collect();
+            if loader.append_till(&mut store, last).is_err()
+                || rules.eval_block(&mut store, &steps).is_err()
+            {
+                return false;
             }
-            monitor.step(&window)?;
-            steps_run += 1;
-            progress(ts, steps_run);
+            let source = || StoreSource::with_options(&store, engine_options.clone());
+            let Ok(window) = Prefetched::fetch_parallel(source, &exprs, first, last, step) else {
+                return false;
+            };
+            if send.send((steps, window)).is_err() {
+                return true;
+            }
+            // Keep what the next block's rules and gates read, and as much again.
+            store.forget_before((last + step).saturating_sub(2 * reach));
+            first = last + step;
         }
-        // Keep what the next block's rules and gates read, and as much again.
-        store.forget_before((last + step).saturating_sub(2 * reach));
-    }
-    Ok(Some(monitor))
+        true
+    };
+    std::thread::scope(|scope| {
+        let evaluating = scope.spawn(evaluate);
+        let mut steps_run = 0;
+        while !monitor.is_finished() {
+            let Ok((steps, window)) = receive.recv() else {
+                break;
+            };
+            for &ts in &steps {
+                if monitor.is_finished() {
+                    break;
+                }
+                monitor.step(&window)?;
+                steps_run += 1;
+                progress(ts, steps_run);
+            }
+        }
+        // Hang up: the evaluating thread stops at its next block.
+        drop(receive);
+        let evaluated = evaluating
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        Ok((evaluated && monitor.is_finished()).then_some(monitor))
+    })
 }
 
 /// The report of a finished run: the risks the rules' evaluation order makes, then the
@@ -921,35 +943,60 @@ pub fn run_dir_with_progress(
     };
     let (series, interval) =
         scenario_series(&scenario_path.display().to_string(), &read(&scenario_path)?)?;
-    if let Some(reload) = &plan.dryrun.reload {
-        let previous = if reload.previous_rule_files.is_empty() {
-            rule_texts.clone()
-        } else {
+    let previous = match &plan.dryrun.reload {
+        None => None,
+        Some(reload) if reload.previous_rule_files.is_empty() => Some(rule_texts.clone()),
+        Some(reload) => {
             let mut texts = Vec::new();
             for p in glob(&reload.previous_rule_files)? {
                 texts.push((p.display().to_string(), read(&p)?));
             }
-            texts
-        };
-        preflight.push(reload_step(
-            &plan,
-            reload,
-            &previous,
-            &rule_texts,
-            &series,
-            interval,
-        )?);
+            Some(texts)
+        }
+    };
+    let input = DryRunInput {
+        plan,
+        groups,
+        series,
+        interval,
+        preflight,
+    };
+    // The reload cross-check reads the scenario on its own: it runs beside the simulation,
+    // and its step joins the preflight afterwards, in its place (before the pass probability
+    // the report adds) and with its weight (a failed step makes the verdict NO-GO).
+    let (reload, report) = std::thread::scope(|scope| {
+        let reload = input
+            .plan
+            .dryrun
+            .reload
+            .as_ref()
+            .zip(previous.as_ref())
+            .map(|(spec, previous)| {
+                scope.spawn(|| {
+                    reload_step(
+                        &input.plan,
+                        spec,
+                        previous,
+                        &rule_texts,
+                        &input.series,
+                        input.interval,
+                    )
+                })
+            });
+        let report = run_with_progress(&input, progress);
+        let reload = reload.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (reload, report)
+    });
+    let Some(reload) = reload else {
+        return report;
+    };
+    let reload = reload?;
+    let mut report = report?;
+    if !reload.passed {
+        report.verdict = Verdict::NoGo;
     }
-    run_with_progress(
-        &DryRunInput {
-            plan,
-            groups,
-            series,
-            interval,
-            preflight,
-        },
-        progress,
-    )
+    report.preflight.insert(input.preflight.len(), reload);
+    Ok(report)
 }
 
 /// Preflight's lint step: the rule files with the gates file.

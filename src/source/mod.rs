@@ -251,6 +251,84 @@ impl Prefetched {
     }
 }
 
+impl Prefetched {
+    /// [`Prefetched::fetch`] on as many threads as there are cores, each with its own source
+    /// made by `source`: the same results, and the warnings in the same order (each
+    /// expression's, in the order of `exprs`), as fetching them one after another.
+    ///
+    /// ```
+    /// use promgate::source::{Prefetched, Source, StoreSource};
+    /// use promgate::{Labels, Store, parse};
+    /// let mut store = Store::new();
+    /// store.append_floats(Labels::from_pairs([("__name__", "up")]), [(0, 1.0), (10_000, 0.0)]).unwrap();
+    /// let (up, down) = (parse("up == 1").unwrap(), parse("up == 0").unwrap());
+    /// let window = Prefetched::fetch_parallel(|| StoreSource::new(&store), &[&up, &down], 0, 10_000, 10_000).unwrap();
+    /// assert_eq!(window.instant(&up, 0).unwrap().len(), 1);
+    /// assert_eq!(window.instant(&down, 0).unwrap().len(), 0);
+    /// assert_eq!(window.instant(&down, 10_000).unwrap().len(), 1);
+    /// ```
+    pub fn fetch_parallel<S: Source>(
+        source: impl Fn() -> S + Sync,
+        exprs: &[&Expr],
+        start: Timestamp,
+        end: Timestamp,
+        step: i64,
+    ) -> Result<Prefetched, SourceError> {
+        range_steps(start, end, step)?;
+        let mut unique: Vec<(String, &Expr)> = Vec::new();
+        for expr in exprs {
+            let key = expr.to_string();
+            if !unique.iter().any(|(k, _)| *k == key) {
+                unique.push((key, expr));
+            }
+        }
+        type Fetched = (
+            usize,
+            Result<Vec<Vec<(Labels, f64)>>, SourceError>,
+            Vec<String>,
+        );
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || -> Vec<Fetched> {
+            let source = source();
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((_, expr)) = unique.get(i) else {
+                    return done;
+                };
+                let steps = source.range(expr, start, end, step);
+                done.push((i, steps, source.take_warnings()));
+            }
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(unique.len());
+        let mut fetched: Vec<Fetched> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut fetched = work();
+            for w in workers {
+                fetched.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            fetched
+        });
+        fetched.sort_by_key(|(i, _, _)| *i);
+        let mut results = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for ((key, _), (_, steps, w)) in unique.into_iter().zip(fetched) {
+            results.insert(key, steps?);
+            warnings.extend(w);
+        }
+        Ok(Prefetched {
+            start,
+            end,
+            step,
+            results,
+            warnings,
+            taken: std::cell::Cell::new(false),
+        })
+    }
+}
+
 impl Source for Prefetched {
     fn instant(&self, expr: &Expr, t: Timestamp) -> Result<Vec<(Labels, f64)>, SourceError> {
         let key = expr.to_string();

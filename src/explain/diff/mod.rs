@@ -521,7 +521,11 @@ pub fn diff_rule_sets(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    for fixture in &options.fixtures {
+    // Identical rule sets write identical results (evaluation is deterministic): there is
+    // nothing to compare, and a reload check of unchanged rules skips straight to its
+    // simulation. (Debug output equal means equal; a difference only costs the comparison.)
+    let identical = format!("{old_groups:?}") == format!("{new_groups:?}");
+    for fixture in options.fixtures.iter().filter(|_| !identical) {
         let end = fixture.end.unwrap_or_else(|| newest_sample(fixture.store));
         let run = |groups: &[RuleGroup]| -> Result<Store, DiffError> {
             let mut store = fixture.store.clone();
@@ -536,7 +540,16 @@ pub fn diff_rule_sets(
             }
             Ok(store)
         };
-        let (before, after) = (run(&old_groups)?, run(&new_groups)?);
+        // The two rule sets run at once, one on another thread.
+        let (before, after) = std::thread::scope(|scope| {
+            let before = scope.spawn(|| run(&old_groups));
+            let after = run(&new_groups);
+            let before = before
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (before, after)
+        });
+        let (before, after) = (before?, after?);
         let mut changes = 0;
         for name in &shared {
             if changes == MAX_CHANGES {
