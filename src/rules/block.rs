@@ -97,25 +97,33 @@ impl GroupEvaluator {
         } else {
             1
         };
-        let semantics = self.options.engine.semantics;
-        let waves = self.waves().to_vec();
-        for wave in &waves {
-            // The rules of a wave read nothing the others write: their queries run at once,
-            // on as many threads as there are cores, and their results are applied in order.
-            let queries: Vec<(&crate::promql::Expr, i64)> = wave
+        let plan = self.block_plan().clone();
+        // Threads pay off on long blocks only (a thread costs about what a short query does).
+        let threads = if steps.len() >= PARALLEL_STEPS {
+            usize::MAX
+        } else {
+            1
+        };
+        // Results are applied in the rules' order. A rule's query runs as soon as every rule
+        // it reads has been applied (it reads nothing else the block writes, so running it
+        // earlier than its turn gives the same result): each round runs every such query at
+        // once, on as many threads as there are cores, then applies the results it can.
+        let mut results: Vec<Option<Result<crate::QueryResult, crate::EvalError>>> =
+            (0..plan.order.len()).map(|_| None).collect();
+        let mut applied = 0;
+        while applied < plan.order.len() {
+            let ready: Vec<usize> = (applied..plan.order.len())
+                .filter(|&i| results[i].is_none() && plan.reads[i].iter().all(|&w| w < applied))
+                .collect();
+            let queries: Vec<(&crate::promql::Expr, i64)> = ready
                 .iter()
-                .map(|&(gi, ri)| {
+                .map(|&i| {
+                    let (gi, ri) = plan.order[i];
                     let group = &self.groups[gi].group;
                     (&group.rules[ri].expr, group.query_offset.unwrap_or(0))
                 })
                 .collect();
-            // Threads pay off on long blocks only (a thread costs about what a short query does).
-            let threads = if steps.len() >= PARALLEL_STEPS {
-                usize::MAX
-            } else {
-                1
-            };
-            let results = run_queries(
+            let done = run_queries(
                 &self.engine,
                 store,
                 &queries,
@@ -124,93 +132,112 @@ impl GroupEvaluator {
                 interval,
                 threads,
             );
-            for (&(gi, ri), result) in wave.iter().zip(results) {
-                let group = Arc::clone(&self.groups[gi].group);
-                let rule = &group.rules[ri];
-                let offset = group.query_offset.unwrap_or(0);
-                let Value::Matrix(matrix) = result.map_err(|_| BlockFallback)?.value else {
-                    return Err(BlockFallback);
-                };
-                let state = &mut self.groups[gi].rules[ri];
-                match &rule.kind {
-                    RuleKind::Recording => {
-                        let mut out = Vec::with_capacity(matrix.len());
-                        for series in matrix {
-                            let mut b = LabelsBuilder::new(series.metric.clone());
-                            b.set_mut("__name__", rule.name.as_str());
-                            for l in rule.labels.iter() {
-                                set_or_delete(&mut b, l.name(), l.value());
-                            }
-                            out.push((b.build(), series));
-                        }
-                        let mut seen = FxHashSet::default();
-                        if !out.iter().all(|(l, _)| seen.insert(l)) {
-                            return Err(BlockFallback);
-                        }
-                        if group.limit > 0 {
-                            let mut counts = vec![0i64; steps.len()];
-                            for (_, s) in &out {
-                                let times = s.floats.iter().map(|p| p.t);
-                                for t in times.chain(s.histograms.iter().map(|p| p.t)) {
-                                    counts[((t - first + offset) / interval) as usize] += 1;
-                                }
-                            }
-                            if counts.iter().any(|&c| c > group.limit) {
-                                return Err(BlockFallback);
-                            }
-                        }
-                        // The first step with a result, as `apply_result` notes it step by step.
-                        let first_point = out
-                            .iter()
-                            .flat_map(|(_, s)| {
-                                s.floats
-                                    .first()
-                                    .map(|p| p.t)
-                                    .into_iter()
-                                    .chain(s.histograms.first().map(|p| p.t))
-                            })
-                            .min();
-                        if let Some(t) = first_point
-                            && state.first_output.is_none()
-                        {
-                            state.first_output =
-                                Some(steps[((t - first + offset) / interval) as usize]);
-                        }
-                        write_block(store, steps, offset, out, &mut state.written)?;
-                        state.last_error = None;
+            for (i, result) in ready.into_iter().zip(done) {
+                results[i] = Some(result);
+            }
+            while let Some(result) = results.get_mut(applied).and_then(Option::take) {
+                self.apply_block_result(store, steps, interval, plan.order[applied], result)?;
+                applied += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies rule `(gi, ri)`'s range query result over the block `steps` (every
+    /// `interval`) as evaluating it at each step would.
+    fn apply_block_result(
+        &mut self,
+        store: &mut Store,
+        steps: &[Timestamp],
+        interval: i64,
+        (gi, ri): (usize, usize),
+        result: Result<crate::QueryResult, crate::EvalError>,
+    ) -> Result<(), BlockFallback> {
+        let semantics = self.options.engine.semantics;
+        let first = steps.first().copied().unwrap_or(0);
+        let group = Arc::clone(&self.groups[gi].group);
+        let rule = &group.rules[ri];
+        let offset = group.query_offset.unwrap_or(0);
+        let Value::Matrix(matrix) = result.map_err(|_| BlockFallback)?.value else {
+            return Err(BlockFallback);
+        };
+        let state = &mut self.groups[gi].rules[ri];
+        match &rule.kind {
+            RuleKind::Recording => {
+                let mut out = Vec::with_capacity(matrix.len());
+                for series in matrix {
+                    let mut b = LabelsBuilder::new(series.metric.clone());
+                    b.set_mut("__name__", rule.name.as_str());
+                    for l in rule.labels.iter() {
+                        set_or_delete(&mut b, l.name(), l.value());
                     }
-                    RuleKind::Alerting(_) => {
-                        let mut per_step: Vec<Vec<Sample>> = vec![Vec::new(); steps.len()];
-                        for series in matrix {
-                            for p in &series.floats {
-                                per_step[((p.t - first + offset) / interval) as usize]
-                                    .push(Sample::float(series.metric.clone(), p.f));
-                            }
-                            for p in &series.histograms {
-                                let mut s = Sample::float(series.metric.clone(), 0.0);
-                                s.h = Some(Arc::clone(&p.h));
-                                per_step[((p.t - first + offset) / interval) as usize].push(s);
-                            }
+                    out.push((b.build(), series));
+                }
+                let mut seen = FxHashSet::default();
+                if !out.iter().all(|(l, _)| seen.insert(l)) {
+                    return Err(BlockFallback);
+                }
+                if group.limit > 0 {
+                    let mut counts = vec![0i64; steps.len()];
+                    for (_, s) in &out {
+                        let times = s.floats.iter().map(|p| p.t);
+                        for t in times.chain(s.histograms.iter().map(|p| p.t)) {
+                            counts[((t - first + offset) / interval) as usize] += 1;
                         }
-                        for (k, samples) in per_step.into_iter().enumerate() {
-                            let ts = steps[k];
-                            let output = apply_result(
-                                &self.engine,
-                                &self.options,
-                                &group,
-                                rule,
-                                state,
-                                store,
-                                ts,
-                                samples,
-                            )
-                            .map_err(|_| BlockFallback)?;
-                            state.last_error = None;
-                            write_output(store, ts - offset, output, state, semantics);
-                            if state.last_error.is_some() {
-                                return Err(BlockFallback);
-                            }
-                        }
+                    }
+                    if counts.iter().any(|&c| c > group.limit) {
+                        return Err(BlockFallback);
+                    }
+                }
+                // The first step with a result, as `apply_result` notes it step by step.
+                let first_point = out
+                    .iter()
+                    .flat_map(|(_, s)| {
+                        s.floats
+                            .first()
+                            .map(|p| p.t)
+                            .into_iter()
+                            .chain(s.histograms.first().map(|p| p.t))
+                    })
+                    .min();
+                if let Some(t) = first_point
+                    && state.first_output.is_none()
+                {
+                    state.first_output = Some(steps[((t - first + offset) / interval) as usize]);
+                }
+                write_block(store, steps, offset, out, &mut state.written)?;
+                state.last_error = None;
+            }
+            RuleKind::Alerting(_) => {
+                let mut per_step: Vec<Vec<Sample>> = vec![Vec::new(); steps.len()];
+                for series in matrix {
+                    for p in &series.floats {
+                        per_step[((p.t - first + offset) / interval) as usize]
+                            .push(Sample::float(series.metric.clone(), p.f));
+                    }
+                    for p in &series.histograms {
+                        let mut s = Sample::float(series.metric.clone(), 0.0);
+                        s.h = Some(Arc::clone(&p.h));
+                        per_step[((p.t - first + offset) / interval) as usize].push(s);
+                    }
+                }
+                for (k, samples) in per_step.into_iter().enumerate() {
+                    let ts = steps[k];
+                    let output = apply_result(
+                        &self.engine,
+                        &self.options,
+                        &group,
+                        rule,
+                        state,
+                        store,
+                        ts,
+                        samples,
+                    )
+                    .map_err(|_| BlockFallback)?;
+                    state.last_error = None;
+                    write_output(store, ts - offset, output, state, semantics);
+                    if state.last_error.is_some() {
+                        return Err(BlockFallback);
                     }
                 }
             }
@@ -220,34 +247,46 @@ impl GroupEvaluator {
 }
 
 impl GroupEvaluator {
-    /// The rules (group, rule) in evaluation order, cut into waves: runs of consecutive rules
-    /// none of which reads what another of the run writes.
-    fn waves(&self) -> &[Vec<(usize, usize)>] {
-        self.waves.get_or_init(|| self.cut_waves())
+    /// The rules (group, rule) in evaluation order, and for each the positions in that order
+    /// of the rules it reads (all before it: blocks are not used otherwise).
+    fn block_plan(&self) -> &BlockPlan {
+        self.block_plan.get_or_init(|| {
+            let groups: Vec<_> = self.groups.iter().map(|g| (*g.group).clone()).collect();
+            let graph = DependencyGraph::new(&groups);
+            let order: Vec<(usize, usize)> = groups
+                .iter()
+                .enumerate()
+                .flat_map(|(gi, g)| (0..g.rules.len()).map(move |ri| (gi, ri)))
+                .collect();
+            let position = |r: (usize, usize)| order.iter().position(|&o| o == r);
+            let reads = order
+                .iter()
+                .enumerate()
+                .map(|(i, &rule)| {
+                    // A rule reading itself or a later rule is a block obstacle, and never
+                    // waits here.
+                    let mut reads: Vec<usize> = graph
+                        .edges()
+                        .iter()
+                        .filter(|d| (d.reader.group, d.reader.rule) == rule)
+                        .filter_map(|d| position((d.writer.group, d.writer.rule)))
+                        .filter(|&w| w < i)
+                        .collect();
+                    reads.sort_unstable();
+                    reads.dedup();
+                    reads
+                })
+                .collect();
+            BlockPlan { order, reads }
+        })
     }
+}
 
-    fn cut_waves(&self) -> Vec<Vec<(usize, usize)>> {
-        let groups: Vec<_> = self.groups.iter().map(|g| (*g.group).clone()).collect();
-        let graph = DependencyGraph::new(&groups);
-        let mut waves: Vec<Vec<(usize, usize)>> = Vec::new();
-        let mut current: Vec<(usize, usize)> = Vec::new();
-        for (gi, g) in groups.iter().enumerate() {
-            for ri in 0..g.rules.len() {
-                let reads_current = graph.edges().iter().any(|d| {
-                    (d.reader.group, d.reader.rule) == (gi, ri)
-                        && current.contains(&(d.writer.group, d.writer.rule))
-                });
-                if reads_current {
-                    waves.push(std::mem::take(&mut current));
-                }
-                current.push((gi, ri));
-            }
-        }
-        if !current.is_empty() {
-            waves.push(current);
-        }
-        waves
-    }
+/// The rules in evaluation order, with what each reads (see [`GroupEvaluator::block_plan`]).
+#[derive(Debug, Clone)]
+pub(crate) struct BlockPlan {
+    order: Vec<(usize, usize)>,
+    reads: Vec<Vec<usize>>,
 }
 
 /// Range queries of `queries` (expression, query offset) from `first` to `last`, on up to as

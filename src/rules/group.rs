@@ -166,8 +166,9 @@ pub struct GroupEvaluator {
     pub(super) groups: Vec<GroupState>,
     pub(super) engine: Engine,
     pub(super) options: RuleEvalOptions,
-    /// The rules cut into waves for block evaluation (`rules::block`), worked out once.
-    pub(super) waves: std::sync::OnceLock<Vec<Vec<(usize, usize)>>>,
+    /// The rules' order and what each reads, for block evaluation (`rules::block`), worked
+    /// out once.
+    pub(super) block_plan: std::sync::OnceLock<super::block::BlockPlan>,
 }
 
 impl GroupEvaluator {
@@ -184,7 +185,7 @@ impl GroupEvaluator {
             groups,
             engine: Engine::new(options.engine.clone()),
             options,
-            waves: std::sync::OnceLock::new(),
+            block_plan: std::sync::OnceLock::new(),
         }
     }
 
