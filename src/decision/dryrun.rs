@@ -420,6 +420,15 @@ pub fn run_with_progress(
     input: &DryRunInput,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DryRunReport, DryRunError> {
+    run_as(input, progress, true)
+}
+
+/// [`run_with_progress`], in blocks where it can (`blocks`) or step by step.
+fn run_as(
+    input: &DryRunInput,
+    progress: &mut dyn FnMut(Progress),
+    blocks: bool,
+) -> Result<DryRunReport, DryRunError> {
     let schedule = Schedule::from_spec(&input.plan.dryrun)?;
     let step = schedule.step_ms;
     let schedule_end = schedule.duration_ms - schedule.duration_ms.rem_euclid(step);
@@ -435,13 +444,24 @@ pub fn run_with_progress(
             ..RuleEvalOptions::default()
         },
     );
-    if let Some(monitor) = run_in_blocks(input, &engine_options, &rules, schedule, &mut |ts, n| {
+    let mut block_progress = |ts, n| {
         progress(Progress {
             time_ms: ts,
             end_ms: schedule_end,
             steps: n,
         })
-    })? {
+    };
+    let in_blocks = match blocks {
+        true => run_in_blocks(
+            input,
+            &engine_options,
+            &rules,
+            schedule,
+            &mut block_progress,
+        )?,
+        false => None,
+    };
+    if let Some(monitor) = in_blocks {
         return finish(input, &engine_options, monitor, Vec::new());
     }
     let mut monitor = Monitor::with_schedule(&input.plan, 0, schedule)?;
@@ -497,20 +517,18 @@ fn run_in_blocks<'p>(
         .iter()
         .flat_map(|g| std::iter::once(&g.expr).chain(&g.fallback))
         .collect();
-    let mut reach = match rules.reach() {
-        Some(r) => r,
-        None => return Ok(None),
+    let Some(reach) = reach_by_name(
+        rules
+            .groups()
+            .flat_map(|g| {
+                let offset = g.query_offset.unwrap_or(0).max(0);
+                g.rules.iter().map(move |r| (&r.expr, offset))
+            })
+            .chain(exprs.iter().map(|e| (*e, 0))),
+        engine_options,
+    ) else {
+        return Ok(None);
     };
-    for expr in &exprs {
-        match crate::eval::reach(
-            expr,
-            engine_options.lookback_delta,
-            engine_options.default_subquery_step,
-        ) {
-            Some(r) => reach = reach.max(r),
-            None => return Ok(None),
-        }
-    }
     let Ok(mut loader) = timeline(input) else {
         return Ok(None);
     };
@@ -559,8 +577,11 @@ fn run_in_blocks<'p>(
             if send.send((steps, window)).is_err() {
                 return true;
             }
-            // Keep what the next block's rules and gates read, and as much again.
-            store.forget_before((last + step).saturating_sub(2 * reach));
+            // Keep what the next block's rules and gates read of each series, and as much
+            // again: a week of a counter a 7d rate reads, minutes of recorded series.
+            store.forget_before_by(|labels| {
+                (last + step).saturating_sub(2 * reach.of(labels.metric_name()))
+            });
             first = last + step;
         }
         true
@@ -588,6 +609,51 @@ fn run_in_blocks<'p>(
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         Ok((evaluated && monitor.is_finished()).then_some(monitor))
     })
+}
+
+/// How far back from their evaluation times (ms) a set of queries reads each metric name.
+struct Reach {
+    by_name: BTreeMap<String, i64>,
+    /// Some query reads series without naming them: every series is kept for the furthest.
+    unnamed: bool,
+}
+
+impl Reach {
+    fn of(&self, name: Option<&str>) -> i64 {
+        let furthest = || self.by_name.values().copied().max().unwrap_or(0);
+        match name {
+            _ if self.unnamed => furthest(),
+            Some(name) => self.by_name.get(name).copied().unwrap_or(0),
+            None => 0,
+        }
+    }
+}
+
+/// The reach of each metric name over `queries` (expression, query offset): the furthest
+/// reach of any query that selects it (conservative: a query's whole reach counts for every
+/// name it reads). `None` when a query's reach is unbounded.
+fn reach_by_name<'e>(
+    queries: impl Iterator<Item = (&'e crate::promql::Expr, i64)>,
+    options: &EngineOptions,
+) -> Option<Reach> {
+    let mut reach = Reach {
+        by_name: BTreeMap::new(),
+        unnamed: false,
+    };
+    for (expr, offset) in queries {
+        let r = crate::eval::reach(expr, options.lookback_delta, options.default_subquery_step)?
+            .checked_add(offset)?;
+        for selector in crate::rules::deps::selectors(expr) {
+            match selector.metric_name() {
+                Some(name) => {
+                    let most = reach.by_name.entry(name.to_string()).or_insert(0);
+                    *most = (*most).max(r);
+                }
+                None => reach.unnamed = true,
+            }
+        }
+    }
+    Some(reach)
 }
 
 /// The report of a finished run: the risks the rules' evaluation order makes, then the
@@ -1141,4 +1207,78 @@ fn reload_step(
         passed,
         detail,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The L4 example's rules and gates over its healthy scenario for `duration`, with
+    /// instance i0's heartbeat stalled and its canary failing for a while (so that the run
+    /// meets missing values, failures, drift and an early stop).
+    fn l4_input(duration: &str, early_stop: bool) -> DryRunInput {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/l4");
+        let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+        let mut plan = GatePlan::parse("gates.yml", &read("gates.yml")).unwrap();
+        plan.dryrun.duration = Some(duration.into());
+        if !early_stop {
+            plan.dryrun.early_stop.clear();
+        }
+        let files: Vec<(String, String)> = ["heartbeat", "canary", "slo", "stability"]
+            .iter()
+            .map(|f| (f.to_string(), read(&format!("rules/{f}.yml"))))
+            .collect();
+        let (mut series, interval) =
+            scenario_series("healthy.yml", &read("scenarios/healthy.yml")).unwrap();
+        for (labels, values) in &mut series {
+            if labels.contains(r#"instance="i0""#) && labels.starts_with("heartbeat_seq") {
+                *values = "0+1x400 400x60 401+1x8180".into();
+            }
+            // Longer than the lookback: i1's heartbeat series goes missing for a while.
+            if labels.contains(r#"instance="i1""#) && labels.starts_with("heartbeat_seq") {
+                *values = "0+1x600 _x40 641+1x8000".into();
+            }
+            if labels.contains(r#"instance="i0""#) && labels.contains(r#"code="500""#) {
+                *values = "0+2x500 1000+200x60 13000+2x8080".into();
+            }
+        }
+        DryRunInput {
+            plan,
+            groups: load_rule_groups(&files).unwrap(),
+            series,
+            interval,
+            preflight: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn blocks_report_what_steps_report() {
+        for early_stop in [false, true] {
+            let input = l4_input("3h", early_stop);
+            let mut seen = Vec::new();
+            let blocks = run_as(&input, &mut |p| seen.push(p.time_ms), true).unwrap();
+            let steps = run_as(&input, &mut |_| {}, false).unwrap();
+            assert_eq!(format!("{blocks:?}"), format!("{steps:?}"));
+            assert_eq!(blocks.to_string(), steps.to_string());
+            assert!(seen.windows(2).all(|w| w[1] == w[0] + 10_000), "{seen:?}");
+            assert!(
+                seen.len() >= blocks.steps,
+                "{} < {}",
+                seen.len(),
+                blocks.steps
+            );
+            // The run met what it was built to meet.
+            let text = blocks.to_string();
+            let stall = &blocks.gates[1];
+            assert_eq!(stall.name, "heartbeat_stall");
+            assert!(stall.pass_fraction < 1.0, "{text}");
+            if early_stop {
+                assert!(text.contains("EARLY STOP at 1h14m20s"), "{text}");
+            } else {
+                assert!(blocks.stop.is_none(), "{text}");
+                assert!(text.contains("drift on lyapunov_V: level up"), "{text}");
+                assert!(blocks.gates[5].pass_fraction < 1.0, "{text}");
+            }
+        }
+    }
 }

@@ -244,6 +244,30 @@ impl Store {
         self.total_samples -= dropped;
     }
 
+    /// [`Store::forget_before`] with a cutoff per series, given by its labels: for a reader
+    /// that looks further back at some series than at others.
+    ///
+    /// ```
+    /// use promgate::{Labels, store::Store};
+    /// let mut store = Store::new();
+    /// let (a, b) = (Labels::from_pairs([("__name__", "a")]), Labels::from_pairs([("__name__", "b")]));
+    /// store.append_floats(a, (0..100).map(|i| (i * 1000, 1.0))).unwrap();
+    /// store.append_floats(b, (0..100).map(|i| (i * 1000, 1.0))).unwrap();
+    /// store.forget_before_by(|l| if l.metric_name() == Some("a") { 90_000 } else { 0 });
+    /// assert_eq!(store.num_samples(), 11 + 100);
+    /// ```
+    pub fn forget_before_by(&mut self, cutoff: impl Fn(&Labels) -> Timestamp) {
+        let dropped: usize = self
+            .series
+            .iter_mut()
+            .map(|s| {
+                let cutoff = cutoff(s.labels());
+                s.forget_before(cutoff)
+            })
+            .sum();
+        self.total_samples -= dropped;
+    }
+
     /// Drops every series (the promqltest `clear` command).
     ///
     /// ```
