@@ -317,10 +317,21 @@ impl GatePlan {
 
     /// Evaluates every gate at `t` over `source`.
     pub fn decide(&self, source: &dyn Source, t: Timestamp) -> Result<Decision, SourceError> {
+        self.decide_with(source, t, true)
+    }
+
+    /// [`GatePlan::decide`], with each check's reason written only when `reasons` (a monitor
+    /// keeps the outcomes of most steps, not their words).
+    pub(crate) fn decide_with(
+        &self,
+        source: &dyn Source,
+        t: Timestamp,
+        reasons: bool,
+    ) -> Result<Decision, SourceError> {
         let checks = self
             .gates
             .iter()
-            .map(|g| check(g, source, t))
+            .map(|g| check(g, source, t, reasons))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Decision::from_checks(t, checks))
     }
@@ -339,7 +350,7 @@ impl Gate {
     /// assert_eq!((check.value, check.path, check.status), (Some(0.0), Path::Fallback, Status::Pass));
     /// ```
     pub fn check(&self, source: &dyn Source, t: Timestamp) -> Result<Check, SourceError> {
-        check(self, source, t)
+        check(self, source, t, true)
     }
 }
 
@@ -499,7 +510,12 @@ fn decisive(samples: &[(Labels, f64)], op: Op, threshold: f64) -> (Labels, f64) 
         .unwrap_or_else(|| samples[0].clone())
 }
 
-fn check(gate: &Gate, source: &dyn Source, t: Timestamp) -> Result<Check, SourceError> {
+fn check(
+    gate: &Gate,
+    source: &dyn Source,
+    t: Timestamp,
+    reasons: bool,
+) -> Result<Check, SourceError> {
     let mut samples = source.instant(&gate.expr, t)?;
     let mut path = Path::Primary;
     if samples.is_empty()
@@ -539,6 +555,15 @@ fn check(gate: &Gate, source: &dyn Source, t: Timestamp) -> Result<Check, Source
     }
     let (labels, value) = decisive(&samples, gate.op, gate.threshold);
     let holds = gate.op.holds(value, gate.threshold);
+    let status = if holds { Status::Pass } else { Status::Fail };
+    if !reasons {
+        return Ok(Check {
+            value: Some(value),
+            labels: Some(labels),
+            status,
+            ..base
+        });
+    }
     let shown = format!(
         "{} {} {}",
         format_float_g(value),
@@ -557,7 +582,7 @@ fn check(gate: &Gate, source: &dyn Source, t: Timestamp) -> Result<Check, Source
     Ok(Check {
         value: Some(value),
         labels: Some(labels),
-        status: if holds { Status::Pass } else { Status::Fail },
+        status,
         reason,
         ..base
     })

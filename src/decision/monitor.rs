@@ -433,9 +433,14 @@ impl<'p> Monitor<'p> {
     /// Decides at the next step's time over `source` and records it.
     pub fn step(&mut self, source: &dyn Source) -> Result<(), DryRunError> {
         let offset = self.state.next_offset_ms;
+        // Only the decision step's reasons are kept (see `push`).
+        let schedule = self.state.schedule;
+        let reasons = self.state.decision.is_none()
+            && offset >= schedule.decide_at_ms
+            && offset >= schedule.warmup_ms;
         let mut decision = self
             .plan
-            .decide(source, self.state.start_ms + offset)
+            .decide_with(source, self.state.start_ms + offset, reasons)
             .map_err(|e| DryRunError(format!("at {}: {e}", format_duration(offset))))?;
         decision.time = offset;
         let warnings = source.take_warnings();

@@ -217,6 +217,10 @@ pub struct Prefetched {
     end: Timestamp,
     step: i64,
     results: BTreeMap<String, Vec<Vec<(Labels, f64)>>>,
+    /// Each expression fetched, by its address when fetched (with a copy to check that it is
+    /// still that expression) and its key in `results`: a caller asking again with the same
+    /// expression is answered without printing it.
+    asked: Vec<(usize, Expr, String)>,
     warnings: Vec<String>,
     taken: std::cell::Cell<bool>,
 }
@@ -245,6 +249,7 @@ impl Prefetched {
             end,
             step,
             results,
+            asked: asked(exprs),
             warnings: source.take_warnings(),
             taken: std::cell::Cell::new(false),
         })
@@ -323,18 +328,35 @@ impl Prefetched {
             end,
             step,
             results,
+            asked: asked(exprs),
             warnings,
             taken: std::cell::Cell::new(false),
         })
     }
 }
 
+/// The expressions of a fetch by address, as [`Prefetched`] keeps them.
+fn asked(exprs: &[&Expr]) -> Vec<(usize, Expr, String)> {
+    exprs
+        .iter()
+        .map(|e| (*e as *const Expr as usize, (*e).clone(), e.to_string()))
+        .collect()
+}
+
 impl Source for Prefetched {
     fn instant(&self, expr: &Expr, t: Timestamp) -> Result<Vec<(Labels, f64)>, SourceError> {
-        let key = expr.to_string();
+        let address = expr as *const Expr as usize;
+        let key = match self
+            .asked
+            .iter()
+            .find(|(a, e, _)| *a == address && e == expr)
+        {
+            Some((_, _, key)) => std::borrow::Cow::Borrowed(key.as_str()),
+            None => std::borrow::Cow::Owned(expr.to_string()),
+        };
         let steps = self
             .results
-            .get(&key)
+            .get(key.as_ref())
             .ok_or_else(|| SourceError::new(format!("{key}: not fetched for this window")))?;
         if t < self.start || t > self.end || (t - self.start) % self.step != 0 {
             return Err(SourceError::new(format!(
