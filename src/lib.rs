@@ -52,6 +52,7 @@ pub mod eval;
 pub mod explain;
 pub mod fixture;
 pub mod model;
+mod parallel;
 pub mod promql;
 pub mod promqltest;
 pub mod rules;

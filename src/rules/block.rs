@@ -300,39 +300,11 @@ fn run_queries(
     interval: i64,
     most_threads: usize,
 ) -> Vec<Result<crate::QueryResult, crate::EvalError>> {
-    let run = |(expr, offset): &(&crate::promql::Expr, i64)| {
+    let threads = crate::parallel::cores().min(most_threads);
+    crate::parallel::map_in_order(queries.len(), threads, |i| {
+        let (expr, offset) = queries[i];
         engine.range_query(store, expr, first - offset, last - offset, interval)
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(queries.len())
-        .min(most_threads);
-    if threads <= 1 {
-        return queries.iter().map(run).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(query) = queries.get(i) else {
-                return done;
-            };
-            done.push((i, run(query)));
-        }
-    };
-    // This thread is one of the workers.
-    let mut results: Vec<(usize, Result<crate::QueryResult, crate::EvalError>)> =
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mut results = work();
-            for w in workers {
-                results.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            }
-            results
-        });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    })
 }
 
 /// Writes a recording rule's results over a block: each series' values at the steps it has

@@ -236,27 +236,17 @@ impl Prefetched {
     ) -> Result<Prefetched, SourceError> {
         range_steps(start, end, step)?;
         let mut results = BTreeMap::new();
-        for expr in exprs {
-            let key = expr.to_string();
-            if results.contains_key(&key) {
-                continue;
-            }
-            let steps = source.range(expr, start, end, step)?;
-            results.insert(key, steps);
+        for (key, expr) in unique_keys(exprs) {
+            results.insert(key, source.range(expr, start, end, step)?);
         }
-        Ok(Prefetched {
-            start,
-            end,
-            step,
+        Ok(Prefetched::new(
+            (start, end, step),
             results,
-            asked: asked(exprs),
-            warnings: source.take_warnings(),
-            taken: std::cell::Cell::new(false),
-        })
+            exprs,
+            source.take_warnings(),
+        ))
     }
-}
 
-impl Prefetched {
     /// [`Prefetched::fetch`] on as many threads as there are cores, each with its own source
     /// made by `source`: the same results, and the warnings in the same order (each
     /// expression's, in the order of `exprs`), as fetching them one after another.
@@ -280,67 +270,59 @@ impl Prefetched {
         step: i64,
     ) -> Result<Prefetched, SourceError> {
         range_steps(start, end, step)?;
-        let mut unique: Vec<(String, &Expr)> = Vec::new();
-        for expr in exprs {
-            let key = expr.to_string();
-            if !unique.iter().any(|(k, _)| *k == key) {
-                unique.push((key, expr));
-            }
-        }
-        type Fetched = (
-            usize,
-            Result<Vec<Vec<(Labels, f64)>>, SourceError>,
-            Vec<String>,
-        );
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let work = || -> Vec<Fetched> {
+        let unique = unique_keys(exprs);
+        // Each job has a source of its own (a source need not be shareable between threads),
+        // and takes the warnings its expression gave.
+        let fetched = crate::parallel::map_in_order(unique.len(), crate::parallel::cores(), |i| {
             let source = source();
-            let mut done = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((_, expr)) = unique.get(i) else {
-                    return done;
-                };
-                let steps = source.range(expr, start, end, step);
-                done.push((i, steps, source.take_warnings()));
-            }
-        };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(unique.len());
-        let mut fetched: Vec<Fetched> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mut fetched = work();
-            for w in workers {
-                fetched.extend(w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            }
-            fetched
+            let steps = source.range(unique[i].1, start, end, step);
+            (steps, source.take_warnings())
         });
-        fetched.sort_by_key(|(i, _, _)| *i);
         let mut results = BTreeMap::new();
         let mut warnings = Vec::new();
-        for ((key, _), (_, steps, w)) in unique.into_iter().zip(fetched) {
+        for ((key, _), (steps, w)) in unique.into_iter().zip(fetched) {
             results.insert(key, steps?);
             warnings.extend(w);
         }
-        Ok(Prefetched {
+        Ok(Prefetched::new(
+            (start, end, step),
+            results,
+            exprs,
+            warnings,
+        ))
+    }
+
+    fn new(
+        (start, end, step): (Timestamp, Timestamp, i64),
+        results: BTreeMap<String, Vec<Vec<(Labels, f64)>>>,
+        exprs: &[&Expr],
+        warnings: Vec<String>,
+    ) -> Prefetched {
+        Prefetched {
             start,
             end,
             step,
             results,
-            asked: asked(exprs),
+            asked: exprs
+                .iter()
+                .map(|e| (*e as *const Expr as usize, (*e).clone(), e.to_string()))
+                .collect(),
             warnings,
             taken: std::cell::Cell::new(false),
-        })
+        }
     }
 }
 
-/// The expressions of a fetch by address, as [`Prefetched`] keeps them.
-fn asked(exprs: &[&Expr]) -> Vec<(usize, Expr, String)> {
-    exprs
-        .iter()
-        .map(|e| (*e as *const Expr as usize, (*e).clone(), e.to_string()))
-        .collect()
+/// Each distinct expression of `exprs` (by its text, which is its key) once, in order.
+fn unique_keys<'e>(exprs: &[&'e Expr]) -> Vec<(String, &'e Expr)> {
+    let mut unique: Vec<(String, &Expr)> = Vec::new();
+    for expr in exprs {
+        let key = expr.to_string();
+        if !unique.iter().any(|(k, _)| *k == key) {
+            unique.push((key, expr));
+        }
+    }
+    unique
 }
 
 impl Source for Prefetched {

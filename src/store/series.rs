@@ -374,15 +374,18 @@ impl StoredSeries {
         self.latest_of(float, mint, maxt, window)
     }
 
-    /// [`StoredSeries::latest`] starting from the answer at a nearby time (`hint`, updated):
-    /// what a query evaluating the series at consecutive steps asks.
+    /// [`StoredSeries::latest`], starting from the answer at a nearby time when there is a
+    /// `hint` (updated): what a query evaluating the series at consecutive steps asks.
     pub(crate) fn latest_near(
         &self,
         mint: Timestamp,
         maxt: Timestamp,
         window: Window,
-        hint: &mut u32,
+        hint: Option<&mut u32>,
     ) -> Option<(Timestamp, SampleValue)> {
+        let Some(hint) = hint else {
+            return self.latest(mint, maxt, window);
+        };
         let float = window
             .last_near(|i| self.floats[i].t, self.floats.len(), mint, maxt, hint)
             .map(|i| self.floats[i]);

@@ -1,7 +1,5 @@
 //! Running one test file as promtool does (see `shared/spec/rule-testing.md` §3).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use super::extras::Extras;
 use super::file::{PromqlTestCase, TestFile, TestGroup, parse_start_timestamp};
 use super::{
@@ -224,40 +222,12 @@ fn duration_field(
 /// Runs the test groups on `jobs` threads; reports stay in file order.
 fn run_groups(context: &FileContext<'_>, groups: &[Spanned<TestGroup>]) -> Vec<GroupReport> {
     let jobs = match context.options.jobs {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        0 => crate::parallel::cores(),
         n => n,
-    }
-    .min(groups.len())
-    .max(1);
-    if jobs == 1 {
-        return groups
-            .iter()
-            .enumerate()
-            .map(|(i, g)| run_group(context, i, &g.value))
-            .collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<(usize, GroupReport)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(g) = groups.get(i) else { break };
-                        done.push((i, run_group(context, i, &g.value)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    };
+    crate::parallel::map_in_order(groups.len(), jobs, |i| {
+        run_group(context, i, &groups[i].value)
+    })
 }
 
 fn run_group(context: &FileContext<'_>, index: usize, group: &TestGroup) -> GroupReport {

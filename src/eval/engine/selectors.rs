@@ -79,13 +79,10 @@ impl<'s> Evaluator<'s> {
         let stats = self.is_stats_selector(vs);
         let mut out = Vec::with_capacity(series.len());
         let mut hints = self.take_latest_hints(vs, series.len());
+        let mint = ref_t.saturating_sub(lookback);
         for (i, s) in series.iter().enumerate() {
-            let mint = ref_t.saturating_sub(lookback);
-            let found = match hints.get_mut(i) {
-                Some(hint) => s.latest_near(mint, ref_t, self.window, hint),
-                None => s.latest(mint, ref_t, self.window),
-            };
-            let Some((ts, value)) = found else {
+            let Some((ts, value)) = s.latest_near(mint, ref_t, self.window, hints.get_mut(i))
+            else {
                 continue;
             };
             match value {
@@ -159,13 +156,10 @@ impl<'s> Evaluator<'s> {
         let lookback = self.opts.lookback_delta;
         let mut out = Vec::with_capacity(series.len());
         let mut hints = self.take_latest_hints(vs, series.len());
+        let mint = ref_t.saturating_sub(lookback);
         for (i, s) in series.iter().enumerate() {
-            let mint = ref_t.saturating_sub(lookback);
-            let found = match hints.get_mut(i) {
-                Some(hint) => s.latest_near(mint, ref_t, self.window, hint),
-                None => s.latest(mint, ref_t, self.window),
-            };
-            let Some((ts, value)) = found else {
+            let Some((ts, value)) = s.latest_near(mint, ref_t, self.window, hints.get_mut(i))
+            else {
                 continue;
             };
             if value.is_stale() {
