@@ -505,13 +505,7 @@ fn run_in_blocks<'p>(
     progress: &mut dyn FnMut(Timestamp, usize),
 ) -> Result<Option<Monitor<'p>>, DryRunError> {
     let step = schedule.step_ms;
-    if rules.block_obstacle().is_some()
-        || rules
-            .groups()
-            .any(|g| g.interval.filter(|i| *i > 0).unwrap_or(step) != step)
-    {
-        return Ok(None);
-    }
+
     let gates = &input.plan.gates;
     let exprs: Vec<&crate::promql::Expr> = gates
         .iter()
@@ -532,20 +526,9 @@ fn run_in_blocks<'p>(
     let Ok(mut loader) = timeline(input) else {
         return Ok(None);
     };
-    let written: Vec<&str> = rules
-        .groups()
-        .flat_map(|g| &g.rules)
-        .flat_map(|r| {
-            if r.is_alert() {
-                vec!["ALERTS", "ALERTS_FOR_STATE"]
-            } else {
-                vec![r.name.as_str()]
-            }
-        })
-        .collect();
-    if loader
-        .series_labels()
-        .any(|l| l.metric_name().is_none_or(|n| written.contains(&n)))
+    if rules
+        .block_obstacle_over(loader.series_labels(), Some(step))
+        .is_some()
     {
         return Ok(None);
     }

@@ -63,6 +63,39 @@ impl GroupEvaluator {
         None
     }
 
+    /// [`GroupEvaluator::block_obstacle`] for rules evaluated over a store whose input series
+    /// (`inputs`) are loaded ahead of the steps: also refuses when a rule writes a series of
+    /// an input's name (it would see the input early), and when a group runs at another
+    /// interval than `interval` (a block evaluates every group at every step).
+    pub(crate) fn block_obstacle_over<'l>(
+        &self,
+        inputs: impl IntoIterator<Item = &'l Labels>,
+        interval: Option<i64>,
+    ) -> Option<&'static str> {
+        if let Some(obstacle) = self.block_obstacle() {
+            return Some(obstacle);
+        }
+        if let Some(interval) = interval
+            && self
+                .groups()
+                .any(|g| g.interval.filter(|i| *i > 0).unwrap_or(interval) != interval)
+        {
+            return Some("a group runs at another interval");
+        }
+        let mut written = std::collections::BTreeSet::new();
+        for rule in self.groups().flat_map(|g| &g.rules) {
+            if rule.is_alert() {
+                written.extend(["ALERTS", "ALERTS_FOR_STATE"]);
+            } else {
+                written.insert(rule.name.as_str());
+            }
+        }
+        inputs
+            .into_iter()
+            .any(|l| l.metric_name().is_none_or(|n| written.contains(n)))
+            .then_some("a rule writes a series of an input series' name")
+    }
+
     fn rule_reach(&self, expr: &crate::promql::Expr) -> Option<i64> {
         let o = &self.options.engine;
         reach(expr, o.lookback_delta, o.default_subquery_step)

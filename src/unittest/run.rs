@@ -499,24 +499,9 @@ impl<'a> GroupRun<'a> {
         if self.context.options.step_by_step
             || interval <= 0
             || maxt < mint
-            || evaluator.block_obstacle().is_some()
-        {
-            return false;
-        }
-        // Rules writing into input series would see them loaded ahead of the steps.
-        let mut written = std::collections::BTreeSet::new();
-        for group in evaluator.groups() {
-            for rule in &group.rules {
-                if rule.is_alert() {
-                    written.extend(["ALERTS", "ALERTS_FOR_STATE"]);
-                } else {
-                    written.insert(rule.name.as_str());
-                }
-            }
-        }
-        if loader
-            .series_labels()
-            .any(|l| l.metric_name().is_none_or(|n| written.contains(n)))
+            || evaluator
+                .block_obstacle_over(loader.series_labels(), None)
+                .is_some()
         {
             return false;
         }

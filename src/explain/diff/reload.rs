@@ -207,6 +207,53 @@ struct Watched {
     expr: Expr,
 }
 
+/// Evaluates `rules` at each of `times` (consecutive steps `interval` apart, at which every
+/// group is due) over a store holding the inputs (`inputs`) up to the last of them, at once
+/// in blocks, when the rules allow it (then the store ends as evaluating step by step leaves
+/// it). Whether it did; if not, `rules` and `store` are as they were.
+fn in_blocks(
+    rules: &mut GroupEvaluator,
+    store: &mut crate::store::Store,
+    inputs: &[crate::Labels],
+    times: &[Timestamp],
+    interval: i64,
+) -> bool {
+    if times.is_empty() || rules.block_obstacle_over(inputs, Some(interval)).is_some() {
+        return false;
+    }
+    let (rules_before, store_before) = (rules.clone(), store.clone());
+    if rules.eval_block(store, times).is_ok() {
+        return true;
+    }
+    (*rules, *store) = (rules_before, store_before);
+    false
+}
+
+/// Whether `expr` has a value at each step from `first` to `last` (every `step`), by one
+/// range query: what an instant query at each gives, as the engine evaluates a range query
+/// step by step. `None` when the range query fails (the caller then asks step by step).
+fn presence_over(
+    engine: &Engine,
+    store: &crate::store::Store,
+    expr: &Expr,
+    (first, last, step): (Timestamp, Timestamp, i64),
+) -> Option<Vec<bool>> {
+    let Ok(Value::Matrix(matrix)) = engine
+        .range_query(store, expr, first, last, step)
+        .map(|r| r.value)
+    else {
+        return None;
+    };
+    let mut steps = vec![false; ((last - first) / step + 1) as usize];
+    for series in matrix {
+        let floats = series.floats.iter().map(|p| p.t);
+        for t in floats.chain(series.histograms.iter().map(|p| p.t)) {
+            steps[((t - first) / step) as usize] = true;
+        }
+    }
+    Some(steps)
+}
+
 pub(super) fn simulate(
     sim: &ReloadSimulation,
     old_groups: &[RuleGroup],
@@ -214,13 +261,29 @@ pub(super) fn simulate(
     fixture: &DiffFixture<'_>,
     options: &DiffOptions<'_>,
 ) -> Result<ReloadReport, DiffError> {
+    simulate_as(sim, (old_groups, new_groups), fixture, options, true)
+}
+
+/// [`simulate`], evaluating the rules in blocks where it can (`blocks`) or step by step.
+fn simulate_as(
+    sim: &ReloadSimulation,
+    (old_groups, new_groups): (&[RuleGroup], &[RuleGroup]),
+    fixture: &DiffFixture<'_>,
+    options: &DiffOptions<'_>,
+    blocks: bool,
+) -> Result<ReloadReport, DiffError> {
     let interval = options.evaluation_interval.max(1);
     let stop = fixture.start + sim.at;
     let resume = stop + sim.gap;
     let mut store = fixture.store.clone();
     let mut old = GroupEvaluator::new(old_groups.to_vec(), eval_options(options));
-    for ts in steps(fixture.start, stop, interval, "the reload simulation")? {
-        old.eval_due(&mut store, ts, fixture.start, interval);
+    let times: Vec<Timestamp> =
+        steps(fixture.start, stop, interval, "the reload simulation")?.collect();
+    let inputs: Vec<crate::Labels> = fixture.store.iter().map(|s| s.labels().clone()).collect();
+    if !(blocks && in_blocks(&mut old, &mut store, &inputs, &times, interval)) {
+        for &ts in &times {
+            old.eval_due(&mut store, ts, fixture.start, interval);
+        }
     }
     let before: Vec<(String, AlertState, i64)> = old
         .all_alerts()
@@ -270,12 +333,13 @@ pub(super) fn simulate(
         .map(|w| present(&store, &w.expr, stop))
         .collect();
     let mut windows: Vec<Option<NaWindow>> = vec![None; watched.len()];
-    let mut observe = |store: &crate::store::Store, t: Timestamp| {
+    // Notes at `t` which watched expressions (by position) have a value (`here`).
+    let mut observe = |t: Timestamp, here: &mut dyn FnMut(usize, &Expr) -> bool| {
         for (i, w) in watched.iter().enumerate() {
             if !had_value[i] {
                 continue;
             }
-            let here = present(store, &w.expr, t);
+            let here = here(i, &w.expr);
             match (&mut windows[i], here) {
                 (None, false) => {
                     windows[i] = Some(NaWindow {
@@ -293,7 +357,7 @@ pub(super) fn simulate(
     // The gap: time passes, nothing is evaluated.
     for t in steps(stop, resume, interval, "the reload gap")?.skip(1) {
         if t < resume {
-            observe(&store, t);
+            observe(t, &mut |_, e| present(&store, e, t));
         }
     }
     // The restart: the first evaluation, then the `for` state restored.
@@ -347,10 +411,35 @@ pub(super) fn simulate(
             }
         })
         .collect();
-    observe(&store, resume);
-    for ts in steps(resume, resume + sim.horizon, interval, "the reload horizon")?.skip(1) {
-        new.eval_due(&mut store, ts, resume, interval);
-        observe(&store, ts);
+    observe(resume, &mut |_, e| present(&store, e, resume));
+    let times: Vec<Timestamp> =
+        steps(resume, resume + sim.horizon, interval, "the reload horizon")?
+            .skip(1)
+            .collect();
+    // Watched expressions that read nothing after their time can be watched after the rules
+    // have run over the whole horizon (in blocks), with one range query each.
+    let o = &options.engine;
+    let ahead = watched
+        .iter()
+        .all(|w| crate::eval::reach(&w.expr, o.lookback_delta, o.default_subquery_step).is_some());
+    if blocks && ahead && in_blocks(&mut new, &mut store, &inputs, &times, interval) {
+        if let (Some(&first), Some(&last)) = (times.first(), times.last()) {
+            let presence: Vec<Option<Vec<bool>>> = watched
+                .iter()
+                .map(|w| presence_over(&engine, &store, &w.expr, (first, last, interval)))
+                .collect();
+            for (k, &ts) in times.iter().enumerate() {
+                observe(ts, &mut |i, e| match &presence[i] {
+                    Some(steps) => steps[k],
+                    None => present(&store, e, ts),
+                });
+            }
+        }
+    } else {
+        for &ts in &times {
+            new.eval_due(&mut store, ts, resume, interval);
+            observe(ts, &mut |_, e| present(&store, e, ts));
+        }
     }
     Ok(ReloadReport {
         at: stop,
@@ -359,4 +448,92 @@ pub(super) fn simulate(
         alerts,
         na: windows.into_iter().flatten().collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::diff::DiffGate;
+    use crate::rules::RuleFile;
+
+    fn groups(path: &str) -> Vec<RuleGroup> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        let text = std::fs::read_to_string(&path).unwrap();
+        RuleFile::parse("rules.yml", &text, &Default::default())
+            .unwrap()
+            .groups
+    }
+
+    /// The diff tests' rule sets and fixture (an API with errors from 10m and a target down
+    /// from 20m to 50m), reloaded at several times: in blocks and step by step, the same report.
+    #[test]
+    fn blocks_simulate_what_steps_simulate() {
+        let (old, new) = (
+            groups("tests/data/diff/old/rules.yml"),
+            groups("tests/data/diff/new/rules.yml"),
+        );
+        let mut store = crate::store::Store::new();
+        crate::load_input_series(
+            &mut store,
+            &[
+                (r#"requests_total{job="api", instance="a"}"#, "0+100x60"),
+                (r#"errors_total{job="api", instance="a"}"#, "0x10 0+10x50"),
+                (r#"up{job="api", instance="a"}"#, "1x20 0x30 1x10"),
+            ],
+            60_000,
+        )
+        .unwrap();
+        let (ratio, errors, fallback) = (
+            crate::promql::parse("max(job:error_ratio:rate5m)").unwrap(),
+            crate::promql::parse("sum(job:errors:rate5m)").unwrap(),
+            crate::promql::parse("sum(rate(errors_total[5m]))").unwrap(),
+        );
+        let options = DiffOptions {
+            gates: vec![
+                DiffGate {
+                    name: "error_ratio",
+                    expr: &ratio,
+                    fallback: None,
+                },
+                DiffGate {
+                    name: "errors",
+                    expr: &errors,
+                    fallback: Some(&fallback),
+                },
+            ],
+            ..DiffOptions::default()
+        };
+        let fixture = DiffFixture {
+            name: "f",
+            store: &store,
+            start: 0,
+            end: None,
+        };
+        let mut lost = 0;
+        for (at, gap) in [(10, 1), (25, 1), (30, 7), (40, 3)] {
+            let sim = ReloadSimulation {
+                at: at * 60_000,
+                gap: gap * 60_000,
+                horizon: 20 * 60_000,
+                ..ReloadSimulation::default()
+            };
+            for (a, b) in [(&old, &new), (&old, &old)] {
+                let blocks = simulate_as(&sim, (a, b), &fixture, &options, true).unwrap();
+                let steps = simulate_as(&sim, (a, b), &fixture, &options, false).unwrap();
+                assert_eq!(
+                    format!("{blocks:?}"),
+                    format!("{steps:?}"),
+                    "at {at}m, gap {gap}m"
+                );
+                lost += blocks.na.len();
+            }
+        }
+        assert!(lost > 0, "some reload loses a value");
+        // And blocks were taken.
+        let mut rules = GroupEvaluator::new(new.clone(), eval_options(&options));
+        let mut copy = store.clone();
+        let inputs: Vec<crate::Labels> = store.iter().map(|s| s.labels().clone()).collect();
+        let times: Vec<Timestamp> = (0..30).map(|i| i * 60_000).collect();
+        assert!(in_blocks(&mut rules, &mut copy, &inputs, &times, 60_000));
+    }
 }
