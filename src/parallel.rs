@@ -2,9 +2,11 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many threads the machine runs at once (1 when it cannot tell).
+/// How many threads the machine runs at once (1 when it cannot tell), asked once (the
+/// answer reads the scheduler's affinity and the cgroup's quota).
 pub(crate) fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// `job(i)` for every `i` in `0..n`, on up to `threads` threads (this one among them), the
