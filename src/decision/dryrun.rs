@@ -492,8 +492,9 @@ const BLOCK_STEPS: i64 = 360;
 
 /// The dry-run a block of steps at a time: the scenario revealed up to the block's end, the
 /// rules evaluated over the block with one range query each (`rules::block`), the gates with
-/// one range query each, then the monitor stepped through the block, and the samples no later
-/// query reads forgotten. This decides exactly as the step loop does, and is taken only when
+/// one range query each, and the samples no later query reads forgotten (per series, by how
+/// far its readers look back), on one thread; the monitor stepped through each block on this
+/// one meanwhile. This decides exactly as the step loop does, and is taken only when
 /// it can: every group runs at the step, the rules allow blocks, no gate reads after its time,
 /// and the rules write none of the scenario's series. `None`: run step by step (also when
 /// anything fails in a block: the step loop then meets it at its time).
