@@ -279,51 +279,40 @@ fn the_limits_are_flags_of_every_command() {
         let output = promgate(args);
         (output.status.code(), stderr(&output))
     };
-    let (code, err) = run(&[
-        "query",
-        "--max-file-size",
-        "16",
-        "--fixture",
-        fixture,
-        "--time",
-        "0",
-        "a",
-    ]);
-    assert_eq!(code, Some(1));
-    assert!(
-        err.contains("larger than the limit of 16 bytes (--max-file-size)"),
-        "{err}"
-    );
-    let (code, err) = run(&[
-        "query",
-        "--max-series",
-        "1",
-        "--fixture",
-        fixture,
-        "--time",
-        "0",
-        "a",
-    ]);
-    assert_eq!(code, Some(1));
-    assert!(
-        err.contains("would exceed the limit of 1 series") && err.contains("--max-series"),
-        "{err}"
-    );
-    let (code, err) = run(&[
-        "query",
-        "--max-store-samples",
-        "4",
-        "--fixture",
-        fixture,
-        "--time",
-        "0",
-        "a",
-    ]);
-    assert_eq!(code, Some(1));
-    assert!(
-        err.contains("limit of 4 samples") && err.contains("--max-store-samples"),
-        "{err}"
-    );
+    // Each limit flag, set low, with what its message must say.
+    let low: [(&str, &str, &[&str]); 3] = [
+        (
+            "--max-file-size",
+            "16",
+            &["larger than the limit of 16 bytes (--max-file-size)"],
+        ),
+        (
+            "--max-series",
+            "1",
+            &["would exceed the limit of 1 series", "--max-series"],
+        ),
+        (
+            "--max-store-samples",
+            "4",
+            &["limit of 4 samples", "--max-store-samples"],
+        ),
+    ];
+    for (flag, value, wanted) in low {
+        let (code, err) = run(&[
+            "query",
+            flag,
+            value,
+            "--fixture",
+            fixture,
+            "--time",
+            "0",
+            "a",
+        ]);
+        assert_eq!(code, Some(1), "{flag}");
+        for w in wanted {
+            assert!(err.contains(w), "{flag}: {err}");
+        }
+    }
     // Raised limits let the same input through.
     let (code, err) = run(&[
         "query",
