@@ -401,6 +401,12 @@ impl AlertTemplate {
         &self.name
     }
 
+    /// The template's text as written, and its dialect: two templates with the same expand
+    /// alike.
+    pub(crate) fn source(&self) -> (&str, TemplateDialect) {
+        (&self.text, self.dialect)
+    }
+
     /// Expands; on failure returns Prometheus's `<error expanding template: ...>` text (never
     /// an error, as in Prometheus, where a broken template does not fail the rule).
     ///

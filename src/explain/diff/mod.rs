@@ -521,10 +521,10 @@ pub fn diff_rule_sets(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    // Identical rule sets write identical results (evaluation is deterministic): there is
-    // nothing to compare, and a reload check of unchanged rules skips straight to its
-    // simulation. (Debug output equal means equal; a difference only costs the comparison.)
-    let identical = format!("{old_groups:?}") == format!("{new_groups:?}");
+    // Rule sets that evaluate alike write identical results (evaluation is deterministic):
+    // there is nothing to compare, and a reload check of unchanged rules skips straight to
+    // its simulation.
+    let identical = evaluate_alike(&old_groups, &new_groups);
     for fixture in options.fixtures.iter().filter(|_| !identical) {
         let end = fixture.end.unwrap_or_else(|| newest_sample(fixture.store));
         let run = |groups: &[RuleGroup]| -> Result<Store, DiffError> {
@@ -587,6 +587,51 @@ pub fn diff_rule_sets(
         }
     };
     Ok(DiffReport { findings, reload })
+}
+
+/// Whether two rule sets evaluate alike: the same groups in the same order, each with the
+/// same schedule and limit, and the same rules (name, expression, labels, and for alerts the
+/// holds and templates). Where they came from (file, line) does not matter.
+fn evaluate_alike(a: &[RuleGroup], b: &[RuleGroup]) -> bool {
+    use crate::rules::RuleKind;
+    let templates_alike = |a: &[(
+        std::sync::Arc<str>,
+        std::sync::Arc<crate::template::AlertTemplate>,
+    )],
+                           b: &[(
+        std::sync::Arc<str>,
+        std::sync::Arc<crate::template::AlertTemplate>,
+    )]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|((n, t), (m, u))| n == m && t.source() == u.source())
+    };
+    let rules_alike = |r: &crate::rules::Rule, s: &crate::rules::Rule| {
+        r.name == s.name
+            && r.expr == s.expr
+            && r.labels == s.labels
+            && match (&r.kind, &s.kind) {
+                (RuleKind::Recording, RuleKind::Recording) => true,
+                (RuleKind::Alerting(x), RuleKind::Alerting(y)) => {
+                    x.hold == y.hold
+                        && x.keep_firing_for == y.keep_firing_for
+                        && templates_alike(&x.label_templates, &y.label_templates)
+                        && templates_alike(&x.annotations, &y.annotations)
+                }
+                _ => false,
+            }
+    };
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(g, h)| {
+            g.name == h.name
+                && g.interval == h.interval
+                && g.query_offset == h.query_offset
+                && g.limit == h.limit
+                && g.labels == h.labels
+                && g.rules.len() == h.rules.len()
+                && g.rules.iter().zip(&h.rules).all(|(r, s)| rules_alike(r, s))
+        })
 }
 
 pub(crate) fn eval_options(options: &DiffOptions<'_>) -> RuleEvalOptions {
