@@ -251,47 +251,48 @@ impl DiffContext {
         buf
     }
 
+    /// An array's items or an object's members (with their keys), one per line, indented one
+    /// level more than the brackets.
+    fn write_members<'j>(
+        &mut self,
+        buf: &mut String,
+        (open, close): (char, char),
+        members: impl ExactSizeIterator<Item = (Option<&'j str>, &'j Json)>,
+    ) {
+        let len = members.len();
+        if len == 0 {
+            buf.push(open);
+        } else {
+            self.level += 1;
+            self.newline(buf, &open.to_string());
+        }
+        for (i, (key, item)) in members.enumerate() {
+            if let Some(key) = key {
+                buf.push_str(&quote(key));
+                buf.push_str(": ");
+            }
+            self.write_value(buf, item, true);
+            if i + 1 != len {
+                self.newline(buf, ",");
+            } else {
+                self.level -= 1;
+                self.newline(buf, "");
+            }
+        }
+        buf.push(close);
+    }
+
     fn write_value(&mut self, buf: &mut String, value: &Json, full: bool) {
         match value {
             Json::Str(s) => buf.push_str(&quote(s)),
             Json::Array(items) if full => {
-                if items.is_empty() {
-                    buf.push('[');
-                } else {
-                    self.level += 1;
-                    self.newline(buf, "[");
-                }
-                for (i, item) in items.iter().enumerate() {
-                    self.write_value(buf, item, true);
-                    if i + 1 != items.len() {
-                        self.newline(buf, ",");
-                    } else {
-                        self.level -= 1;
-                        self.newline(buf, "");
-                    }
-                }
-                buf.push(']');
+                let items = items.iter().map(|item| (None, item));
+                self.write_members(buf, ('[', ']'), items);
             }
             Json::Array(_) => buf.push_str("[]"),
             Json::Object(map) if full => {
-                if map.is_empty() {
-                    buf.push('{');
-                } else {
-                    self.level += 1;
-                    self.newline(buf, "{");
-                }
-                for (i, (key, item)) in map.iter().enumerate() {
-                    buf.push_str(&quote(key));
-                    buf.push_str(": ");
-                    self.write_value(buf, item, true);
-                    if i + 1 != map.len() {
-                        self.newline(buf, ",");
-                    } else {
-                        self.level -= 1;
-                        self.newline(buf, "");
-                    }
-                }
-                buf.push('}');
+                let members = map.iter().map(|(key, item)| (Some(key.as_str()), item));
+                self.write_members(buf, ('{', '}'), members);
             }
             Json::Object(_) => buf.push_str("{}"),
         }
