@@ -130,7 +130,7 @@ impl GroupEvaluator {
         } else {
             1
         };
-        let plan = self.block_plan().clone();
+        let plan = Arc::clone(self.block_plan());
         // Threads pay off on long blocks only (a thread costs about what a short query does).
         let threads = if steps.len() >= PARALLEL_STEPS {
             usize::MAX
@@ -282,7 +282,7 @@ impl GroupEvaluator {
 impl GroupEvaluator {
     /// The rules (group, rule) in evaluation order, and for each the positions in that order
     /// of the rules it reads (all before it: blocks are not used otherwise).
-    fn block_plan(&self) -> &BlockPlan {
+    fn block_plan(&self) -> &Arc<BlockPlan> {
         self.block_plan.get_or_init(|| {
             let groups: Vec<_> = self.groups.iter().map(|g| (*g.group).clone()).collect();
             let graph = DependencyGraph::new(&groups);
@@ -310,13 +310,13 @@ impl GroupEvaluator {
                     reads
                 })
                 .collect();
-            BlockPlan { order, reads }
+            Arc::new(BlockPlan { order, reads })
         })
     }
 }
 
 /// The rules in evaluation order, with what each reads (see [`GroupEvaluator::block_plan`]).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct BlockPlan {
     order: Vec<(usize, usize)>,
     reads: Vec<Vec<usize>>,

@@ -168,7 +168,7 @@ pub struct GroupEvaluator {
     pub(super) options: RuleEvalOptions,
     /// The rules' order and what each reads, for block evaluation (`rules::block`), worked
     /// out once.
-    pub(super) block_plan: std::sync::OnceLock<super::block::BlockPlan>,
+    pub(super) block_plan: std::sync::OnceLock<Arc<super::block::BlockPlan>>,
 }
 
 impl GroupEvaluator {

@@ -210,23 +210,19 @@ struct Watched {
 /// Evaluates `rules` at each of `times` (consecutive steps `interval` apart, at which every
 /// group is due) over a store holding the inputs (`inputs`) up to the last of them, at once
 /// in blocks, when the rules allow it (then the store ends as evaluating step by step leaves
-/// it). Whether it did; if not, `rules` and `store` are as they were.
+/// it). `Some(true)`: done; `Some(false)`: the rules do not allow blocks, nothing was done;
+/// `None`: a block failed part way (start the simulation again step by step).
 fn in_blocks(
     rules: &mut GroupEvaluator,
     store: &mut crate::store::Store,
     inputs: &[crate::Labels],
     times: &[Timestamp],
     interval: i64,
-) -> bool {
+) -> Option<bool> {
     if times.is_empty() || rules.block_obstacle_over(inputs, Some(interval)).is_some() {
-        return false;
+        return Some(false);
     }
-    let (rules_before, store_before) = (rules.clone(), store.clone());
-    if rules.eval_block(store, times).is_ok() {
-        return true;
-    }
-    (*rules, *store) = (rules_before, store_before);
-    false
+    rules.eval_block(store, times).is_ok().then_some(true)
 }
 
 /// Whether `expr` has a value at each step from `first` to `last` (every `step`), by one
@@ -280,9 +276,18 @@ fn simulate_as(
     let times: Vec<Timestamp> =
         steps(fixture.start, stop, interval, "the reload simulation")?.collect();
     let inputs: Vec<crate::Labels> = fixture.store.iter().map(|s| s.labels().clone()).collect();
-    if !(blocks && in_blocks(&mut old, &mut store, &inputs, &times, interval)) {
-        for &ts in &times {
-            old.eval_due(&mut store, ts, fixture.start, interval);
+    let step_by_step = || simulate_as(sim, (old_groups, new_groups), fixture, options, false);
+    let evaluated = match blocks {
+        true => in_blocks(&mut old, &mut store, &inputs, &times, interval),
+        false => Some(false),
+    };
+    match evaluated {
+        None => return step_by_step(),
+        Some(true) => {}
+        Some(false) => {
+            for &ts in &times {
+                old.eval_due(&mut store, ts, fixture.start, interval);
+            }
         }
     }
     let before: Vec<(String, AlertState, i64)> = old
@@ -422,7 +427,14 @@ fn simulate_as(
     let ahead = watched
         .iter()
         .all(|w| crate::eval::reach(&w.expr, o.lookback_delta, o.default_subquery_step).is_some());
-    if blocks && ahead && in_blocks(&mut new, &mut store, &inputs, &times, interval) {
+    let evaluated = match blocks && ahead {
+        true => in_blocks(&mut new, &mut store, &inputs, &times, interval),
+        false => Some(false),
+    };
+    if evaluated.is_none() {
+        return step_by_step();
+    }
+    if evaluated == Some(true) {
         if let (Some(&first), Some(&last)) = (times.first(), times.last()) {
             let presence: Vec<Option<Vec<bool>>> = watched
                 .iter()
@@ -534,6 +546,9 @@ mod tests {
         let mut copy = store.clone();
         let inputs: Vec<crate::Labels> = store.iter().map(|s| s.labels().clone()).collect();
         let times: Vec<Timestamp> = (0..30).map(|i| i * 60_000).collect();
-        assert!(in_blocks(&mut rules, &mut copy, &inputs, &times, 60_000));
+        assert_eq!(
+            in_blocks(&mut rules, &mut copy, &inputs, &times, 60_000),
+            Some(true)
+        );
     }
 }
