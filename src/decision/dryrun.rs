@@ -598,17 +598,16 @@ fn run_in_blocks<'p>(
 /// How far back from their evaluation times (ms) a set of queries reads each metric name.
 struct Reach {
     by_name: BTreeMap<String, i64>,
-    /// Some query reads series without naming them: every series is kept for the furthest.
-    unnamed: bool,
+    /// When some query reads series without naming them: the furthest reach, for every series.
+    every: Option<i64>,
 }
 
 impl Reach {
     fn of(&self, name: Option<&str>) -> i64 {
-        let furthest = || self.by_name.values().copied().max().unwrap_or(0);
-        match name {
-            _ if self.unnamed => furthest(),
-            Some(name) => self.by_name.get(name).copied().unwrap_or(0),
-            None => 0,
+        match (self.every, name) {
+            (Some(every), _) => every,
+            (None, Some(name)) => self.by_name.get(name).copied().unwrap_or(0),
+            (None, None) => 0,
         }
     }
 }
@@ -622,8 +621,9 @@ fn reach_by_name<'e>(
 ) -> Option<Reach> {
     let mut reach = Reach {
         by_name: BTreeMap::new(),
-        unnamed: false,
+        every: None,
     };
+    let mut unnamed = false;
     for (expr, offset) in queries {
         let r = crate::eval::reach(expr, options.lookback_delta, options.default_subquery_step)?
             .checked_add(offset)?;
@@ -633,9 +633,12 @@ fn reach_by_name<'e>(
                     let most = reach.by_name.entry(name.to_string()).or_insert(0);
                     *most = (*most).max(r);
                 }
-                None => reach.unnamed = true,
+                None => unnamed = true,
             }
         }
+    }
+    if unnamed {
+        reach.every = Some(reach.by_name.values().copied().max().unwrap_or(0));
     }
     Some(reach)
 }
@@ -993,17 +996,13 @@ pub fn run_dir_with_progress(
     };
     let (series, interval) =
         scenario_series(&scenario_path.display().to_string(), &read(&scenario_path)?)?;
-    let previous = match &plan.dryrun.reload {
-        None => None,
-        Some(reload) if reload.previous_rule_files.is_empty() => Some(rule_texts.clone()),
-        Some(reload) => {
-            let mut texts = Vec::new();
-            for p in glob(&reload.previous_rule_files)? {
-                texts.push((p.display().to_string(), read(&p)?));
-            }
-            Some(texts)
+    // The rules before the reload: other files when given, else the same.
+    let mut previous = Vec::new();
+    if let Some(reload) = &plan.dryrun.reload {
+        for p in glob(&reload.previous_rule_files)? {
+            previous.push((p.display().to_string(), read(&p)?));
         }
-    };
+    }
     let input = DryRunInput {
         plan,
         groups,
@@ -1014,26 +1013,25 @@ pub fn run_dir_with_progress(
     // The reload cross-check reads the scenario on its own: it runs beside the simulation,
     // and its step joins the preflight afterwards, in its place (before the pass probability
     // the report adds) and with its weight (a failed step makes the verdict NO-GO).
+    let before: &[(String, String)] = match previous.is_empty() {
+        true => &rule_texts,
+        false => &previous,
+    };
+    let (input, after) = (&input, &rule_texts);
     let (reload, report) = std::thread::scope(|scope| {
-        let reload = input
-            .plan
-            .dryrun
-            .reload
-            .as_ref()
-            .zip(previous.as_ref())
-            .map(|(spec, previous)| {
-                scope.spawn(|| {
-                    reload_step(
-                        &input.plan,
-                        spec,
-                        previous,
-                        &rule_texts,
-                        &input.series,
-                        input.interval,
-                    )
-                })
-            });
-        let report = run_with_progress(&input, progress);
+        let reload = input.plan.dryrun.reload.as_ref().map(|spec| {
+            scope.spawn(move || {
+                reload_step(
+                    &input.plan,
+                    spec,
+                    before,
+                    after,
+                    &input.series,
+                    input.interval,
+                )
+            })
+        });
+        let report = run_with_progress(input, progress);
         let reload = reload.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         (reload, report)
     });
